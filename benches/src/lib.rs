@@ -1,0 +1,1 @@
+//! Benchmarks live in the benchmarks issue.

@@ -1,0 +1,122 @@
+//! Errors of the connection layer: what the peer did wrong, and what the caller did wrong.
+
+use core::fmt;
+
+use crate::{CloseCode, FrameError};
+
+/// The peer broke RFC 6455. Each error maps to the close code the connection sends.
+///
+/// After such an error the [`Connection`](crate::Connection) is failing: call
+/// [`poll_transmit`](crate::Connection::poll_transmit) once to get the close frame that
+/// tells the peer why, send it, then drop the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A malformed or forbidden frame header.
+    Frame(FrameError),
+    /// A continuation frame arrived with no fragmented message in progress.
+    UnexpectedContinuation,
+    /// A new text or binary frame arrived while a fragmented message was still open.
+    ExpectedContinuation,
+    /// A text message that is not valid UTF-8 (checked fragment by fragment).
+    InvalidUtf8,
+    /// A close frame whose reason is not valid UTF-8.
+    InvalidCloseReason,
+    /// A close frame with a code that may not be sent (e.g. 1005, 1006, 999, 5000).
+    BadCloseCode(u16),
+    /// A close frame with a 1-byte payload.
+    BadClosePayload,
+    /// Input was handed over after the peer's close frame or after the connection failed.
+    AfterClose,
+}
+
+impl ProtocolError {
+    /// The close code this error earns (RFC 6455 section 7.4.1).
+    pub const fn close_code(self) -> CloseCode {
+        match self {
+            Self::Frame(e) => e.close_code(),
+            Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
+            Self::UnexpectedContinuation
+            | Self::ExpectedContinuation
+            | Self::BadCloseCode(_)
+            | Self::BadClosePayload
+            | Self::AfterClose => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
+impl From<FrameError> for ProtocolError {
+    fn from(e: FrameError) -> Self {
+        Self::Frame(e)
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Frame(e) => e.fmt(f),
+            Self::UnexpectedContinuation => {
+                f.write_str("continuation frame without a fragmented message in progress")
+            }
+            Self::ExpectedContinuation => {
+                f.write_str("new data frame while a fragmented message was still in progress")
+            }
+            Self::InvalidUtf8 => f.write_str("text message is not valid UTF-8"),
+            Self::InvalidCloseReason => f.write_str("close reason is not valid UTF-8"),
+            Self::BadCloseCode(c) => write!(f, "close code {c} may not be sent on the wire"),
+            Self::BadClosePayload => f.write_str("close frame with a 1-byte payload"),
+            Self::AfterClose => f.write_str("data received after the connection was closed"),
+        }
+    }
+}
+
+impl core::error::Error for ProtocolError {}
+
+/// A send the caller asked for that the connection state or the buffer does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// A close frame was already sent or received: no more data may be sent.
+    Closed,
+    /// The output buffer is too small; `needed` bytes are required.
+    BufferTooSmall {
+        /// Bytes required for this frame.
+        needed: usize,
+    },
+    /// A ping, pong or close payload longer than 125 bytes.
+    ControlTooLong(usize),
+    /// A close code that may not be sent (1005, 1006, 1015, reserved ranges).
+    InvalidCloseCode(u16),
+    /// A new message was started while a fragmented send is still open.
+    MessageInProgress,
+    /// A continuation fragment was sent without a started message.
+    NoMessageInProgress,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Closed => {
+                f.write_str("the connection is closing or closed; nothing more may be sent")
+            }
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+            Self::ControlTooLong(n) => {
+                write!(
+                    f,
+                    "control frame payload of {n} bytes (at most 125; a close reason at most 123)"
+                )
+            }
+            Self::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent"),
+            Self::MessageInProgress => {
+                f.write_str("a fragmented message is in progress: finish it before sending another")
+            }
+            Self::NoMessageInProgress => {
+                f.write_str("no fragmented message in progress to continue")
+            }
+        }
+    }
+}
+
+impl core::error::Error for SendError {}

@@ -1,0 +1,63 @@
+//! What the connection hands to the application, and what the application sends.
+
+use crate::CloseCode;
+
+/// The kind of a data message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// UTF-8 text.
+    Text,
+    /// Arbitrary bytes.
+    Binary,
+}
+
+/// Something the peer sent, borrowed from the input buffer (payloads are unmasked in place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A complete text message (already checked to be UTF-8).
+    Text(&'a str),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+    /// In streaming mode ([`Config::streaming`](crate::Config)): a piece of a message.
+    ///
+    /// Pieces arrive in order; `first` marks the first piece and `last` the final one.
+    /// Text pieces are checked incrementally, so a piece may end inside a code point,
+    /// but the message as a whole is valid UTF-8 once `last` arrives.
+    Fragment {
+        /// Text or binary.
+        kind: MessageKind,
+        /// The unmasked bytes of this piece (may be empty).
+        data: &'a [u8],
+        /// This is the first piece of the message.
+        first: bool,
+        /// This is the last piece of the message.
+        last: bool,
+    },
+    /// A ping; the connection has already queued the pong (see `poll_transmit`).
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The peer's close frame. If the peer started the closing handshake, the reply
+    /// is queued; if it answered ours, the connection is now closed.
+    Close {
+        /// The code, or `None` when the frame had none (reported locally as 1005).
+        code: Option<CloseCode>,
+        /// The reason, possibly empty.
+        reason: &'a str,
+    },
+}
+
+/// Something to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// A text message in one frame.
+    Text(&'a str),
+    /// A binary message in one frame.
+    Binary(&'a [u8]),
+    /// A ping (at most 125 bytes).
+    Ping(&'a [u8]),
+    /// An unsolicited pong (at most 125 bytes).
+    Pong(&'a [u8]),
+    /// A close frame: `None` for an empty payload, or a code and a reason of at most 123 bytes.
+    Close(Option<(CloseCode, &'a str)>),
+}

@@ -1,0 +1,773 @@
+//! The connection state machine (RFC 6455 sections 5 to 7), sans IO.
+//!
+//! A [`Connection`] turns received bytes into [`Event`]s and outgoing [`Message`]s
+//! into bytes, in buffers the caller owns. It never reads a socket, a clock or a random
+//! number generator: the caller passes the mask key for every frame it sends.
+//!
+//! # Call order
+//! 1. **Input** ([`handle_input`](Connection::handle_input)): pass the unconsumed input.
+//!    Each call returns one step: `Complete { value, consumed }` says to remove
+//!    `consumed` bytes from the buffer at offset [`retained`](Connection::retained)
+//!    (the bytes of a partly reassembled message stay at the start of the buffer), and
+//!    `value` is `Some(event)` when there is something to handle. `Partial { needed }`
+//!    means read more bytes and call again.
+//! 2. **Owed output** ([`poll_transmit`](Connection::poll_transmit)): after each event,
+//!    send what the connection owes the peer (a pong, the close reply, the close frame
+//!    that reports a protocol error).
+//! 3. **Application output** ([`encode`](Connection::encode),
+//!    [`encode_fragment`](Connection::encode_fragment)).
+//!
+//! ```
+//! use wscodec::{Connection, Event, Message, Role, Status};
+//! let mut server = Connection::new(Role::Server);
+//! let mut wire = [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]; // masked "Hi"
+//! let Status::Complete { value: Some(Event::Text(s)), consumed } = server.handle_input(&mut wire)? else {
+//!     panic!()
+//! };
+//! assert_eq!((s, consumed), ("Hi", 8));
+//! let mut out = [0u8; 16];
+//! let n = server.encode(Message::Text("Hi"), [0; 4], &mut out).unwrap();
+//! assert_eq!(&out[..n], &[0x81, 0x02, b'H', b'i']);
+//! # Ok::<(), wscodec::ProtocolError>(())
+//! ```
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+mod error;
+mod event;
+
+pub use error::{ProtocolError, SendError};
+pub use event::{Event, Message, MessageKind};
+
+use crate::close::{CloseFrame, MAX_REASON_LEN};
+use crate::frame::{FrameError, FrameHeader, OpCode};
+use crate::mask::{apply_mask, mask_into};
+use crate::utf8::Utf8Validator;
+use crate::{CloseCode, Status};
+
+/// Which end of the connection this is; it decides the masking rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Masks what it sends; refuses masked frames.
+    Client,
+    /// Refuses unmasked frames; sends unmasked.
+    Server,
+}
+
+/// Where the closing handshake stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Data flows both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's; incoming data is still delivered.
+    CloseSent,
+    /// The peer sent a close frame; our reply is owed (`poll_transmit`).
+    CloseReceived,
+    /// The peer broke the protocol; the close frame that says why is owed (`poll_transmit`).
+    Failing,
+    /// The closing handshake is over (or the connection failed): close the transport.
+    Closed,
+}
+
+/// Receive limits and modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The largest message accepted, in bytes; larger ones fail with 1009 as soon as a
+    /// frame header announces them. In reassembly mode the adapters also cap this at what
+    /// their receive buffer can hold.
+    pub max_message: u64,
+    /// Hand out data as [`Event::Fragment`] pieces as it arrives instead of reassembling
+    /// whole messages, for messages larger than any buffer.
+    pub streaming: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_message: 16 * 1024 * 1024,
+            streaming: false,
+        }
+    }
+}
+
+/// The largest control frame on the wire: 2 header bytes, 4 mask bytes, 125 payload bytes.
+pub const MAX_CONTROL_FRAME: usize = 2 + 4 + 125;
+
+/// A frame whose header was consumed and whose payload is still arriving (streaming mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OpenFrame {
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    remaining: u64,
+    offset: usize,
+}
+
+/// A control frame payload we owe the peer (a pong or a close reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ControlPayload {
+    bytes: [u8; 125],
+    len: u8,
+}
+
+impl ControlPayload {
+    fn new(data: &[u8]) -> Self {
+        let mut bytes = [0u8; 125];
+        let len = data.len().min(125);
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), data.get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        Self {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    fn close(code: Option<CloseCode>, reason: &str) -> Self {
+        let mut bytes = [0u8; 125];
+        let Some(code) = code else {
+            return Self { bytes, len: 0 };
+        };
+        let reason = reason.as_bytes();
+        let len = reason.len().min(MAX_REASON_LEN);
+        if let ([hi, lo, rest @ ..], Some(src)) = (&mut bytes, reason.get(..len)) {
+            [*hi, *lo] = code.as_u16().to_be_bytes();
+            if let Some(dst) = rest.get_mut(..len) {
+                dst.copy_from_slice(src);
+            }
+        }
+        Self {
+            bytes,
+            len: (len + 2) as u8,
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// One end of a WebSocket connection after the handshake.
+///
+/// Memory: a fixed-size struct (see `size_of::<Connection>()`, about 300 bytes) holding
+/// the state and at most one owed pong and one owed close frame; message data lives in
+/// the caller's buffers.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: State,
+    /// Kind of the message being received, if one is in progress.
+    rx_message: Option<MessageKind>,
+    /// Payload bytes of that message announced so far.
+    rx_message_len: u64,
+    /// Reassembly mode: payload bytes kept at the start of the caller's buffer.
+    retained: usize,
+    /// Streaming mode: the next piece is the first of its message.
+    rx_first_piece: bool,
+    utf8: Utf8Validator,
+    open_frame: Option<OpenFrame>,
+    tx_message: Option<MessageKind>,
+    pending_pong: Option<ControlPayload>,
+    pending_close: Option<ControlPayload>,
+}
+
+impl Connection {
+    /// A connection in the open state with the default [`Config`].
+    pub fn new(role: Role) -> Self {
+        Self::with_config(role, Config::default())
+    }
+
+    /// A connection in the open state with the given limits.
+    pub fn with_config(role: Role, config: Config) -> Self {
+        Self {
+            role,
+            config,
+            state: State::Open,
+            rx_message: None,
+            rx_message_len: 0,
+            retained: 0,
+            rx_first_piece: true,
+            utf8: Utf8Validator::new(),
+            open_frame: None,
+            tx_message: None,
+            pending_pong: None,
+            pending_close: None,
+        }
+    }
+
+    /// This end's role.
+    pub const fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The receive configuration.
+    pub const fn config(&self) -> Config {
+        self.config
+    }
+
+    /// Changes the largest accepted message (takes effect at the next frame header).
+    pub fn set_max_message(&mut self, max: u64) {
+        self.config.max_message = max;
+    }
+
+    /// The closing-handshake state.
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the connection is [`State::Closed`].
+    pub const fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Reassembly mode: how many bytes at the start of the input buffer belong to the
+    /// message being reassembled. They must stay in place between calls, and `consumed`
+    /// bytes are removed right after them.
+    pub const fn retained(&self) -> usize {
+        self.retained
+    }
+
+    /// Whether output is owed: call [`poll_transmit`](Self::poll_transmit).
+    pub const fn wants_transmit(&self) -> bool {
+        self.pending_close.is_some() || self.pending_pong.is_some()
+    }
+
+    /// Processes input: the unconsumed bytes received so far.
+    ///
+    /// Returns one step at a time; see the [module docs](self) for the contract on
+    /// `consumed` and [`retained`](Self::retained). Payloads are unmasked in place.
+    ///
+    /// # Errors
+    /// A [`ProtocolError`] when the peer broke the protocol; the connection moves to
+    /// [`State::Failing`] and [`poll_transmit`](Self::poll_transmit) yields the close
+    /// frame with [`ProtocolError::close_code`]. After the peer's close frame, or after
+    /// a failure, any further call returns [`ProtocolError::AfterClose`].
+    pub fn handle_input<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        if matches!(
+            self.state,
+            State::CloseReceived | State::Failing | State::Closed
+        ) {
+            return Err(ProtocolError::AfterClose);
+        }
+        let result = if self.open_frame.is_some() {
+            self.continue_frame(buf)
+        } else {
+            self.next_frame(buf)
+        };
+        if let Err(e) = result {
+            self.fail(e);
+        }
+        result
+    }
+
+    fn fail(&mut self, error: ProtocolError) {
+        self.pending_pong = None;
+        if self.state == State::CloseSent {
+            // Our close frame is already out: nothing more may be sent.
+            self.state = State::Closed;
+        } else {
+            self.state = State::Failing;
+            self.pending_close = Some(ControlPayload::close(Some(error.close_code()), ""));
+        }
+    }
+
+    fn next_frame<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        let retained = self.retained;
+        let input = buf.get(retained..).unwrap_or(&[]);
+        let (header, header_len) = match FrameHeader::decode(input)? {
+            Status::Complete { value, consumed } => (value, consumed),
+            Status::Partial { needed } => return Ok(Status::Partial { needed }),
+        };
+        self.check_header(&header)?;
+        if header.opcode.is_control() {
+            return self.control_frame(buf, header, header_len);
+        }
+        let kind = match (header.opcode, self.rx_message) {
+            (OpCode::Continuation, Some(kind)) => kind,
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (OpCode::Text, None) => MessageKind::Text,
+            _ => MessageKind::Binary,
+        };
+        let message_len = self.rx_message_len.saturating_add(header.payload_len);
+        if message_len > self.config.max_message {
+            return Err(FrameError::TooLarge {
+                size: message_len,
+                max: self.config.max_message,
+            }
+            .into());
+        }
+        if self.config.streaming {
+            self.start_streamed_frame(buf, header, header_len, kind)
+        } else {
+            self.reassemble_frame(buf, header, header_len, kind)
+        }
+    }
+
+    fn check_header(&self, header: &FrameHeader) -> Result<(), FrameError> {
+        // "MUST be 0 unless an extension is negotiated that defines meanings" (5.2)
+        if header.rsv != 0 {
+            return Err(FrameError::ReservedBits(header.rsv));
+        }
+        match (self.role, header.mask.is_some()) {
+            // "The server MUST close the connection upon receiving a frame that is not masked." (5.1)
+            (Role::Server, false) => Err(FrameError::UnmaskedClientFrame),
+            // "A client MUST close a connection if it detects a masked frame." (5.1)
+            (Role::Client, true) => Err(FrameError::MaskedServerFrame),
+            _ => Ok(()),
+        }
+    }
+
+    /// Bytes still missing for a frame of `total` bytes at `start`, as a `Partial` status.
+    fn missing<T>(buf_len: usize, start: usize, total: u64) -> Option<Status<T>> {
+        let have = buf_len.saturating_sub(start) as u64;
+        (have < total).then(|| Status::Partial {
+            needed: usize::try_from(total - have).unwrap_or(usize::MAX),
+        })
+    }
+
+    fn control_frame<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+        header: FrameHeader,
+        header_len: usize,
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        let start = self.retained;
+        // Control payloads are at most 125 bytes (checked by the header decoder).
+        let len = header.payload_len as usize;
+        if let Some(partial) = Self::missing(buf.len(), start, (header_len + len) as u64) {
+            return Ok(partial);
+        }
+        let Some(payload) = buf.get_mut(start + header_len..start + header_len + len) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        if let Some(key) = header.mask {
+            apply_mask(payload, key, 0);
+        }
+        let payload: &'a [u8] = payload;
+        let consumed = header_len + len;
+        let event = match header.opcode {
+            OpCode::Ping => {
+                if self.state == State::Open {
+                    // "MAY elect to send a Pong frame for only the most recently processed
+                    // Ping frame" (5.5.3): one pending pong, the newest, bounds memory.
+                    self.pending_pong = Some(ControlPayload::new(payload));
+                }
+                Event::Ping(payload)
+            }
+            OpCode::Pong => Event::Pong(payload),
+            _ => {
+                let close = CloseFrame::decode(payload)?;
+                self.pending_pong = None;
+                if self.state == State::CloseSent {
+                    self.state = State::Closed;
+                } else {
+                    // "the endpoint MUST send a Close frame in response ... typically
+                    // echoing the status code it received" (5.5.1)
+                    self.state = State::CloseReceived;
+                    self.pending_close = Some(ControlPayload::close(close.code, ""));
+                }
+                Event::Close {
+                    code: close.code,
+                    reason: close.reason,
+                }
+            }
+        };
+        Ok(Status::Complete {
+            value: Some(event),
+            consumed,
+        })
+    }
+
+    fn begin_piece(&mut self, kind: MessageKind, header: &FrameHeader) {
+        if self.rx_message.is_none() {
+            self.rx_message = Some(kind);
+            self.rx_message_len = 0;
+            self.rx_first_piece = true;
+            self.utf8.reset();
+        }
+        self.rx_message_len = self.rx_message_len.saturating_add(header.payload_len);
+    }
+
+    fn end_message(&mut self) {
+        self.rx_message = None;
+        self.rx_message_len = 0;
+        self.retained = 0;
+    }
+
+    fn reassemble_frame<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+        header: FrameHeader,
+        header_len: usize,
+        kind: MessageKind,
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        let start = self.retained;
+        let frame_len = (header_len as u64).saturating_add(header.payload_len);
+        if let Some(partial) = Self::missing(buf.len(), start, frame_len) {
+            return Ok(partial);
+        }
+        // The whole frame is in `buf`, so its length fits in usize.
+        let len = header.payload_len as usize;
+        let payload_at = start + header_len;
+        let Some(payload) = buf.get_mut(payload_at..payload_at + len) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        if let Some(key) = header.mask {
+            apply_mask(payload, key, 0);
+        }
+        let single_frame = header.fin && self.rx_message.is_none();
+        if kind == MessageKind::Text && !single_frame {
+            self.utf8
+                .feed(payload)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        self.begin_piece(kind, &header);
+        // Join the payload to the bytes already reassembled.
+        buf.copy_within(payload_at..payload_at + len, start);
+        if !header.fin {
+            self.retained = start + len;
+            return Ok(Status::Complete {
+                value: None,
+                consumed: header_len,
+            });
+        }
+        if kind == MessageKind::Text && !self.utf8.is_complete() {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        self.end_message();
+        let consumed = start + header_len + len;
+        let message: &'a [u8] = buf.get(..start + len).unwrap_or(&[]);
+        let event = match kind {
+            MessageKind::Binary => Event::Binary(message),
+            MessageKind::Text => {
+                Event::Text(core::str::from_utf8(message).map_err(|_| ProtocolError::InvalidUtf8)?)
+            }
+        };
+        Ok(Status::Complete {
+            value: Some(event),
+            consumed,
+        })
+    }
+
+    fn start_streamed_frame<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+        header: FrameHeader,
+        header_len: usize,
+        kind: MessageKind,
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        if header.payload_len > 0 && buf.len() <= header_len {
+            // Wait for at least one payload byte so that every step hands out data.
+            return Ok(Status::Partial { needed: 1 });
+        }
+        self.begin_piece(kind, &header);
+        self.open_frame = Some(OpenFrame {
+            fin: header.fin,
+            mask: header.mask,
+            remaining: header.payload_len,
+            offset: 0,
+        });
+        let rest = buf.get_mut(header_len..).unwrap_or(&mut []);
+        match self.continue_frame(rest)? {
+            Status::Complete { value, consumed } => Ok(Status::Complete {
+                value,
+                consumed: consumed + header_len,
+            }),
+            Status::Partial { needed } => Ok(Status::Partial { needed }),
+        }
+    }
+
+    /// Streaming mode: hand out the next piece of the current frame's payload.
+    fn continue_frame<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        let take = usize::try_from(frame.remaining)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        if take == 0 && frame.remaining > 0 {
+            return Ok(Status::Partial { needed: 1 });
+        }
+        let Some(piece) = buf.get_mut(..take) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        if let Some(key) = frame.mask {
+            apply_mask(piece, key, frame.offset);
+        }
+        if kind == MessageKind::Text {
+            self.utf8
+                .feed(piece)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        frame.remaining -= take as u64;
+        frame.offset = frame.offset.wrapping_add(take);
+        let frame_done = frame.remaining == 0;
+        let last = frame_done && frame.fin;
+        if last && kind == MessageKind::Text && !self.utf8.is_complete() {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        let first = core::mem::replace(&mut self.rx_first_piece, false);
+        self.open_frame = if frame_done { None } else { Some(frame) };
+        if last {
+            self.end_message();
+        }
+        let event = Event::Fragment {
+            kind,
+            data: piece,
+            first,
+            last,
+        };
+        Ok(Status::Complete {
+            value: Some(event),
+            consumed: take,
+        })
+    }
+
+    /// Writes the control frame the connection owes the peer, if any: the close frame of a
+    /// failure, the reply to the peer's close, or the pong for the latest ping.
+    ///
+    /// Returns the number of bytes written into `out`, or `None` if nothing is owed.
+    /// `mask_key` is used by clients only; pass fresh random bytes for each call.
+    ///
+    /// # Errors
+    /// [`SendError::BufferTooSmall`] if `out` is shorter than the frame (at most
+    /// [`MAX_CONTROL_FRAME`] bytes); the frame stays owed.
+    pub fn poll_transmit(
+        &mut self,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<Option<usize>, SendError> {
+        if let Some(close) = self.pending_close {
+            let n = self.write_frame(OpCode::Close, true, close.as_slice(), mask_key, out)?;
+            self.pending_close = None;
+            self.state = match self.state {
+                State::CloseReceived | State::Failing => State::Closed,
+                other => other,
+            };
+            return Ok(Some(n));
+        }
+        if let Some(pong) = self.pending_pong {
+            let n = self.write_frame(OpCode::Pong, true, pong.as_slice(), mask_key, out)?;
+            self.pending_pong = None;
+            return Ok(Some(n));
+        }
+        Ok(None)
+    }
+
+    /// Encodes a whole message as one frame into `out` and returns its length.
+    ///
+    /// `mask_key` is used by clients only; pass fresh random bytes for each frame.
+    /// Sending a close frame moves the connection to [`State::CloseSent`] (or
+    /// [`State::Closed`] if it answers the peer's close).
+    ///
+    /// # Errors
+    /// [`SendError`] if the state forbids the message (after a close), a control payload
+    /// is too long, the close code may not be sent, or `out` is too small.
+    pub fn encode(
+        &mut self,
+        message: Message<'_>,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let (opcode, payload): (OpCode, &[u8]) = match message {
+            Message::Text(text) => (OpCode::Text, text.as_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Ping(data) => (OpCode::Ping, data),
+            Message::Pong(data) => (OpCode::Pong, data),
+            Message::Close(close) => return self.encode_close(close, mask_key, out),
+        };
+        self.write_frame(opcode, true, payload, mask_key, out)
+    }
+
+    /// Encodes one fragment of a message sent in pieces: the first call starts a message
+    /// of `kind`, later calls continue it, and `last = true` ends it. Control messages
+    /// may be sent between fragments.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    ///
+    /// ```
+    /// use wscodec::{conn::MessageKind, Connection, Role};
+    /// let mut c = Connection::new(Role::Server);
+    /// let mut out = [0u8; 16];
+    /// let n = c.encode_fragment(MessageKind::Text, b"Hel", false, [0; 4], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[0x01, 0x03, b'H', b'e', b'l']); // RFC 6455 section 5.7
+    /// let n = c.encode_fragment(MessageKind::Text, b"lo", true, [0; 4], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[0x80, 0x02, b'l', b'o']);
+    /// ```
+    pub fn encode_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let needed = self.frame_len(data.len());
+        if out.len() < needed {
+            return Err(SendError::BufferTooSmall { needed });
+        }
+        let header_len =
+            self.encode_fragment_header(kind, data.len() as u64, last, mask_key, out)?;
+        self.write_payload(header_len, data, mask_key, out)
+    }
+
+    /// Like [`encode_fragment`](Self::encode_fragment) but writes only the header, for a
+    /// payload of `len` bytes the caller sends itself (masked with
+    /// [`mask::apply_mask`](crate::mask::apply_mask) and `mask_key` when this is a client).
+    /// This is how an adapter streams a payload larger than its output buffer.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    pub fn encode_fragment_header(
+        &mut self,
+        kind: MessageKind,
+        len: u64,
+        last: bool,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let opcode = match (self.tx_message, kind) {
+            (Some(open), _) if open != kind => return Err(SendError::MessageInProgress),
+            (Some(_), _) => OpCode::Continuation,
+            (None, MessageKind::Text) => OpCode::Text,
+            (None, MessageKind::Binary) => OpCode::Binary,
+        };
+        let n = self.encode_header(opcode, last, len, mask_key, out)?;
+        self.tx_message = if last { None } else { Some(kind) };
+        Ok(n)
+    }
+
+    fn encode_close(
+        &mut self,
+        close: Option<(CloseCode, &str)>,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        if let Some((code, reason)) = close {
+            if !code.is_sendable() {
+                return Err(SendError::InvalidCloseCode(code.as_u16()));
+            }
+            if reason.len() > MAX_REASON_LEN {
+                return Err(SendError::ControlTooLong(reason.len() + 2));
+            }
+        }
+        let payload = ControlPayload::close(close.map(|c| c.0), close.map_or("", |c| c.1));
+        self.write_frame(OpCode::Close, true, payload.as_slice(), mask_key, out)
+    }
+
+    /// Checks state and sizes, writes a header and updates the state for control frames.
+    fn encode_header(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        len: u64,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let sendable = match self.state {
+            State::Open => true,
+            // Only the close reply may follow the peer's close.
+            State::CloseReceived => opcode == OpCode::Close,
+            State::CloseSent | State::Failing | State::Closed => false,
+        };
+        if !sendable {
+            return Err(SendError::Closed);
+        }
+        if opcode.is_control() && len > 125 {
+            return Err(SendError::ControlTooLong(
+                usize::try_from(len).unwrap_or(usize::MAX),
+            ));
+        }
+        if !opcode.is_control() && opcode != OpCode::Continuation && self.tx_message.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let mask = (self.role == Role::Client).then_some(mask_key);
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: len,
+        };
+        let needed = header.encoded_len();
+        let n = header
+            .encode(out)
+            .ok_or(SendError::BufferTooSmall { needed })?;
+        if opcode == OpCode::Close {
+            self.pending_pong = None;
+            self.state = match self.state {
+                State::CloseReceived => {
+                    self.pending_close = None;
+                    State::Closed
+                }
+                _ => State::CloseSent,
+            };
+        }
+        Ok(n)
+    }
+
+    fn write_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &[u8],
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let needed = self.frame_len(payload.len());
+        if out.len() < needed {
+            // Check before changing any state so a failed send can be retried.
+            return Err(SendError::BufferTooSmall { needed });
+        }
+        let header_len = self.encode_header(opcode, fin, payload.len() as u64, mask_key, out)?;
+        self.write_payload(header_len, payload, mask_key, out)
+    }
+
+    /// The encoded size of a frame with `len` payload bytes sent by this end.
+    pub const fn frame_len(&self, len: usize) -> usize {
+        let mask = match self.role {
+            Role::Client => Some([0; 4]),
+            Role::Server => None,
+        };
+        FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Binary,
+            mask,
+            payload_len: len as u64,
+        }
+        .encoded_len()
+            + len
+    }
+
+    fn write_payload(
+        &self,
+        header_len: usize,
+        payload: &[u8],
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let end = header_len + payload.len();
+        let dst = out
+            .get_mut(header_len..end)
+            .ok_or(SendError::BufferTooSmall { needed: end })?;
+        match self.role {
+            Role::Client => mask_into(dst, payload, mask_key),
+            Role::Server => dst.copy_from_slice(payload),
+        }
+        Ok(end)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Adapters over `embedded-io` streams.

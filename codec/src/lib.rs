@@ -1,0 +1,28 @@
+#![doc = include_str!("../../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod close;
+pub mod conn;
+pub mod frame;
+pub mod handshake;
+#[cfg(any(feature = "blocking", feature = "async"))]
+pub mod io;
+pub mod mask;
+mod status;
+pub mod utf8;
+
+pub use close::CloseCode;
+pub use conn::{Config, Connection, Event, Message, ProtocolError, Role, SendError, State};
+pub use frame::{FrameError, FrameHeader, OpCode};
+pub use handshake::HandshakeError;
+pub use status::Status;

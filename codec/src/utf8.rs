@@ -1,0 +1,140 @@
+//! Incremental UTF-8 validation across fragments (RFC 6455 section 8.1).
+//!
+//! Text messages may be split anywhere, even inside a code point. The validator keeps
+//! the (at most 3) bytes of an unfinished code point between pieces, and fails as soon
+//! as a piece contains a byte sequence that no continuation could make valid.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+/// Feeds text in pieces and reports the first invalid piece.
+///
+/// ```
+/// use wscodec::utf8::Utf8Validator;
+/// let mut v = Utf8Validator::new();
+/// let euro = "€".as_bytes(); // e2 82 ac
+/// assert!(v.feed(&euro[..1]).is_ok());
+/// assert!(v.feed(&euro[1..]).is_ok());
+/// assert!(v.is_complete());
+/// assert!(v.feed(&[0xff]).is_err()); // fails at once, not at the end of the message
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Utf8Validator {
+    partial: [u8; 4],
+    partial_len: u8,
+}
+
+/// The text is not valid UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Utf8Error;
+
+impl Utf8Validator {
+    /// A validator at the start of a message.
+    pub const fn new() -> Self {
+        Self {
+            partial: [0; 4],
+            partial_len: 0,
+        }
+    }
+
+    /// Whether everything fed so far ends on a code point boundary.
+    pub const fn is_complete(&self) -> bool {
+        self.partial_len == 0
+    }
+
+    /// Resets to the start of a new message.
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Validates the next piece of the message.
+    ///
+    /// # Errors
+    /// [`Utf8Error`] as soon as the bytes so far cannot be the prefix of valid UTF-8.
+    pub fn feed(&mut self, mut piece: &[u8]) -> Result<(), Utf8Error> {
+        if self.partial_len > 0 {
+            let have = usize::from(self.partial_len);
+            let want = sequence_len(self.partial[0]).ok_or(Utf8Error)?;
+            let take = (want - have).min(piece.len());
+            let (head, rest) = piece.split_at(take);
+            let end = have + take;
+            self.partial
+                .get_mut(have..end)
+                .ok_or(Utf8Error)?
+                .copy_from_slice(head);
+            let candidate = self.partial.get(..end).ok_or(Utf8Error)?;
+            match core::str::from_utf8(candidate) {
+                Ok(_) => self.partial_len = 0,
+                Err(e) if e.error_len().is_none() => {
+                    // Still a valid prefix, and the piece was too short to finish it.
+                    self.partial_len = end as u8;
+                    return Ok(());
+                }
+                Err(_) => return Err(Utf8Error),
+            }
+            piece = rest;
+        }
+        match core::str::from_utf8(piece) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_len().is_none() => {
+                let tail = piece.get(e.valid_up_to()..).ok_or(Utf8Error)?;
+                self.partial
+                    .get_mut(..tail.len())
+                    .ok_or(Utf8Error)?
+                    .copy_from_slice(tail);
+                self.partial_len = tail.len() as u8;
+                Ok(())
+            }
+            Err(_) => Err(Utf8Error),
+        }
+    }
+}
+
+/// The length of the sequence a lead byte starts, for bytes that can start one.
+const fn sequence_len(lead: u8) -> Option<usize> {
+    match lead {
+        0x00..=0x7f => Some(1),
+        0xc2..=0xdf => Some(2),
+        0xe0..=0xef => Some(3),
+        0xf0..=0xf4 => Some(4),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_everywhere(bytes: &[u8]) -> bool {
+        let whole = core::str::from_utf8(bytes).is_ok();
+        for a in 0..=bytes.len() {
+            for b in a..=bytes.len() {
+                let mut v = Utf8Validator::new();
+                let ok = v.feed(&bytes[..a]).is_ok()
+                    && v.feed(&bytes[a..b]).is_ok()
+                    && v.feed(&bytes[b..]).is_ok()
+                    && v.is_complete();
+                assert_eq!(ok, whole, "{bytes:x?} split at {a},{b}");
+            }
+        }
+        whole
+    }
+
+    #[test]
+    fn agrees_with_core_for_every_three_way_split() {
+        assert!(split_everywhere("κόσμε €𝄞 ok".as_bytes()));
+        assert!(!split_everywhere(&[
+            0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80
+        ]));
+        assert!(!split_everywhere(&[0xf4, 0x90, 0x80, 0x80])); // above U+10FFFF
+        assert!(!split_everywhere(&[0xe2, 0x82])); // truncated at the end
+        assert!(!split_everywhere(&[0xc0, 0xaf])); // overlong
+    }
+
+    #[test]
+    fn fails_fast_on_the_first_bad_piece() {
+        let mut v = Utf8Validator::new();
+        assert!(v.feed(b"hello").is_ok());
+        // 0xed 0xa0 is a surrogate prefix: invalid before the third byte arrives.
+        assert_eq!(v.feed(&[0xed]), Ok(()));
+        assert_eq!(v.feed(&[0xa0]), Err(Utf8Error));
+    }
+}
