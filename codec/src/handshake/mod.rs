@@ -19,6 +19,7 @@
 use core::fmt;
 
 pub mod accept_key;
+pub mod server;
 mod write;
 
 pub use accept_key::accept_key;
