@@ -19,6 +19,7 @@
 use core::fmt;
 
 pub mod accept_key;
+pub mod client;
 pub mod server;
 mod write;
 
