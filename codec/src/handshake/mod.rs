@@ -426,3 +426,67 @@ mod tests {
         assert!(core::mem::size_of::<HandshakeError>() <= 16);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    extern crate std;
+
+    use proptest::prelude::*;
+    use std::{vec, vec::Vec};
+
+    use super::{client, server, MAX_HEADERS};
+    use crate::Status;
+
+    /// Bytes that look like an upgrade head often enough to reach the deeper checks.
+    fn head() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(&b"GET / HTTP/1.1\r\n"[..]),
+            Just(&b"HTTP/1.1 101 Switching Protocols\r\n"[..]),
+            Just(&b"Host: h\r\n"[..]),
+            Just(&b"Upgrade: websocket\r\n"[..]),
+            Just(&b"Connection: Upgrade\r\n"[..]),
+            Just(&b"Sec-WebSocket-Version: 13\r\n"[..]),
+            Just(&b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"[..]),
+            Just(&b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"[..]),
+            Just(&b"Sec-WebSocket-Protocol: chat, \xff\r\n"[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"\xff\x00 :,"[..]),
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn request_parsing_never_panics(bytes in prop_oneof![head(), any::<Vec<u8>>()]) {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            match server::parse_request(&bytes, &mut headers) {
+                Ok(Status::Complete { value, consumed }) => {
+                    prop_assert!(consumed <= bytes.len());
+                    let mut out = [0u8; 512];
+                    match value.upgrade() {
+                        Ok(up) => {
+                            let p = up.protocols().next();
+                            prop_assert!(server::write_accept(&up, p, &[], &mut out).is_ok());
+                        }
+                        Err(e) => prop_assert!(server::write_error(e, &mut out).is_ok()),
+                    }
+                }
+                Ok(Status::Partial { needed }) => prop_assert_eq!(needed, 1),
+                Err(e) => prop_assert!(e.status() >= 400),
+            }
+        }
+
+        #[test]
+        fn response_parsing_never_panics(bytes in prop_oneof![head(), any::<Vec<u8>>()]) {
+            let request = client::ClientRequest {
+                protocols: &["chat"],
+                ..client::ClientRequest::new("h", "/", *b"the sample nonce")
+            };
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            if let Ok(Status::Complete { value, consumed }) = client::parse_response(&bytes, &mut headers) {
+                prop_assert!(consumed <= bytes.len());
+                let _ = value.validate(&request);
+            }
+        }
+    }
+}
