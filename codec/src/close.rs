@@ -156,20 +156,14 @@ impl<'a> CloseFrame<'a> {
     /// ```
     pub fn decode(payload: &'a [u8]) -> Result<Self, ProtocolError> {
         match payload {
-            [] => Ok(Self {
-                code: None,
-                reason: "",
-            }),
+            [] => Ok(Self { code: None, reason: "" }),
             [_] => Err(ProtocolError::BadClosePayload),
             [hi, lo, reason @ ..] => {
                 let raw = u16::from_be_bytes([*hi, *lo]);
                 let code = CloseCode::from_wire(raw).ok_or(ProtocolError::BadCloseCode(raw))?;
                 let reason =
                     core::str::from_utf8(reason).map_err(|_| ProtocolError::InvalidCloseReason)?;
-                Ok(Self {
-                    code: Some(code),
-                    reason,
-                })
+                Ok(Self { code: Some(code), reason })
             }
         }
     }
@@ -190,22 +184,10 @@ mod tests {
     #[test]
     fn close_payload_rules() {
         assert_eq!(CloseFrame::decode(&[]).unwrap().code, None);
-        assert_eq!(
-            CloseFrame::decode(&[3]),
-            Err(ProtocolError::BadClosePayload)
-        );
-        assert_eq!(
-            CloseFrame::decode(&[0x03, 0xed]),
-            Err(ProtocolError::BadCloseCode(1005))
-        );
-        assert_eq!(
-            CloseFrame::decode(&[0x03, 0xe7]),
-            Err(ProtocolError::BadCloseCode(999))
-        );
-        assert_eq!(
-            CloseFrame::decode(&[0x0f, 0xa0, 0xff]),
-            Err(ProtocolError::InvalidCloseReason)
-        );
+        assert_eq!(CloseFrame::decode(&[3]), Err(ProtocolError::BadClosePayload));
+        assert_eq!(CloseFrame::decode(&[0x03, 0xed]), Err(ProtocolError::BadCloseCode(1005)));
+        assert_eq!(CloseFrame::decode(&[0x03, 0xe7]), Err(ProtocolError::BadCloseCode(999)));
+        assert_eq!(CloseFrame::decode(&[0x0f, 0xa0, 0xff]), Err(ProtocolError::InvalidCloseReason));
         let f = CloseFrame::decode(&[0x0f, 0xa0, b'o', b'k']).unwrap();
         assert_eq!(f.code, Some(CloseCode::new(4000)));
         assert_eq!(f.reason, "ok");

@@ -103,16 +103,10 @@ impl fmt::Display for FrameError {
         match *self {
             Self::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
             Self::ReservedBits(bits) => {
-                write!(
-                    f,
-                    "reserved bits RSV{bits:03b} set but no extension was negotiated"
-                )
+                write!(f, "reserved bits RSV{bits:03b} set but no extension was negotiated")
             }
             Self::ControlTooLong(len) => {
-                write!(
-                    f,
-                    "control frame payload of {len} bytes (at most 125 allowed)"
-                )
+                write!(f, "control frame payload of {len} bytes (at most 125 allowed)")
             }
             Self::FragmentedControl => {
                 f.write_str("control frame without FIN (control frames cannot be fragmented)")
@@ -123,10 +117,7 @@ impl fmt::Display for FrameError {
             Self::UnmaskedClientFrame => f.write_str("client frame is not masked"),
             Self::MaskedServerFrame => f.write_str("server frame is masked"),
             Self::TooLarge { size, max } => {
-                write!(
-                    f,
-                    "message of {size} bytes exceeds the limit of {max} bytes"
-                )
+                write!(f, "message of {size} bytes exceeds the limit of {max} bytes")
             }
         }
     }
@@ -167,13 +158,7 @@ impl FrameHeader {
 
     /// A final, unmasked header for `opcode` with `payload_len` bytes.
     pub const fn new(opcode: OpCode, payload_len: u64) -> Self {
-        Self {
-            fin: true,
-            rsv: 0,
-            opcode,
-            mask: None,
-            payload_len,
-        }
+        Self { fin: true, rsv: 0, opcode, mask: None, payload_len }
     }
 
     /// Decodes a header from the start of `buf` without consuming anything.
@@ -186,9 +171,7 @@ impl FrameHeader {
     /// [`FrameError`] for a header that breaks RFC 6455 section 5.2 / 5.5.
     pub fn decode(buf: &[u8]) -> Result<Status<Self>, FrameError> {
         let Some((&[b0, b1], rest)) = buf.split_first_chunk::<2>() else {
-            return Ok(Status::Partial {
-                needed: 2 - buf.len(),
-            });
+            return Ok(Status::Partial { needed: 2 - buf.len() });
         };
         let fin = b0 & 0x80 != 0;
         let rsv = (b0 >> 4) & 0x07;
@@ -214,18 +197,12 @@ impl FrameHeader {
             }
         }
         if buf.len() < header_len {
-            return Ok(Status::Partial {
-                needed: header_len - buf.len(),
-            });
+            return Ok(Status::Partial { needed: header_len - buf.len() });
         }
         let (payload_len, rest) = match len7 {
             126 => match rest.split_first_chunk::<2>() {
                 Some((b, rest)) => (u64::from(u16::from_be_bytes(*b)), rest),
-                None => {
-                    return Ok(Status::Partial {
-                        needed: header_len - buf.len(),
-                    })
-                }
+                None => return Ok(Status::Partial { needed: header_len - buf.len() }),
             },
             127 => match rest.split_first_chunk::<8>() {
                 Some((b, rest)) => {
@@ -236,34 +213,20 @@ impl FrameHeader {
                     }
                     (len, rest)
                 }
-                None => {
-                    return Ok(Status::Partial {
-                        needed: header_len - buf.len(),
-                    })
-                }
+                None => return Ok(Status::Partial { needed: header_len - buf.len() }),
             },
             n => (u64::from(n), rest),
         };
         let mask = if masked {
             match rest.first_chunk::<4>() {
                 Some(k) => Some(*k),
-                None => {
-                    return Ok(Status::Partial {
-                        needed: header_len - buf.len(),
-                    })
-                }
+                None => return Ok(Status::Partial { needed: header_len - buf.len() }),
             }
         } else {
             None
         };
         Ok(Status::Complete {
-            value: Self {
-                fin,
-                rsv,
-                opcode,
-                mask,
-                payload_len,
-            },
+            value: Self { fin, rsv, opcode, mask, payload_len },
             consumed: header_len,
         })
     }
@@ -295,25 +258,22 @@ impl FrameHeader {
         let out = out.get_mut(..len)?;
         let b0 = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.as_u8();
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        let (head, rest) = out.split_at_mut(2);
-        head.copy_from_slice(&[b0, 0]);
-        let rest = if self.payload_len <= 125 {
+        let long = self.payload_len.to_be_bytes();
+        let short = (self.payload_len as u16).to_be_bytes();
+        let (len7, ext): (u8, &[u8]) = if self.payload_len <= 125 {
             // Fits in 7 bits by the branch condition.
-            head[1] = mask_bit | (self.payload_len as u8);
-            rest
-        } else if let Ok(short) = u16::try_from(self.payload_len) {
-            head[1] = mask_bit | 126;
-            let (ext, rest) = rest.split_at_mut(2);
-            ext.copy_from_slice(&short.to_be_bytes());
-            rest
+            (self.payload_len as u8, &[])
+        } else if self.payload_len <= 0xffff {
+            (126, &short)
         } else {
-            head[1] = mask_bit | 127;
-            let (ext, rest) = rest.split_at_mut(8);
-            ext.copy_from_slice(&self.payload_len.to_be_bytes());
-            rest
+            (127, &long)
         };
+        let ([b0_out, b1_out], rest) = out.split_first_chunk_mut::<2>()?;
+        (*b0_out, *b1_out) = (b0, mask_bit | len7);
+        let (ext_out, rest) = rest.split_at_mut_checked(ext.len())?;
+        ext_out.copy_from_slice(ext);
         if let Some(key) = self.mask {
-            rest.copy_from_slice(&key);
+            rest.get_mut(..4)?.copy_from_slice(&key);
         }
         Some(len)
     }
@@ -333,25 +293,16 @@ mod tests {
     #[test]
     fn rfc6455_5_7_headers() {
         // unmasked "Hello"
-        assert_eq!(
-            complete(&[0x81, 0x05]),
-            (FrameHeader::new(OpCode::Text, 5), 2)
-        );
+        assert_eq!(complete(&[0x81, 0x05]), (FrameHeader::new(OpCode::Text, 5), 2));
         // fragmented "Hel" + "lo"
         let (h, _) = complete(&[0x01, 0x03]);
         assert_eq!((h.fin, h.opcode, h.payload_len), (false, OpCode::Text, 3));
         let (h, _) = complete(&[0x80, 0x02]);
-        assert_eq!(
-            (h.fin, h.opcode, h.payload_len),
-            (true, OpCode::Continuation, 2)
-        );
+        assert_eq!((h.fin, h.opcode, h.payload_len), (true, OpCode::Continuation, 2));
         // ping "Hello"
         assert_eq!(complete(&[0x89, 0x05]).0.opcode, OpCode::Ping);
         // 256 bytes and 64 KiB binary
-        assert_eq!(
-            complete(&[0x82, 0x7e, 0x01, 0x00]),
-            (FrameHeader::new(OpCode::Binary, 256), 4)
-        );
+        assert_eq!(complete(&[0x82, 0x7e, 0x01, 0x00]), (FrameHeader::new(OpCode::Binary, 256), 4));
         assert_eq!(
             complete(&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]),
             (FrameHeader::new(OpCode::Binary, 65536), 10)
@@ -372,22 +323,10 @@ mod tests {
 
     #[test]
     fn bad_headers() {
-        assert_eq!(
-            FrameHeader::decode(&[0x83, 0]),
-            Err(FrameError::ReservedOpcode(3))
-        );
-        assert_eq!(
-            FrameHeader::decode(&[0x8b, 0]),
-            Err(FrameError::ReservedOpcode(0xb))
-        );
-        assert_eq!(
-            FrameHeader::decode(&[0x09, 0]),
-            Err(FrameError::FragmentedControl)
-        );
-        assert_eq!(
-            FrameHeader::decode(&[0x89, 126]),
-            Err(FrameError::ControlTooLong(126))
-        );
+        assert_eq!(FrameHeader::decode(&[0x83, 0]), Err(FrameError::ReservedOpcode(3)));
+        assert_eq!(FrameHeader::decode(&[0x8b, 0]), Err(FrameError::ReservedOpcode(0xb)));
+        assert_eq!(FrameHeader::decode(&[0x09, 0]), Err(FrameError::FragmentedControl));
+        assert_eq!(FrameHeader::decode(&[0x89, 126]), Err(FrameError::ControlTooLong(126)));
         assert_eq!(
             FrameHeader::decode(&[0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]),
             Err(FrameError::LengthOverflow)

@@ -1,11 +1,13 @@
-#![doc = include_str!("../../README.md")]
+#![cfg_attr(all(feature = "std", feature = "async"), doc = include_str!("../../README.md"))]
+#![cfg_attr(
+    not(all(feature = "std", feature = "async")),
+    doc = "An embedded-first, `no_std`, allocation-free WebSocket (RFC 6455) codec. \
+           The full guide (the project README) is rendered with features `std` and `async`."
+)]
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "std")]
@@ -18,11 +20,15 @@ pub mod handshake;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod io;
 pub mod mask;
+#[cfg(feature = "std")]
+pub mod random;
 mod status;
 pub mod utf8;
 
 pub use close::CloseCode;
-pub use conn::{Config, Connection, Event, Message, ProtocolError, Role, SendError, State};
+pub use conn::{
+    Config, Connection, Event, Message, MessageKind, ProtocolError, Role, SendError, State, Step,
+};
 pub use frame::{FrameError, FrameHeader, OpCode};
 pub use handshake::HandshakeError;
 pub use status::Status;

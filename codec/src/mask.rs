@@ -38,11 +38,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 /// If `dst.len() != src.len()` (a caller contract; never depends on peer input).
 #[inline]
 pub fn mask_into(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
-    assert_eq!(
-        dst.len(),
-        src.len(),
-        "mask_into: dst and src lengths differ"
-    );
+    assert_eq!(dst.len(), src.len(), "mask_into: dst and src lengths differ");
     let wide = u128::from_ne_bytes(repeat_key::<16>(key));
     let (dchunks, dtail) = dst.as_chunks_mut::<16>();
     let (schunks, stail) = src.as_chunks::<16>();
@@ -57,9 +53,7 @@ pub fn mask_into(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
 /// The key as seen from payload position `offset`.
 #[inline]
 const fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
-    u32::from_be_bytes(key)
-        .rotate_left(((offset % 4) * 8) as u32)
-        .to_be_bytes()
+    u32::from_be_bytes(key).rotate_left(((offset % 4) * 8) as u32).to_be_bytes()
 }
 
 #[inline]

@@ -28,10 +28,7 @@ impl<T> Status<T> {
     /// Maps the completed value, keeping `consumed`.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Status<U> {
         match self {
-            Self::Complete { value, consumed } => Status::Complete {
-                value: f(value),
-                consumed,
-            },
+            Self::Complete { value, consumed } => Status::Complete { value: f(value), consumed },
             Self::Partial { needed } => Status::Partial { needed },
         }
     }

@@ -29,10 +29,7 @@ pub struct Utf8Error;
 impl Utf8Validator {
     /// A validator at the start of a message.
     pub const fn new() -> Self {
-        Self {
-            partial: [0; 4],
-            partial_len: 0,
-        }
+        Self { partial: [0; 4], partial_len: 0 }
     }
 
     /// Whether everything fed so far ends on a code point boundary.
@@ -56,10 +53,7 @@ impl Utf8Validator {
             let take = (want - have).min(piece.len());
             let (head, rest) = piece.split_at(take);
             let end = have + take;
-            self.partial
-                .get_mut(have..end)
-                .ok_or(Utf8Error)?
-                .copy_from_slice(head);
+            self.partial.get_mut(have..end).ok_or(Utf8Error)?.copy_from_slice(head);
             let candidate = self.partial.get(..end).ok_or(Utf8Error)?;
             match core::str::from_utf8(candidate) {
                 Ok(_) => self.partial_len = 0,
@@ -76,10 +70,7 @@ impl Utf8Validator {
             Ok(_) => Ok(()),
             Err(e) if e.error_len().is_none() => {
                 let tail = piece.get(e.valid_up_to()..).ok_or(Utf8Error)?;
-                self.partial
-                    .get_mut(..tail.len())
-                    .ok_or(Utf8Error)?
-                    .copy_from_slice(tail);
+                self.partial.get_mut(..tail.len()).ok_or(Utf8Error)?.copy_from_slice(tail);
                 self.partial_len = tail.len() as u8;
                 Ok(())
             }
@@ -136,5 +127,21 @@ mod tests {
         // 0xed 0xa0 is a surrogate prefix: invalid before the third byte arrives.
         assert_eq!(v.feed(&[0xed]), Ok(()));
         assert_eq!(v.feed(&[0xa0]), Err(Utf8Error));
+    }
+}
+#[cfg(test)]
+mod regression {
+    use super::*;
+    #[test]
+    fn four_byte_sequence_split_after_its_lead_byte() {
+        let mut v = Utf8Validator::new();
+        assert_eq!(v.feed(&[b'a', 240]), Ok(()));
+        assert_eq!(v.feed(&[144, 128, 128, b'b']), Ok(()));
+        assert!(v.is_complete());
+        let mut v = Utf8Validator::new();
+        for b in [b'a', 240, 144, 128, 128, 194, 161] {
+            assert_eq!(v.feed(&[b]), Ok(()), "{b}");
+        }
+        assert!(v.is_complete());
     }
 }

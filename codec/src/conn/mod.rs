@@ -82,11 +82,17 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            max_message: 16 * 1024 * 1024,
-            streaming: false,
-        }
+        Self { max_message: 16 * 1024 * 1024, streaming: false }
     }
+}
+
+/// What the next call to [`Connection::handle_input`] will do (see [`Connection::next_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// It returns an event or an error.
+    Event,
+    /// It joins a non-final fragment to the message being reassembled and returns no event.
+    Progress,
 }
 
 /// The largest control frame on the wire: 2 header bytes, 4 mask bytes, 125 payload bytes.
@@ -115,10 +121,7 @@ impl ControlPayload {
         if let (Some(dst), Some(src)) = (bytes.get_mut(..len), data.get(..len)) {
             dst.copy_from_slice(src);
         }
-        Self {
-            bytes,
-            len: len as u8,
-        }
+        Self { bytes, len: len as u8 }
     }
 
     fn close(code: Option<CloseCode>, reason: &str) -> Self {
@@ -134,10 +137,7 @@ impl ControlPayload {
                 dst.copy_from_slice(src);
             }
         }
-        Self {
-            bytes,
-            len: (len + 2) as u8,
-        }
+        Self { bytes, len: (len + 2) as u8 }
     }
 
     fn as_slice(&self) -> &[u8] {
@@ -245,21 +245,65 @@ impl Connection {
         &mut self,
         buf: &'a mut [u8],
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
-        if matches!(
-            self.state,
-            State::CloseReceived | State::Failing | State::Closed
-        ) {
+        if matches!(self.state, State::CloseReceived | State::Failing | State::Closed) {
             return Err(ProtocolError::AfterClose);
         }
-        let result = if self.open_frame.is_some() {
-            self.continue_frame(buf)
-        } else {
-            self.next_frame(buf)
-        };
+        let result =
+            if self.open_frame.is_some() { self.continue_frame(buf) } else { self.next_frame(buf) };
         if let Err(e) = result {
             self.fail(e);
         }
         result
+    }
+
+    /// Tells, without changing or borrowing anything, what
+    /// [`handle_input`](Self::handle_input) would do with `buf`: `Partial` if it needs
+    /// more bytes, otherwise whether it would return an event (or an error) or only
+    /// make progress (a non-final fragment joined to the message being reassembled).
+    ///
+    /// Adapters use it to decide when to read without holding a borrow of their buffer.
+    pub fn next_step(&self, buf: &[u8]) -> Status<Step> {
+        let ready = |consumed| Status::Complete { value: Step::Event, consumed };
+        if matches!(self.state, State::CloseReceived | State::Failing | State::Closed) {
+            return ready(0);
+        }
+        if let Some(frame) = self.open_frame {
+            return if buf.is_empty() && frame.remaining > 0 {
+                Status::Partial { needed: 1 }
+            } else {
+                ready(0)
+            };
+        }
+        let start = self.retained;
+        let input = buf.get(start..).unwrap_or(&[]);
+        let (header, header_len) = match FrameHeader::decode(input) {
+            Ok(Status::Complete { value, consumed }) => (value, consumed),
+            Ok(Status::Partial { needed }) => return Status::Partial { needed },
+            Err(_) => return ready(0),
+        };
+        let is_data = !header.opcode.is_control();
+        if self.check_header(&header).is_err()
+            || (is_data
+                && self.rx_message_len.saturating_add(header.payload_len) > self.config.max_message)
+        {
+            return ready(0);
+        }
+        if self.config.streaming && is_data {
+            return if header.payload_len > 0 && input.len() <= header_len {
+                Status::Partial { needed: 1 }
+            } else {
+                ready(0)
+            };
+        }
+        let frame_len = (header_len as u64).saturating_add(header.payload_len);
+        if let Some(partial) = Self::missing(buf.len(), start, frame_len) {
+            return partial;
+        }
+        if is_data && !header.fin {
+            Status::Complete { value: Step::Progress, consumed: 0 }
+        } else {
+            ready(0)
+        }
     }
 
     fn fail(&mut self, error: ProtocolError) {
@@ -296,11 +340,9 @@ impl Connection {
         };
         let message_len = self.rx_message_len.saturating_add(header.payload_len);
         if message_len > self.config.max_message {
-            return Err(FrameError::TooLarge {
-                size: message_len,
-                max: self.config.max_message,
-            }
-            .into());
+            return Err(
+                FrameError::TooLarge { size: message_len, max: self.config.max_message }.into()
+            );
         }
         if self.config.streaming {
             self.start_streamed_frame(buf, header, header_len, kind)
@@ -372,16 +414,10 @@ impl Connection {
                     self.state = State::CloseReceived;
                     self.pending_close = Some(ControlPayload::close(close.code, ""));
                 }
-                Event::Close {
-                    code: close.code,
-                    reason: close.reason,
-                }
+                Event::Close { code: close.code, reason: close.reason }
             }
         };
-        Ok(Status::Complete {
-            value: Some(event),
-            consumed,
-        })
+        Ok(Status::Complete { value: Some(event), consumed })
     }
 
     fn begin_piece(&mut self, kind: MessageKind, header: &FrameHeader) {
@@ -422,20 +458,15 @@ impl Connection {
             apply_mask(payload, key, 0);
         }
         let single_frame = header.fin && self.rx_message.is_none();
-        if kind == MessageKind::Text && !single_frame {
-            self.utf8
-                .feed(payload)
-                .map_err(|_| ProtocolError::InvalidUtf8)?;
-        }
         self.begin_piece(kind, &header);
+        if kind == MessageKind::Text && !single_frame {
+            self.utf8.feed(payload).map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
         // Join the payload to the bytes already reassembled.
         buf.copy_within(payload_at..payload_at + len, start);
         if !header.fin {
             self.retained = start + len;
-            return Ok(Status::Complete {
-                value: None,
-                consumed: header_len,
-            });
+            return Ok(Status::Complete { value: None, consumed: header_len });
         }
         if kind == MessageKind::Text && !self.utf8.is_complete() {
             return Err(ProtocolError::InvalidUtf8);
@@ -449,10 +480,7 @@ impl Connection {
                 Event::Text(core::str::from_utf8(message).map_err(|_| ProtocolError::InvalidUtf8)?)
             }
         };
-        Ok(Status::Complete {
-            value: Some(event),
-            consumed,
-        })
+        Ok(Status::Complete { value: Some(event), consumed })
     }
 
     fn start_streamed_frame<'a>(
@@ -475,10 +503,9 @@ impl Connection {
         });
         let rest = buf.get_mut(header_len..).unwrap_or(&mut []);
         match self.continue_frame(rest)? {
-            Status::Complete { value, consumed } => Ok(Status::Complete {
-                value,
-                consumed: consumed + header_len,
-            }),
+            Status::Complete { value, consumed } => {
+                Ok(Status::Complete { value, consumed: consumed + header_len })
+            }
             Status::Partial { needed } => Ok(Status::Partial { needed }),
         }
     }
@@ -491,9 +518,7 @@ impl Connection {
         let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
             return Ok(Status::Partial { needed: 1 });
         };
-        let take = usize::try_from(frame.remaining)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let take = usize::try_from(frame.remaining).unwrap_or(usize::MAX).min(buf.len());
         if take == 0 && frame.remaining > 0 {
             return Ok(Status::Partial { needed: 1 });
         }
@@ -504,9 +529,7 @@ impl Connection {
             apply_mask(piece, key, frame.offset);
         }
         if kind == MessageKind::Text {
-            self.utf8
-                .feed(piece)
-                .map_err(|_| ProtocolError::InvalidUtf8)?;
+            self.utf8.feed(piece).map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         frame.remaining -= take as u64;
         frame.offset = frame.offset.wrapping_add(take);
@@ -520,16 +543,8 @@ impl Connection {
         if last {
             self.end_message();
         }
-        let event = Event::Fragment {
-            kind,
-            data: piece,
-            first,
-            last,
-        };
-        Ok(Status::Complete {
-            value: Some(event),
-            consumed: take,
-        })
+        let event = Event::Fragment { kind, data: piece, first, last };
+        Ok(Status::Complete { value: Some(event), consumed: take })
     }
 
     /// Writes the control frame the connection owes the peer, if any: the close frame of a
@@ -676,37 +691,27 @@ impl Connection {
     ) -> Result<usize, SendError> {
         let sendable = match self.state {
             State::Open => true,
-            // Only the close reply may follow the peer's close.
-            State::CloseReceived => opcode == OpCode::Close,
-            State::CloseSent | State::Failing | State::Closed => false,
+            // Only the close reply (or the close that reports a failure) may still go out.
+            State::CloseReceived | State::Failing => opcode == OpCode::Close,
+            State::CloseSent | State::Closed => false,
         };
         if !sendable {
             return Err(SendError::Closed);
         }
         if opcode.is_control() && len > 125 {
-            return Err(SendError::ControlTooLong(
-                usize::try_from(len).unwrap_or(usize::MAX),
-            ));
+            return Err(SendError::ControlTooLong(usize::try_from(len).unwrap_or(usize::MAX)));
         }
         if !opcode.is_control() && opcode != OpCode::Continuation && self.tx_message.is_some() {
             return Err(SendError::MessageInProgress);
         }
         let mask = (self.role == Role::Client).then_some(mask_key);
-        let header = FrameHeader {
-            fin,
-            rsv: 0,
-            opcode,
-            mask,
-            payload_len: len,
-        };
+        let header = FrameHeader { fin, rsv: 0, opcode, mask, payload_len: len };
         let needed = header.encoded_len();
-        let n = header
-            .encode(out)
-            .ok_or(SendError::BufferTooSmall { needed })?;
+        let n = header.encode(out).ok_or(SendError::BufferTooSmall { needed })?;
         if opcode == OpCode::Close {
             self.pending_pong = None;
             self.state = match self.state {
-                State::CloseReceived => {
+                State::CloseReceived | State::Failing => {
                     self.pending_close = None;
                     State::Closed
                 }
@@ -739,14 +744,8 @@ impl Connection {
             Role::Client => Some([0; 4]),
             Role::Server => None,
         };
-        FrameHeader {
-            fin: true,
-            rsv: 0,
-            opcode: OpCode::Binary,
-            mask,
-            payload_len: len as u64,
-        }
-        .encoded_len()
+        FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask, payload_len: len as u64 }
+            .encoded_len()
             + len
     }
 
@@ -758,9 +757,7 @@ impl Connection {
         out: &mut [u8],
     ) -> Result<usize, SendError> {
         let end = header_len + payload.len();
-        let dst = out
-            .get_mut(header_len..end)
-            .ok_or(SendError::BufferTooSmall { needed: end })?;
+        let dst = out.get_mut(header_len..end).ok_or(SendError::BufferTooSmall { needed: end })?;
         match self.role {
             Role::Client => mask_into(dst, payload, mask_key),
             Role::Server => dst.copy_from_slice(payload),

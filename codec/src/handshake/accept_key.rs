@@ -74,18 +74,12 @@ mod tests {
 
     #[test]
     fn rfc6455_1_3_accept_key() {
-        assert_eq!(
-            &accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        );
+        assert_eq!(&accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
 
     #[test]
     fn rfc6455_1_3_key_from_nonce() {
-        assert_eq!(
-            &encode_key(*b"the sample nonce"),
-            b"dGhlIHNhbXBsZSBub25jZQ=="
-        );
+        assert_eq!(&encode_key(*b"the sample nonce"), b"dGhlIHNhbXBsZSBub25jZQ==");
     }
 
     #[test]

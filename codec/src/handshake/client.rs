@@ -59,14 +59,7 @@ pub struct ClientRequest<'a> {
 impl<'a> ClientRequest<'a> {
     /// A request for `path` on `host` with no origin, subprotocols or extra headers.
     pub const fn new(host: &'a str, path: &'a str, nonce: [u8; 16]) -> Self {
-        Self {
-            host,
-            path,
-            nonce,
-            origin: None,
-            protocols: &[],
-            headers: &[],
-        }
+        Self { host, path, nonce, origin: None, protocols: &[], headers: &[] }
     }
 
     /// The `Sec-WebSocket-Key` value: base64 of the nonce.
@@ -326,9 +319,7 @@ mod tests {
         match parse_response(wire.as_bytes(), &mut headers)? {
             Status::Complete { value, consumed } => {
                 assert_eq!(consumed, wire.len());
-                value
-                    .validate(request)
-                    .map(|a| a.protocol.map(ToString::to_string))
+                value.validate(request).map(|a| a.protocol.map(ToString::to_string))
             }
             Status::Partial { .. } => panic!("partial: {wire:?}"),
         }
@@ -337,9 +328,7 @@ mod tests {
     #[test]
     fn encode_minimal_request() {
         let mut out = [0u8; 256];
-        let n = ClientRequest::new("h:8080", "", NONCE)
-            .encode(&mut out)
-            .unwrap();
+        let n = ClientRequest::new("h:8080", "", NONCE).encode(&mut out).unwrap();
         assert_eq!(
             core::str::from_utf8(&out[..n]).unwrap(),
             "GET / HTTP/1.1\r\nHost: h:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -383,59 +372,22 @@ mod tests {
     fn encode_rejects_header_injection() {
         let base = request();
         let cases: [ClientRequest<'_>; 12] = [
-            ClientRequest {
-                host: "h\r\nX-Evil: 1",
-                ..base
-            },
+            ClientRequest { host: "h\r\nX-Evil: 1", ..base },
             ClientRequest { host: "", ..base },
-            ClientRequest {
-                host: "a b",
-                ..base
-            },
-            ClientRequest {
-                path: "/a b",
-                ..base
-            },
-            ClientRequest {
-                path: "/\r\n",
-                ..base
-            },
-            ClientRequest {
-                path: "chat",
-                ..base
-            },
-            ClientRequest {
-                origin: Some("http://a\r\nX: y"),
-                ..base
-            },
-            ClientRequest {
-                origin: Some("http://a\0"),
-                ..base
-            },
-            ClientRequest {
-                protocols: &["chat\r\nX: y"],
-                ..base
-            },
-            ClientRequest {
-                protocols: &["a,b"],
-                ..base
-            },
-            ClientRequest {
-                headers: &[("X-A", "1\n2")],
-                ..base
-            },
-            ClientRequest {
-                headers: &[("X A", "1")],
-                ..base
-            },
+            ClientRequest { host: "a b", ..base },
+            ClientRequest { path: "/a b", ..base },
+            ClientRequest { path: "/\r\n", ..base },
+            ClientRequest { path: "chat", ..base },
+            ClientRequest { origin: Some("http://a\r\nX: y"), ..base },
+            ClientRequest { origin: Some("http://a\0"), ..base },
+            ClientRequest { protocols: &["chat\r\nX: y"], ..base },
+            ClientRequest { protocols: &["a,b"], ..base },
+            ClientRequest { headers: &[("X-A", "1\n2")], ..base },
+            ClientRequest { headers: &[("X A", "1")], ..base },
         ];
         for (i, req) in cases.iter().enumerate() {
             let mut out = [0u8; 512];
-            assert_eq!(
-                req.encode(&mut out),
-                Err(HandshakeError::InvalidHeaderValue),
-                "case {i}"
-            );
+            assert_eq!(req.encode(&mut out), Err(HandshakeError::InvalidHeaderValue), "case {i}");
             assert!(out.iter().all(|&b| b == 0), "case {i}");
         }
     }
@@ -451,10 +403,8 @@ mod tests {
         let n = req.encode(&mut wire).unwrap();
 
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let Status::Complete {
-            value: sreq,
-            consumed,
-        } = server::parse_request(&wire[..n], &mut headers).unwrap()
+        let Status::Complete { value: sreq, consumed } =
+            server::parse_request(&wire[..n], &mut headers).unwrap()
         else {
             panic!("partial")
         };
@@ -472,10 +422,8 @@ mod tests {
         answer.extend_from_slice(b"\x81\x02Hi"); // the server's first frame, same read
 
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let Status::Complete {
-            value: resp,
-            consumed,
-        } = parse_response(&answer, &mut headers).unwrap()
+        let Status::Complete { value: resp, consumed } =
+            parse_response(&answer, &mut headers).unwrap()
         else {
             panic!("partial")
         };
@@ -483,12 +431,7 @@ mod tests {
         assert_eq!(&answer[consumed..], b"\x81\x02Hi");
         assert_eq!((resp.status, resp.reason), (101, "Switching Protocols"));
         assert_eq!(resp.header("sec-websocket-accept"), Some(ACCEPT.as_bytes()));
-        assert_eq!(
-            resp.validate(&req),
-            Ok(Accepted {
-                protocol: Some("superchat")
-            })
-        );
+        assert_eq!(resp.validate(&req), Ok(Accepted { protocol: Some("superchat") }));
     }
 
     #[test]
@@ -613,21 +556,15 @@ mod tests {
              Sec-WebSocket-Accept: {ACCEPT}\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
         );
         let req = ClientRequest::new("h", "/", NONCE);
-        assert_eq!(
-            validate(&wire, &req),
-            Err(HandshakeError::UnofferedProtocol)
-        );
+        assert_eq!(validate(&wire, &req), Err(HandshakeError::UnofferedProtocol));
     }
 
     #[test]
     fn malformed_and_oversized_responses() {
         let mut headers = [httparse::EMPTY_HEADER; 2];
         assert_eq!(
-            parse_response(
-                b"HTTP/1.1 101 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
-                &mut headers
-            )
-            .map(|s| s.is_complete()),
+            parse_response(b"HTTP/1.1 101 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &mut headers)
+                .map(|s| s.is_complete()),
             Err(HandshakeError::TooManyHeaders)
         );
         let mut headers = [httparse::EMPTY_HEADER; 2];

@@ -272,10 +272,7 @@ impl core::error::Error for HandshakeError {}
 
 /// The first header named `name` (ASCII case-insensitive).
 fn find<'b>(headers: &[httparse::Header<'b>], name: &str) -> Option<&'b [u8]> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value)
+    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
 }
 
 /// All values of the headers named `name`, trimmed of optional whitespace.
@@ -283,10 +280,7 @@ fn all<'h, 'b>(
     headers: &'h [httparse::Header<'b>],
     name: &'h str,
 ) -> impl Iterator<Item = &'b [u8]> + 'h {
-    headers
-        .iter()
-        .filter(move |h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| trim_ows(h.value))
+    headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| trim_ows(h.value))
 }
 
 /// The only value of header `name`: `Ok(None)` if absent, an error if repeated.
@@ -305,8 +299,7 @@ fn single<'b>(
 /// Whether any header `name` has `token` in its comma-separated list (case-insensitive).
 fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
     all(headers, name).any(|v| {
-        v.split(|&b| b == b',')
-            .any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
+        v.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
     })
 }
 
@@ -329,28 +322,18 @@ mod tests {
     use httparse::Header;
 
     fn h<'a>(name: &'a str, value: &'a str) -> Header<'a> {
-        Header {
-            name,
-            value: value.as_bytes(),
-        }
+        Header { name, value: value.as_bytes() }
     }
 
     #[test]
     fn token_lists_are_case_and_whitespace_tolerant() {
-        let headers = [
-            h("connection", "keep-alive,\tUpgrade "),
-            h("Upgrade", "WebSocket"),
-        ];
+        let headers = [h("connection", "keep-alive,\tUpgrade "), h("Upgrade", "WebSocket")];
         assert!(has_token(&headers, "Connection", "upgrade"));
         assert!(has_token(&headers, "UPGRADE", "websocket"));
         assert!(!has_token(&headers, "Connection", "close"));
         assert!(!has_token(&headers, "Missing", "x"));
         // A token is a whole list item, not a substring.
-        assert!(!has_token(
-            &[h("Connection", "upgraded")],
-            "Connection",
-            "upgrade"
-        ));
+        assert!(!has_token(&[h("Connection", "upgraded")], "Connection", "upgrade"));
     }
 
     #[test]
@@ -361,14 +344,9 @@ mod tests {
 
     #[test]
     fn trim_ows_table() {
-        for (input, expected) in [
-            ("", ""),
-            (" ", ""),
-            ("\t a \t", "a"),
-            ("a b", "a b"),
-            ("  x", "x"),
-            ("x  ", "x"),
-        ] {
+        for (input, expected) in
+            [("", ""), (" ", ""), ("\t a \t", "a"), ("a b", "a b"), ("  x", "x"), ("x  ", "x")]
+        {
             assert_eq!(trim_ows(input.as_bytes()), expected.as_bytes(), "{input:?}");
             assert_eq!(trim_ows_str(input), expected, "{input:?}");
         }
@@ -399,10 +377,7 @@ mod tests {
             (HandshakeError::MissingConnectionUpgrade, 400),
             (HandshakeError::MissingKey, 400),
             (HandshakeError::InvalidKey, 400),
-            (
-                HandshakeError::DuplicateHeader(HeaderField::SecWebSocketKey),
-                400,
-            ),
+            (HandshakeError::DuplicateHeader(HeaderField::SecWebSocketKey), 400),
             (HandshakeError::UnsupportedVersion, 426),
             (HandshakeError::UnexpectedStatus(404), 502),
             (HandshakeError::InvalidAccept, 502),

@@ -127,9 +127,9 @@ impl<'h, 'b> Request<'h, 'b> {
         let mut protocol_lines = [None; MAX_PROTOCOL_LINES];
         let mut lines = protocol_lines.iter_mut();
         for value in super::all(self.headers, HeaderField::SecWebSocketProtocol.name()) {
-            let slot = lines.next().ok_or(HandshakeError::DuplicateHeader(
-                HeaderField::SecWebSocketProtocol,
-            ))?;
+            let slot = lines
+                .next()
+                .ok_or(HandshakeError::DuplicateHeader(HeaderField::SecWebSocketProtocol))?;
             *slot = Some(text(value)?);
         }
         Ok(Upgrade {
@@ -248,12 +248,7 @@ pub fn parse_request<'h, 'b>(
         return Err(HandshakeError::Http(HttpErrorKind::Token));
     };
     Ok(Status::Complete {
-        value: Request {
-            method,
-            path,
-            version,
-            headers: req.headers,
-        },
+        value: Request { method, path, version, headers: req.headers },
         consumed,
     })
 }
@@ -494,10 +489,7 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
         assert_eq!(up.key, "dGhlIHNhbXBsZSBub25jZQ==");
         assert_eq!(&up.accept_key(), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         assert_eq!(up.protocols().count(), 0);
-        assert_eq!(
-            up.extensions_header(),
-            Some("permessage-deflate; client_max_window_bits")
-        );
+        assert_eq!(up.extensions_header(), Some("permessage-deflate; client_max_window_bits"));
     }
 
     #[test]
@@ -505,10 +497,7 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let (req, _) = parse(PYTHON_WEBSOCKETS, &mut headers).unwrap();
         let up = req.upgrade().unwrap();
-        assert_eq!(
-            (up.host, up.origin, req.path),
-            ("localhost:8765", None, "/ws")
-        );
+        assert_eq!((up.host, up.origin, req.path), ("localhost:8765", None, "/ws"));
         // RFC 6455 section 4.2.2's second example key.
         assert_eq!(&up.accept_key(), b"HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
     }
@@ -667,10 +656,7 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
     fn non_utf8_host_is_a_header_value_error() {
         let wire = b"GET / HTTP/1.1\r\nHost: \xff\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-        assert_eq!(
-            upgrade_of(wire),
-            Err(HandshakeError::Http(HttpErrorKind::HeaderValue))
-        );
+        assert_eq!(upgrade_of(wire), Err(HandshakeError::Http(HttpErrorKind::HeaderValue)));
     }
 
     #[test]
@@ -801,18 +787,11 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
             let mut out = [0u8; 512];
             let n = write_reject(status, "nope", &mut out).unwrap();
             let text = core::str::from_utf8(&out[..n]).unwrap();
-            assert!(
-                text.starts_with(&format!("HTTP/1.1 {status} {phrase}\r\n")),
-                "{text}"
-            );
+            assert!(text.starts_with(&format!("HTTP/1.1 {status} {phrase}\r\n")), "{text}");
             assert!(text.contains("\r\nContent-Length: 5\r\n"), "{text}");
             assert!(text.contains("\r\nConnection: close\r\n"), "{text}");
             assert!(text.ends_with("\r\n\r\nnope\n"), "{text}");
-            assert_eq!(
-                text.contains("Sec-WebSocket-Version: 13\r\n"),
-                status == 426,
-                "{text}"
-            );
+            assert_eq!(text.contains("Sec-WebSocket-Version: 13\r\n"), status == 426, "{text}");
             assert_eq!(text.contains("Allow: GET\r\n"), status == 405, "{text}");
             // The response parses as HTTP.
             let mut headers = [httparse::EMPTY_HEADER; 8];
@@ -825,14 +804,8 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
     #[test]
     fn reject_rejects_bad_status_and_short_buffers() {
         let mut out = [0u8; 16];
-        assert_eq!(
-            write_reject(99, "x", &mut out),
-            Err(HandshakeError::InvalidHeaderValue)
-        );
-        assert_eq!(
-            write_reject(1000, "x", &mut out),
-            Err(HandshakeError::InvalidHeaderValue)
-        );
+        assert_eq!(write_reject(99, "x", &mut out), Err(HandshakeError::InvalidHeaderValue));
+        assert_eq!(write_reject(1000, "x", &mut out), Err(HandshakeError::InvalidHeaderValue));
         let mut big = [0u8; 256];
         let n = write_reject(400, "x", &mut big).unwrap();
         assert_eq!(

@@ -176,10 +176,7 @@ mod tests {
         assert_eq!(check_value("text/plain; q=1\tx é"), Ok(()));
         assert_eq!(check_value(""), Ok(()));
         assert_eq!(check_visible("/chat?x=1"), Ok(()));
-        assert_eq!(
-            check_visible("a b"),
-            Err(HandshakeError::InvalidHeaderValue)
-        );
+        assert_eq!(check_visible("a b"), Err(HandshakeError::InvalidHeaderValue));
         assert_eq!(check_visible(""), Err(HandshakeError::InvalidHeaderValue));
         assert_eq!(check_token("chat.v2"), Ok(()));
         assert_eq!(check_token("a b"), Err(HandshakeError::InvalidHeaderValue));

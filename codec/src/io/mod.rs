@@ -1,1 +1,54 @@
-//! Adapters over `embedded-io` streams.
+//! Adapters that run a [`Connection`](crate::Connection) over a byte stream.
+//!
+//! [`blocking::WebSocket`] works over `embedded_io::{Read, Write}` and
+//! [`asynch::WebSocket`] over `embedded_io_async::{Read, Write}` (an `embassy-net`
+//! `TcpSocket` plugs straight in). They are twins with the same methods. Neither owns
+//! memory: both borrow a receive buffer and a transmit buffer from the caller.
+//!
+//! # Buffer sizes
+//! - `rx` must hold at least [`MIN_RX_BUF`] bytes. Without streaming, the largest message
+//!   received is `rx.len() - MAX_CONTROL_FRAME` bytes (or the configured limit if
+//!   smaller); larger ones are refused with close code 1009. With
+//!   [`Config::streaming`](crate::Config) any size is handed out in pieces.
+//! - `tx` must hold at least [`MIN_TX_BUF`] bytes. Messages larger than `tx` are sent
+//!   through it in pieces, so `tx` only bounds the size of each write.
+//! - For the handshake, `rx` must hold the whole request or response head (a browser's
+//!   request is about 500 bytes; 1 KiB is a comfortable minimum).
+
+#[cfg(feature = "async")]
+pub mod asynch;
+#[cfg(feature = "blocking")]
+pub mod blocking;
+mod buffer;
+mod error;
+#[cfg(feature = "std")]
+mod std_io;
+
+pub use error::Error;
+#[cfg(feature = "std")]
+pub use std_io::StdIo;
+
+pub use crate::conn::MAX_CONTROL_FRAME;
+
+/// The smallest receive buffer the adapters accept.
+pub const MIN_RX_BUF: usize = 256;
+/// The smallest transmit buffer the adapters accept.
+pub const MIN_TX_BUF: usize = 256;
+
+/// What the server does with an upgrade request, decided by the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision<'p> {
+    /// Upgrade, optionally with one of the offered subprotocols.
+    Accept {
+        /// The chosen subprotocol (must be one the client offered).
+        protocol: Option<&'p str>,
+    },
+    /// Refuse with an HTTP status (e.g. 403 for a refused Origin, 404 for an unknown
+    /// path) and a short plain-text reason.
+    Reject {
+        /// The HTTP status code.
+        status: u16,
+        /// The reason, sent as the response body.
+        reason: &'p str,
+    },
+}

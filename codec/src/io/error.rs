@@ -1,0 +1,76 @@
+use core::fmt;
+
+use crate::{HandshakeError, ProtocolError, SendError};
+
+/// An adapter error, generic over the transport's error type `E`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The transport failed.
+    Io(E),
+    /// The peer broke the protocol. The adapter already sent the close frame that
+    /// says so (close code [`ProtocolError::close_code`]).
+    Protocol(ProtocolError),
+    /// The opening handshake failed (on a server the error response was already sent).
+    Handshake(HandshakeError),
+    /// The server refused the upgrade with this HTTP status (the application said so).
+    Rejected(u16),
+    /// The application asked for a send the connection does not allow.
+    Send(SendError),
+    /// The transport ended without a close frame: the connection closed abnormally
+    /// (reported to applications as close code 1006).
+    UnexpectedEof,
+    /// The closing handshake is over; nothing more can be read or sent.
+    Closed,
+}
+
+impl<E> From<ProtocolError> for Error<E> {
+    fn from(e: ProtocolError) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+impl<E> From<HandshakeError> for Error<E> {
+    fn from(e: HandshakeError) -> Self {
+        Self::Handshake(e)
+    }
+}
+
+impl<E> From<SendError> for Error<E> {
+    fn from(e: SendError) -> Self {
+        Self::Send(e)
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "transport error: {e:?}"),
+            Self::Protocol(e) => {
+                write!(f, "peer broke the protocol: {e} (closed with {})", e.close_code())
+            }
+            Self::Handshake(e) => write!(f, "handshake failed: {e}"),
+            Self::Rejected(status) => write!(f, "upgrade refused with HTTP {status}"),
+            Self::Send(e) => write!(f, "cannot send: {e}"),
+            Self::UnexpectedEof => {
+                f.write_str("connection dropped without a close frame (abnormal closure, 1006)")
+            }
+            Self::Closed => f.write_str("the connection is closed"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for Error<E> {}
+
+#[cfg(any(feature = "blocking", feature = "async"))]
+impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        match self {
+            Self::Io(e) => e.kind(),
+            Self::Protocol(_) | Self::Handshake(_) => embedded_io::ErrorKind::InvalidData,
+            Self::Rejected(_) => embedded_io::ErrorKind::ConnectionRefused,
+            Self::Send(_) => embedded_io::ErrorKind::InvalidInput,
+            Self::UnexpectedEof | Self::Closed => embedded_io::ErrorKind::NotConnected,
+        }
+    }
+}
