@@ -1,0 +1,124 @@
+//! `wsc autobahn-client`: runs the Autobahn|Testsuite fuzzingserver cases as an echo
+//! client, then asks the server to write its reports.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use wscodec::conn::MessageKind;
+use wscodec::io::Error;
+use wscodec::{CloseCode, Config, Event, Message};
+
+use crate::dial::{self, Client, WsUrl};
+
+/// The largest message the cases send is 16 MiB; leave room above it.
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+/// A case that sends nothing for this long is abandoned.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Options of `wsc autobahn-client`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The fuzzingserver, e.g. ws://127.0.0.1:9001
+    url: String,
+    /// The agent name the reports are filed under.
+    #[arg(long, default_value = "wsc")]
+    agent: String,
+}
+
+/// Runs every case, then updates the reports.
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let base = WsUrl::parse(&args.url)?;
+    let agent = percent_encode(&args.agent);
+    let config = Config { max_message: MAX_MESSAGE as u64, streaming: false };
+    let mut rx = vec![0u8; MAX_MESSAGE + 4096];
+    let mut tx = vec![0u8; 64 * 1024];
+
+    let url = base.with_target("/getCaseCount");
+    let (mut ws, _) = dial::dial(&url, dial::Options::default(), config, &mut rx, &mut tx)?;
+    let count: u32 = match ws.read().context("reading the case count")? {
+        Event::Text(text) => {
+            text.trim().parse().with_context(|| format!("case count {text:?} is not a number"))?
+        }
+        other => bail!("expected the case count as a text message, got {other:?}"),
+    };
+    finish(&mut ws);
+    drop(ws);
+
+    for case in 1..=count {
+        eprintln!("case {case}/{count}");
+        let url = base.with_target(&format!("/runCase?case={case}&agent={agent}"));
+        match dial::dial(&url, dial::Options::default(), config, &mut rx, &mut tx) {
+            Ok((mut ws, _)) => {
+                ws.stream_mut().0.set_read_timeout(Some(READ_TIMEOUT))?;
+                if let Err(e) = echo(&mut ws) {
+                    eprintln!("case {case}: {e}");
+                }
+            }
+            Err(e) => eprintln!("case {case}: {e:#}"),
+        }
+    }
+
+    let url = base.with_target(&format!("/updateReports?agent={agent}"));
+    let (mut ws, _) = dial::dial(&url, dial::Options::default(), config, &mut rx, &mut tx)?;
+    finish(&mut ws);
+    eprintln!("reports updated for agent {}", args.agent);
+    Ok(())
+}
+
+/// Echoes every text and binary message until the connection ends.
+fn echo(ws: &mut Client<'_>) -> Result<(), Error<std::io::Error>> {
+    let mut text = String::new();
+    let mut binary = Vec::new();
+    loop {
+        let kind = match ws.read() {
+            Ok(Event::Text(t)) => {
+                text.clear();
+                text.push_str(t);
+                MessageKind::Text
+            }
+            Ok(Event::Binary(b)) => {
+                binary.clear();
+                binary.extend_from_slice(b);
+                MessageKind::Binary
+            }
+            Ok(_) => continue,
+            // The closing handshake is over, or the case ended the connection.
+            Err(Error::Closed | Error::UnexpectedEof) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        match kind {
+            MessageKind::Text => ws.send(Message::Text(&text))?,
+            MessageKind::Binary => ws.send(Message::Binary(&binary))?,
+        }
+    }
+}
+
+/// Closes normally (if still open) and waits for the server's close.
+fn finish(ws: &mut Client<'_>) {
+    let _ = ws.close(CloseCode::NORMAL, "");
+    let _ = ws.stream_mut().0.set_read_timeout(Some(READ_TIMEOUT));
+    while ws.read().is_ok() {}
+}
+
+/// Percent-encodes everything but unreserved URL characters.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_names_are_percent_encoded() {
+        assert_eq!(percent_encode("wsc"), "wsc");
+        assert_eq!(percent_encode("wsc 0.1/x"), "wsc%200.1%2Fx");
+    }
+}

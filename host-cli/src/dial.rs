@@ -1,0 +1,200 @@
+//! The client side shared by `connect` and `autobahn-client`: `ws://` URLs, the TCP
+//! connection and the opening handshake through `WebSocket::connect`.
+
+use std::fmt;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use wscodec::handshake::client::ClientRequest;
+use wscodec::io::blocking::WebSocket;
+use wscodec::io::StdIo;
+use wscodec::Config;
+
+/// A client connection: the blocking adapter over a TCP stream, masking with OS randomness.
+pub(crate) type Client<'b> = WebSocket<'b, StdIo<TcpStream>, fn() -> [u8; 4]>;
+
+/// How long the TCP connect and the opening handshake may take.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A parsed `ws://host[:port]/path?query` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WsUrl {
+    /// The host as written in the URL (an IPv6 address keeps its brackets).
+    pub(crate) host: String,
+    /// The port (80 when the URL has none).
+    pub(crate) port: u16,
+    /// The request target: path and query, at least `/`.
+    pub(crate) target: String,
+}
+
+impl WsUrl {
+    /// Parses a `ws://` URL. `wss://` is refused until TLS support lands.
+    pub(crate) fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
+            bail!("wss:// is not supported yet (TLS lands with `wsc probe`)");
+        }
+        let Some(rest) =
+            url.get(..5).filter(|s| s.eq_ignore_ascii_case("ws://")).map(|_| &url[5..])
+        else {
+            bail!("{url:?} is not a ws:// URL (expected ws://host[:port]/path)");
+        };
+        let (authority, target) = match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+            Some(i) => (&rest[..i], rest[i..].to_owned()),
+            None => (rest, "/".to_owned()),
+        };
+        let target = target.split('#').next().unwrap_or("/").to_owned();
+        if authority.contains('@') {
+            bail!("user:password@ in the URL is not supported; use -H 'Authorization: ...'");
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (addr, after) =
+                v6.split_once(']').with_context(|| format!("unclosed '[' in {url:?}"))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => bail!("unexpected {after:?} after the IPv6 address in {url:?}"),
+            };
+            (format!("[{addr}]"), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_owned(), Some(p)),
+                None => (authority.to_owned(), None),
+            }
+        };
+        if host.is_empty() || host == "[]" {
+            bail!("no host in {url:?}");
+        }
+        let port = match port {
+            Some(p) => p.parse().with_context(|| format!("invalid port {p:?} in {url:?}"))?,
+            None => 80,
+        };
+        Ok(Self { host, port, target })
+    }
+
+    /// The `Host` header value: the host, with the port unless it is 80.
+    pub(crate) fn host_header(&self) -> String {
+        if self.port == 80 {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The same server with another request target (which must start with `/`).
+    pub(crate) fn with_target(&self, target: &str) -> Self {
+        let base = self.target.split('?').next().unwrap_or("").trim_end_matches('/');
+        Self { target: format!("{base}{target}"), ..self.clone() }
+    }
+}
+
+impl fmt::Display for WsUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ws://{}{}", self.host_header(), self.target)
+    }
+}
+
+/// What to put in the opening handshake besides the URL.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Options<'a> {
+    /// An `Origin` header, as a browser sends.
+    pub(crate) origin: Option<&'a str>,
+    /// Subprotocols to offer, in order of preference.
+    pub(crate) protocols: &'a [&'a str],
+    /// Extra headers.
+    pub(crate) headers: &'a [(&'a str, &'a str)],
+}
+
+/// Opens a TCP connection to `url` and runs the client handshake.
+///
+/// Returns the connection and the subprotocol the server chose, if any. The socket has
+/// `TCP_NODELAY` set and no read timeout.
+pub(crate) fn dial<'b>(
+    url: &WsUrl,
+    options: Options<'_>,
+    config: Config,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+) -> anyhow::Result<(Client<'b>, Option<String>)> {
+    let stream = connect_tcp(url)?;
+    stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    stream.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    let host = url.host_header();
+    let request = ClientRequest {
+        origin: options.origin,
+        protocols: options.protocols,
+        headers: options.headers,
+        ..ClientRequest::new(&host, &url.target, wscodec::random::nonce())
+    };
+    let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
+    let (mut ws, chosen) = WebSocket::connect(StdIo(stream), config, &request, rx, tx, mask)
+        .with_context(|| format!("WebSocket handshake with {url} failed"))?;
+    let protocol = chosen.and_then(|i| options.protocols.get(i)).map(|p| (*p).to_owned());
+    ws.stream_mut().0.set_read_timeout(None)?;
+    ws.stream_mut().0.set_write_timeout(None)?;
+    Ok((ws, protocol))
+}
+
+fn connect_tcp(url: &WsUrl) -> anyhow::Result<TcpStream> {
+    let addrs = (url.host.trim_start_matches('[').trim_end_matches(']'), url.port)
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve {}", url.host))?;
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, HANDSHAKE_TIMEOUT) {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    match last {
+        Some((addr, e)) => Err(e).with_context(|| format!("cannot connect to {addr}")),
+        None => bail!("{} resolves to no address", url.host),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(host: &str, port: u16, target: &str) -> WsUrl {
+        WsUrl { host: host.into(), port, target: target.into() }
+    }
+
+    #[test]
+    fn parses_ws_urls() {
+        let cases = [
+            ("ws://example.com", url("example.com", 80, "/")),
+            ("ws://example.com:9001/chat?room=1", url("example.com", 9001, "/chat?room=1")),
+            ("WS://h?x=1", url("h", 80, "/?x=1")),
+            ("ws://[::1]:8080/a#frag", url("[::1]", 8080, "/a")),
+            ("ws://[::1]", url("[::1]", 80, "/")),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(WsUrl::parse(input).unwrap(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_other_urls() {
+        let e = WsUrl::parse("wss://example.com/").unwrap_err().to_string();
+        assert!(e.contains("wss:// is not supported yet"), "{e}");
+        for bad in ["http://x/", "ws://", "ws://h:port/", "ws://u:p@h/", "ws://[::1"] {
+            assert!(WsUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_header_and_targets() {
+        let u = WsUrl::parse("ws://127.0.0.1:9001/").unwrap();
+        assert_eq!(u.host_header(), "127.0.0.1:9001");
+        assert_eq!(u.with_target("/getCaseCount").target, "/getCaseCount");
+        assert_eq!(u.to_string(), "ws://127.0.0.1:9001/");
+        let u = WsUrl::parse("ws://h/base/").unwrap();
+        assert_eq!(u.host_header(), "h");
+        assert_eq!(u.with_target("/runCase?case=1").to_string(), "ws://h/base/runCase?case=1");
+    }
+}
