@@ -306,8 +306,14 @@ fn protocol_errors_send_the_right_close_code() {
         let err = ws.read().unwrap_err();
         assert!(matches!(err, Error::Protocol(e) if e.close_code().as_u16() == code), "{err:?}");
         assert!(ws.connection().is_closed());
-        let [b0, b1, hi, lo] = script.written[..] else { panic!("{:x?}", script.written) };
-        assert_eq!((b0, b1, u16::from_be_bytes([hi, lo])), (0x88, 0x02, code));
+        let [b0, b1, hi, lo, ref reason @ ..] = script.written[..] else {
+            panic!("{:x?}", script.written)
+        };
+        assert_eq!(
+            (b0, usize::from(b1), u16::from_be_bytes([hi, lo])),
+            (0x88, 2 + reason.len(), code)
+        );
+        assert!(!reason.is_empty());
     }
 }
 

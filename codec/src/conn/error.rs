@@ -45,6 +45,29 @@ impl ProtocolError {
     }
 }
 
+impl ProtocolError {
+    /// A short reason for the close frame that reports this error (fits in 123 bytes).
+    pub const fn close_reason(self) -> &'static str {
+        match self {
+            Self::Frame(FrameError::TooLarge { .. }) => "message too big",
+            Self::Frame(FrameError::ReservedBits(_)) => "reserved bits set",
+            Self::Frame(FrameError::ReservedOpcode(_)) => "reserved opcode",
+            Self::Frame(FrameError::ControlTooLong(_)) => "control frame over 125 bytes",
+            Self::Frame(FrameError::FragmentedControl) => "fragmented control frame",
+            Self::Frame(FrameError::LengthOverflow) => "invalid 64-bit length",
+            Self::Frame(FrameError::UnmaskedClientFrame) => "client frame not masked",
+            Self::Frame(FrameError::MaskedServerFrame) => "server frame masked",
+            Self::UnexpectedContinuation => "continuation without a message",
+            Self::ExpectedContinuation => "expected a continuation frame",
+            Self::InvalidUtf8 => "invalid UTF-8 in text message",
+            Self::InvalidCloseReason => "invalid UTF-8 in close reason",
+            Self::BadCloseCode(_) => "invalid close code",
+            Self::BadClosePayload => "close frame of 1 byte",
+            Self::AfterClose => "data after close",
+        }
+    }
+}
+
 impl From<FrameError> for ProtocolError {
     fn from(e: FrameError) -> Self {
         Self::Frame(e)

@@ -313,7 +313,8 @@ impl Connection {
             self.state = State::Closed;
         } else {
             self.state = State::Failing;
-            self.pending_close = Some(ControlPayload::close(Some(error.close_code()), ""));
+            let reason = error.close_reason();
+            self.pending_close = Some(ControlPayload::close(Some(error.close_code()), reason));
         }
     }
 

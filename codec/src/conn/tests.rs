@@ -179,9 +179,10 @@ fn too_large_fails_at_the_header_with_1009() {
     assert_eq!(err, ProtocolError::Frame(FrameError::TooLarge { size: 10 << 30, max: 100 }));
     assert_eq!(err.close_code(), CloseCode::MESSAGE_TOO_BIG);
     assert_eq!(server.state(), State::Failing);
-    let mut out = [0u8; 8];
+    let mut out = [0u8; 32];
     let n = server.poll_transmit(KEY, &mut out).unwrap().unwrap();
-    assert_eq!(&out[..n], &[0x88, 0x02, 0x03, 0xf1]);
+    assert_eq!(&out[..4], &[0x88, 17, 0x03, 0xf1]);
+    assert_eq!(&out[4..n], b"message too big");
     assert!(server.is_closed());
     assert_eq!(server.handle_input(&mut [0x81, 0x80]), Err(ProtocolError::AfterClose));
 }

@@ -283,7 +283,10 @@ where
             Ok(Status::Complete { value: Some(event), consumed }) => {
                 // The event borrows the window: the drain waits for the next read.
                 *owed_drain = (conn.retained(), consumed);
-                flush_owed(conn, stream, tx, mask)?;
+                // Send the pong or close reply now. If the transport already failed, the
+                // event (e.g. the peer's close code) is still worth handing out; the next
+                // read reports the transport error.
+                let _ = flush_owed(conn, stream, tx, mask);
                 Ok(event)
             }
             // `next_step` promised an event or an error; anything else is treated as closed.
