@@ -362,3 +362,35 @@ fn streaming_mode_reads_a_message_larger_than_rx() {
     }
     assert_eq!(got, payload);
 }
+
+#[test]
+fn many_small_fragments_fit_because_joined_headers_are_compacted() {
+    // 800 bytes in 100 fragments: 1400 bytes on the wire, more than rx holds (1024).
+    let payload: Vec<u8> = (0..800u32).map(|i| (i * 7) as u8).collect();
+    let mut wire = Vec::new();
+    for (i, part) in payload.chunks(8).enumerate() {
+        let opcode = if i == 0 { OpCode::Binary } else { OpCode::Continuation };
+        wire.extend(client_frame(i == 99, opcode, part, [1, 2, 3, (i % 7) as u8]));
+        if i % 10 == 5 {
+            wire.extend(client_frame(true, OpCode::Ping, b"between", [8, 8, 8, 8]));
+        }
+    }
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
+    let mut ws =
+        blocking::WebSocket::new(Script::new(&wire, 97), Role::Server, &mut rx, &mut tx, || [0; 4]);
+    let mut pings = 0;
+    loop {
+        match ws.read().unwrap() {
+            Event::Ping(p) => {
+                assert_eq!(p, b"between");
+                pings += 1;
+            }
+            Event::Binary(data) => {
+                assert_eq!(data, &payload[..]);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(pings, 10);
+}

@@ -7,10 +7,12 @@
 //! # Call order
 //! 1. **Input** ([`handle_input`](Connection::handle_input)): pass the unconsumed input.
 //!    Each call returns one step: `Complete { value, consumed }` says to remove
-//!    `consumed` bytes from the buffer at offset [`retained`](Connection::retained)
-//!    (the bytes of a partly reassembled message stay at the start of the buffer), and
-//!    `value` is `Some(event)` when there is something to handle. `Partial { needed }`
-//!    means read more bytes and call again.
+//!    `consumed` bytes from the front of the buffer once `value` (`Some(event)` when
+//!    there is something to handle) is no longer needed. `Partial { needed }` means read
+//!    more bytes and call again. While a fragmented message is being reassembled in
+//!    place, `consumed` is 0 and the buffer's front holds the message so far; if the
+//!    buffer fills up, [`compact`](Connection::compact) frees the space taken by the
+//!    frame headers already joined.
 //! 2. **Owed output** ([`poll_transmit`](Connection::poll_transmit)): after each event,
 //!    send what the connection owes the peer (a pong, the close reply, the close frame
 //!    that reports a protocol error).
@@ -161,6 +163,9 @@ pub struct Connection {
     rx_message_len: u64,
     /// Reassembly mode: payload bytes kept at the start of the caller's buffer.
     retained: usize,
+    /// Reassembly mode: spent bytes (joined frames' headers, control frames) between the
+    /// retained payload and the next frame; freed by `compact`.
+    gap: usize,
     /// Streaming mode: the next piece is the first of its message.
     rx_first_piece: bool,
     utf8: Utf8Validator,
@@ -185,6 +190,7 @@ impl Connection {
             rx_message: None,
             rx_message_len: 0,
             retained: 0,
+            gap: 0,
             rx_first_piece: true,
             utf8: Utf8Validator::new(),
             open_frame: None,
@@ -220,10 +226,27 @@ impl Connection {
     }
 
     /// Reassembly mode: how many bytes at the start of the input buffer belong to the
-    /// message being reassembled. They must stay in place between calls, and `consumed`
-    /// bytes are removed right after them.
+    /// message being reassembled so far. They must stay in place between calls.
     pub const fn retained(&self) -> usize {
         self.retained
+    }
+
+    /// Reassembly mode: frees the space that already joined frames still take in `buf`
+    /// (their headers, and control frames that arrived between fragments) by moving the
+    /// unprocessed bytes down. Returns how many bytes were freed: the caller's buffer now
+    /// holds that many fewer bytes at its end. Call it when the buffer is full.
+    ///
+    /// Each call moves the unprocessed tail once, so calling it only when out of space
+    /// keeps reassembly linear in the message size.
+    pub fn compact(&mut self, buf: &mut [u8]) -> usize {
+        let gap = self.gap;
+        let from = self.retained.saturating_add(gap);
+        if gap == 0 || from > buf.len() {
+            return 0;
+        }
+        buf.copy_within(from.., self.retained);
+        self.gap = 0;
+        gap
     }
 
     /// Whether output is owed: call [`poll_transmit`](Self::poll_transmit).
@@ -274,7 +297,7 @@ impl Connection {
                 ready(0)
             };
         }
-        let start = self.retained;
+        let start = self.frame_start();
         let input = buf.get(start..).unwrap_or(&[]);
         let (header, header_len) = match FrameHeader::decode(input) {
             Ok(Status::Complete { value, consumed }) => (value, consumed),
@@ -322,8 +345,7 @@ impl Connection {
         &mut self,
         buf: &'a mut [u8],
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
-        let retained = self.retained;
-        let input = buf.get(retained..).unwrap_or(&[]);
+        let input = buf.get(self.frame_start()..).unwrap_or(&[]);
         let (header, header_len) = match FrameHeader::decode(input)? {
             Status::Complete { value, consumed } => (value, consumed),
             Status::Partial { needed } => return Ok(Status::Partial { needed }),
@@ -350,6 +372,11 @@ impl Connection {
         } else {
             self.reassemble_frame(buf, header, header_len, kind)
         }
+    }
+
+    /// Where the next frame starts in the input buffer.
+    const fn frame_start(&self) -> usize {
+        self.retained.saturating_add(self.gap)
     }
 
     fn check_header(&self, header: &FrameHeader) -> Result<(), FrameError> {
@@ -380,7 +407,7 @@ impl Connection {
         header: FrameHeader,
         header_len: usize,
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
-        let start = self.retained;
+        let start = self.frame_start();
         // Control payloads are at most 125 bytes (checked by the header decoder).
         let len = header.payload_len as usize;
         if let Some(partial) = Self::missing(buf.len(), start, (header_len + len) as u64) {
@@ -393,7 +420,13 @@ impl Connection {
             apply_mask(payload, key, 0);
         }
         let payload: &'a [u8] = payload;
-        let consumed = header_len + len;
+        let consumed = if self.rx_message.is_some() {
+            // Between fragments: the message so far stays at the front of the buffer.
+            self.gap += header_len + len;
+            0
+        } else {
+            header_len + len
+        };
         let event = match header.opcode {
             OpCode::Ping => {
                 if self.state == State::Open {
@@ -435,6 +468,7 @@ impl Connection {
         self.rx_message = None;
         self.rx_message_len = 0;
         self.retained = 0;
+        self.gap = 0;
     }
 
     fn reassemble_frame<'a>(
@@ -444,7 +478,7 @@ impl Connection {
         header_len: usize,
         kind: MessageKind,
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
-        let start = self.retained;
+        let (retained, start) = (self.retained, self.frame_start());
         let frame_len = (header_len as u64).saturating_add(header.payload_len);
         if let Some(partial) = Self::missing(buf.len(), start, frame_len) {
             return Ok(partial);
@@ -464,17 +498,18 @@ impl Connection {
             self.utf8.feed(payload).map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         // Join the payload to the bytes already reassembled.
-        buf.copy_within(payload_at..payload_at + len, start);
+        buf.copy_within(payload_at..payload_at + len, retained);
         if !header.fin {
-            self.retained = start + len;
-            return Ok(Status::Complete { value: None, consumed: header_len });
+            self.retained = retained + len;
+            self.gap += header_len;
+            return Ok(Status::Complete { value: None, consumed: 0 });
         }
         if kind == MessageKind::Text && !self.utf8.is_complete() {
             return Err(ProtocolError::InvalidUtf8);
         }
         self.end_message();
         let consumed = start + header_len + len;
-        let message: &'a [u8] = buf.get(..start + len).unwrap_or(&[]);
+        let message: &'a [u8] = buf.get(..retained + len).unwrap_or(&[]);
         let event = match kind {
             MessageKind::Binary => Event::Binary(message),
             MessageKind::Text => {

@@ -28,8 +28,8 @@ pub struct WebSocket<'b, S, M> {
     rx: RxBuf<'b>,
     tx: &'b mut [u8],
     mask: M,
-    /// `(at, len)` to drain from the window before the next read (the last event borrowed it).
-    owed_drain: (usize, usize),
+    /// Bytes to drain from the window before the next read (the last event borrowed them).
+    owed_drain: usize,
 }
 
 impl<S: core::fmt::Debug, M> core::fmt::Debug for WebSocket<'_, S, M> {
@@ -76,7 +76,7 @@ where
             let fits = (rx.len() - MAX_CONTROL_FRAME) as u64;
             conn.set_max_message(conn.config().max_message.min(fits));
         }
-        Self { stream, conn, rx: RxBuf::new(rx, buffered), tx, mask, owed_drain: (0, 0) }
+        Self { stream, conn, rx: RxBuf::new(rx, buffered), tx, mask, owed_drain: 0 }
     }
 
     /// Runs the server side of the opening handshake on `stream`, then returns the
@@ -230,8 +230,8 @@ where
     /// [`Error::Protocol`] when the peer broke the protocol (the close frame that says so
     /// has been sent), [`Error::Io`] from the transport.
     pub async fn read(&mut self) -> Result<Event<'_>, Error<S::Error>> {
-        let (at, len) = core::mem::take(&mut self.owed_drain);
-        self.rx.drain(at, len);
+        let consumed = core::mem::take(&mut self.owed_drain);
+        self.rx.drain(consumed);
         loop {
             self.flush_owed().await?;
             if self.conn.state() == State::Closed {
@@ -241,10 +241,7 @@ where
                 Status::Complete { value: Step::Event, .. } => break,
                 Status::Complete { value: Step::Progress, .. } => {
                     match self.conn.handle_input(self.rx.window_mut()) {
-                        Ok(Status::Complete { consumed, .. }) => {
-                            let at = self.conn.retained();
-                            self.rx.drain(at, consumed);
-                        }
+                        Ok(Status::Complete { consumed, .. }) => self.rx.drain(consumed),
                         Ok(Status::Partial { .. }) => self.fill().await?,
                         Err(e) => return Err(self.fail(e).await),
                     }
@@ -256,7 +253,7 @@ where
         match conn.handle_input(rx.window_mut()) {
             Ok(Status::Complete { value: Some(event), consumed }) => {
                 // The event borrows the window: the drain waits for the next read.
-                *owed_drain = (conn.retained(), consumed);
+                *owed_drain = consumed;
                 // Send the pong or close reply now. If the transport already failed, the
                 // event (e.g. the peer's close code) is still worth handing out; the next
                 // read reports the transport error.
@@ -275,6 +272,11 @@ where
 
     /// Reads more bytes into the window.
     async fn fill(&mut self) -> Result<(), Error<S::Error>> {
+        if self.rx.is_full() {
+            // Reassembling a fragmented message: reclaim the space of joined headers.
+            let freed = self.conn.compact(self.rx.window_mut());
+            self.rx.truncate(freed);
+        }
         let Some(spare) = self.rx.spare() else {
             // Cannot happen with the limits set in `with_buffered`; fail safely anyway.
             let size = self.rx.capacity() as u64;

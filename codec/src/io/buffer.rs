@@ -28,23 +28,23 @@ impl<'b> RxBuf<'b> {
         self.buf.get_mut(self.start..self.end).unwrap_or(&mut [])
     }
 
-    /// Removes `len` bytes at window offset `at`; bytes before `at` stay in place.
-    pub(crate) fn drain(&mut self, at: usize, len: usize) {
-        let len = len.min(self.end.saturating_sub(self.start).saturating_sub(at));
-        if len == 0 {
-            return;
-        }
-        if at == 0 {
-            self.start += len;
-        } else {
-            let from = self.start + at;
-            self.buf.copy_within(from + len..self.end, from);
-            self.end -= len;
-        }
+    /// Removes `len` bytes from the front of the window.
+    pub(crate) fn drain(&mut self, len: usize) {
+        self.start = (self.start + len).min(self.end);
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
         }
+    }
+
+    /// Forgets the last `len` bytes of the window (they were moved down by the caller).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.end = self.end.saturating_sub(len).max(self.start);
+    }
+
+    /// Whether the window fills the whole buffer.
+    pub(crate) fn is_full(&self) -> bool {
+        self.start == 0 && self.end == self.buf.len()
     }
 
     /// Free space after the window, compacting first if the window is not at the start.
@@ -76,18 +76,19 @@ mod tests {
         let mut mem = [0u8; 8];
         mem[..6].copy_from_slice(b"abcdef");
         let mut rx = RxBuf::new(&mut mem, 6);
-        rx.drain(0, 1);
+        rx.drain(1);
         assert_eq!(rx.window(), b"bcdef");
-        rx.drain(2, 2); // keep "bc", drop "de"
-        assert_eq!(rx.window(), b"bcf");
+        rx.truncate(2); // "ef" were moved down by the caller
+        assert_eq!(rx.window(), b"bcd");
+        assert!(!rx.is_full());
         let spare = rx.spare().unwrap();
         assert_eq!(spare.len(), 4);
         spare.copy_from_slice(b"wxyz");
         rx.filled(4);
-        assert_eq!(rx.window(), b"bcfwxyz");
+        assert_eq!(rx.window(), b"bcdwxyz");
         assert_eq!(rx.spare().map(|s| s.len()), Some(1)); // compacted to the front
-        assert_eq!(rx.window(), b"bcfwxyz");
-        rx.drain(0, 7);
+        assert_eq!(rx.window(), b"bcdwxyz");
+        rx.drain(7);
         assert_eq!(rx.window(), b"");
         assert_eq!(rx.spare().unwrap().len(), 8);
     }
