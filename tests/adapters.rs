@@ -115,7 +115,7 @@ fn expected_client_view() -> Vec<Owned> {
         Owned::Binary(big),
         Owned::Pong(b"mid".to_vec()),
         Owned::Text("Hello €".into()),
-        Owned::Close(Some(4000), String::new()),
+        Owned::Close(Some(4000), "done".into()),
     ]
 }
 

@@ -421,7 +421,8 @@ impl Connection {
         }
         let payload: &'a [u8] = payload;
         let consumed = if self.rx_message.is_some() {
-            // Between fragments: the message so far stays at the front of the buffer.
+            // Between fragments being reassembled: the message so far stays at the front
+            // of the buffer. (Streaming mode keeps nothing, so the frame is consumed.)
             self.gap += header_len + len;
             0
         } else {
@@ -444,9 +445,10 @@ impl Connection {
                     self.state = State::Closed;
                 } else {
                     // "the endpoint MUST send a Close frame in response ... typically
-                    // echoing the status code it received" (5.5.1)
+                    // echoing the status code it received" (5.5.1). The reason is echoed
+                    // too, so the peer's application sees the words it chose.
                     self.state = State::CloseReceived;
-                    self.pending_close = Some(ControlPayload::close(close.code, ""));
+                    self.pending_close = Some(ControlPayload::close(close.code, close.reason));
                 }
                 Event::Close { code: close.code, reason: close.reason }
             }

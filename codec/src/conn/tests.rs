@@ -274,7 +274,7 @@ fn closing_handshake_started_by_peer() {
     assert_eq!(server.encode(Message::Text("late"), KEY, &mut [0; 16]), Err(SendError::Closed));
     let mut out = [0u8; 16];
     let n = server.poll_transmit(KEY, &mut out).unwrap().unwrap();
-    assert_eq!(&out[..n], &[0x88, 0x02, 0x0f, 0xa0]);
+    assert_eq!(&out[..n], &[0x88, 0x05, 0x0f, 0xa0, b'b', b'y', b'e']);
     assert!(server.is_closed());
 }
 
@@ -382,4 +382,26 @@ fn print_state_sizes() {
         core::mem::size_of::<Utf8Validator>(),
     );
     assert!(core::mem::size_of::<FrameHeader>() <= 24);
+}
+
+/// Found by the `roundtrip` and `server_connection` fuzz targets: in streaming mode a
+/// control frame between fragments was left in the buffer (`consumed` 0, as reassembly
+/// does), and the next fragment's payload was then read from the buffer's start.
+#[test]
+fn streaming_control_frame_between_fragments_is_consumed() {
+    let config = Config { max_message: 100, streaming: true };
+    let mut server = Connection::with_config(Role::Server, config);
+    let mut wire = masked(0x01, b"Hel");
+    wire.extend(masked(0x89, b"ping"));
+    wire.extend(masked(0x80, b"lo"));
+    let (ev, r) = feed_all(&mut server, &wire);
+    assert_eq!(r, Ok(()));
+    assert_eq!(
+        ev,
+        std::vec![
+            Owned::Fragment(MessageKind::Text, b"Hel".to_vec(), true, false),
+            Owned::Ping(b"ping".to_vec()),
+            Owned::Fragment(MessageKind::Text, b"lo".to_vec(), false, true),
+        ]
+    );
 }
