@@ -93,7 +93,8 @@ impl Default for Config {
 pub enum Step {
     /// It returns an event or an error.
     Event,
-    /// It joins a non-final fragment to the message being reassembled and returns no event.
+    /// It makes progress without an event: joins a non-final fragment to the message
+    /// being reassembled, or checks the UTF-8 of a text frame that is still arriving.
     Progress,
 }
 
@@ -163,6 +164,9 @@ pub struct Connection {
     rx_message_len: u64,
     /// Reassembly mode: payload bytes kept at the start of the caller's buffer.
     retained: usize,
+    /// Reassembly mode: payload bytes of the incomplete text frame at the front of the
+    /// input that were already unmasked and checked for UTF-8.
+    checked: usize,
     /// Reassembly mode: spent bytes (joined frames' headers, control frames) between the
     /// retained payload and the next frame; freed by `compact`.
     gap: usize,
@@ -191,6 +195,7 @@ impl Connection {
             rx_message_len: 0,
             retained: 0,
             gap: 0,
+            checked: 0,
             rx_first_piece: true,
             utf8: Utf8Validator::new(),
             open_frame: None,
@@ -311,6 +316,12 @@ impl Connection {
         {
             return ready(0);
         }
+        // A continuation without a message, or a new message inside one, fails at the
+        // header: handle_input returns the error without waiting for the payload.
+        let continuation = header.opcode == OpCode::Continuation;
+        if is_data && continuation != self.rx_message.is_some() {
+            return ready(0);
+        }
         if self.config.streaming && is_data {
             return if header.payload_len > 0 && input.len() <= header_len {
                 Status::Partial { needed: 1 }
@@ -320,7 +331,17 @@ impl Connection {
         }
         let frame_len = (header_len as u64).saturating_add(header.payload_len);
         if let Some(partial) = Self::missing(buf.len(), start, frame_len) {
-            return partial;
+            let is_text = match header.opcode {
+                OpCode::Text => true,
+                OpCode::Continuation => self.rx_message == Some(MessageKind::Text),
+                _ => false,
+            };
+            let available = input.len().saturating_sub(header_len);
+            return if is_text && available > self.checked {
+                Status::Complete { value: Step::Progress, consumed: 0 }
+            } else {
+                partial
+            };
         }
         if is_data && !header.fin {
             Status::Complete { value: Step::Progress, consumed: 0 }
@@ -420,7 +441,7 @@ impl Connection {
             apply_mask(payload, key, 0);
         }
         let payload: &'a [u8] = payload;
-        let consumed = if self.rx_message.is_some() {
+        let consumed = if self.rx_message.is_some() && !self.config.streaming {
             // Between fragments being reassembled: the message so far stays at the front
             // of the buffer. (Streaming mode keeps nothing, so the frame is consumed.)
             self.gap += header_len + len;
@@ -461,7 +482,10 @@ impl Connection {
             self.rx_message = Some(kind);
             self.rx_message_len = 0;
             self.rx_first_piece = true;
-            self.utf8.reset();
+            if self.checked == 0 {
+                // (Text already checked ahead in this frame started the validator.)
+                self.utf8.reset();
+            }
         }
         self.rx_message_len = self.rx_message_len.saturating_add(header.payload_len);
     }
@@ -473,6 +497,34 @@ impl Connection {
         self.gap = 0;
     }
 
+    /// Text in a frame that has not fully arrived: unmask and check what is there, so
+    /// that invalid UTF-8 fails the connection at once rather than when the frame ends
+    /// ("fail fast", RFC 6455 section 8.1 and Autobahn 6.4.x).
+    fn check_text_ahead<'a>(
+        &mut self,
+        buf: &mut [u8],
+        header: &FrameHeader,
+        payload_at: usize,
+        partial: Status<Option<Event<'a>>>,
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        let available = buf.len().saturating_sub(payload_at);
+        let Some(fresh) = buf.get_mut(payload_at + self.checked..payload_at + available) else {
+            return Ok(partial);
+        };
+        if fresh.is_empty() {
+            return Ok(partial);
+        }
+        if self.checked == 0 && self.rx_message.is_none() {
+            self.utf8.reset();
+        }
+        if let Some(key) = header.mask {
+            apply_mask(fresh, key, self.checked);
+        }
+        self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+        self.checked = available;
+        Ok(Status::Complete { value: None, consumed: 0 })
+    }
+
     fn reassemble_frame<'a>(
         &mut self,
         buf: &'a mut [u8],
@@ -482,22 +534,28 @@ impl Connection {
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
         let (retained, start) = (self.retained, self.frame_start());
         let frame_len = (header_len as u64).saturating_add(header.payload_len);
+        let payload_at = start + header_len;
         if let Some(partial) = Self::missing(buf.len(), start, frame_len) {
+            if kind == MessageKind::Text {
+                return self.check_text_ahead(buf, &header, payload_at, partial);
+            }
             return Ok(partial);
         }
         // The whole frame is in `buf`, so its length fits in usize.
         let len = header.payload_len as usize;
-        let payload_at = start + header_len;
+        let checked = self.checked.min(len);
+        let single_frame = header.fin && self.rx_message.is_none() && checked == 0;
+        self.begin_piece(kind, &header);
+        self.checked = 0;
         let Some(payload) = buf.get_mut(payload_at..payload_at + len) else {
             return Ok(Status::Partial { needed: 1 });
         };
+        let (_, unchecked) = payload.split_at_mut(checked);
         if let Some(key) = header.mask {
-            apply_mask(payload, key, 0);
+            apply_mask(unchecked, key, checked);
         }
-        let single_frame = header.fin && self.rx_message.is_none();
-        self.begin_piece(kind, &header);
         if kind == MessageKind::Text && !single_frame {
-            self.utf8.feed(payload).map_err(|_| ProtocolError::InvalidUtf8)?;
+            self.utf8.feed(unchecked).map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         // Join the payload to the bytes already reassembled.
         buf.copy_within(payload_at..payload_at + len, retained);

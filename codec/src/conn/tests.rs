@@ -405,3 +405,68 @@ fn streaming_control_frame_between_fragments_is_consumed() {
         ]
     );
 }
+
+#[test]
+fn invalid_utf8_fails_before_the_frame_has_fully_arrived() {
+    // Autobahn 6.4.3: one text frame arriving in chops; the second chop is invalid.
+    let mut text = "κόσμε".as_bytes().to_vec();
+    text.extend_from_slice(&[0xf4, 0x90, 0x80, 0x80]); // above U+10FFFF
+    text.extend_from_slice(b"edited");
+    let wire = masked(0x81, &text);
+    let first_chop = 2 + 4 + 11; // header + the valid Greek word
+    let mut server = Connection::new(Role::Server);
+    let mut buf = wire[..first_chop].to_vec();
+    assert_eq!(server.next_step(&buf), Status::Complete { value: Step::Progress, consumed: 0 });
+    assert_eq!(server.handle_input(&mut buf), Ok(Status::Complete { value: None, consumed: 0 }));
+    assert!(matches!(server.next_step(&buf), Status::Partial { .. }));
+    // The chop with the invalid sequence fails at once, with 6 bytes still missing.
+    buf.extend_from_slice(&wire[first_chop..first_chop + 4]);
+    assert_eq!(server.handle_input(&mut buf), Err(ProtocolError::InvalidUtf8));
+}
+
+#[test]
+fn text_checked_ahead_is_delivered_intact() {
+    let text = "Grüße, κόσμε — €𝄞".repeat(3);
+    let mut wire = masked(0x01, text.as_bytes());
+    wire.extend(masked(0x80, text.as_bytes()));
+    let mut server = Connection::new(Role::Server);
+    let mut buf = Vec::new();
+    let mut events = Vec::new();
+    for byte in &wire {
+        buf.push(*byte);
+        while let Ok(Status::Complete { value, consumed }) = server.handle_input(&mut buf) {
+            if let Some(e) = value {
+                events.push(own(e));
+            }
+            buf.drain(..consumed);
+        }
+    }
+    assert_eq!(events, std::vec![Owned::Text(text.repeat(2))]);
+}
+
+/// Found by the `server_connection` fuzz target: `next_step` said "read more" for a
+/// continuation frame without a message (and a new message inside one) whose payload
+/// had not arrived, while `handle_input` fails such a frame at its header.
+#[test]
+fn next_step_reports_bad_continuation_at_the_header() {
+    for (first, second, error) in [
+        (None, 0x80u8, ProtocolError::UnexpectedContinuation),
+        (Some(0x01u8), 0x81u8, ProtocolError::ExpectedContinuation),
+    ] {
+        let mut server = Connection::new(Role::Server);
+        let mut wire = first.map(|b| masked(b, b"a")).unwrap_or_default();
+        let mut next = masked(second, &[0; 100]);
+        next.truncate(10); // the header and a few payload bytes
+        wire.extend(next);
+        if first.is_some() {
+            let step = server.next_step(&wire);
+            assert_eq!(step, Status::Complete { value: Step::Progress, consumed: 0 });
+            assert_eq!(
+                server.handle_input(&mut wire),
+                Ok(Status::Complete { value: None, consumed: 0 })
+            );
+        }
+        assert_eq!(server.next_step(&wire), Status::Complete { value: Step::Event, consumed: 0 });
+        assert_eq!(server.handle_input(&mut wire), Err(error));
+    }
+}
