@@ -13,6 +13,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod backoff;
 pub mod close;
 pub mod conn;
 pub mod frame;

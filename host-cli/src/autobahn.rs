@@ -9,6 +9,7 @@ use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, Message};
 
 use crate::dial::{self, Client, WsUrl};
+use crate::tls;
 
 /// The largest message the cases send is 16 MiB; leave room above it.
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
@@ -23,6 +24,8 @@ pub(crate) struct Args {
     /// The agent name the reports are filed under.
     #[arg(long, default_value = "wsc")]
     agent: String,
+    #[command(flatten)]
+    tls: tls::TlsArgs,
 }
 
 /// Runs every case, then updates the reports.
@@ -32,9 +35,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config { max_message: MAX_MESSAGE as u64, streaming: false };
     let mut rx = vec![0u8; MAX_MESSAGE + 4096];
     let mut tx = vec![0u8; 64 * 1024];
+    let tls_config = if base.tls { Some(tls::client_config(args.tls.trust())?.0) } else { None };
+    let options = dial::Options { tls: tls_config.as_ref(), ..dial::Options::default() };
 
     let url = base.with_target("/getCaseCount");
-    let (mut ws, _) = dial::dial(&url, dial::Options::default(), config, &mut rx, &mut tx)?;
+    let (mut ws, _) = dial::dial(&url, options, config, &mut rx, &mut tx)?;
     let count: u32 = match ws.read().context("reading the case count")? {
         Event::Text(text) => {
             text.trim().parse().with_context(|| format!("case count {text:?} is not a number"))?
@@ -47,7 +52,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     for case in 1..=count {
         eprintln!("case {case}/{count}");
         let url = base.with_target(&format!("/runCase?case={case}&agent={agent}"));
-        match dial::dial(&url, dial::Options::default(), config, &mut rx, &mut tx) {
+        match dial::dial(&url, options, config, &mut rx, &mut tx) {
             Ok((mut ws, _)) => {
                 ws.stream_mut().0.set_read_timeout(Some(READ_TIMEOUT))?;
                 if let Err(e) = echo(&mut ws) {
@@ -59,7 +64,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
 
     let url = base.with_target(&format!("/updateReports?agent={agent}"));
-    let (mut ws, _) = dial::dial(&url, dial::Options::default(), config, &mut rx, &mut tx)?;
+    let (mut ws, _) = dial::dial(&url, options, config, &mut rx, &mut tx)?;
     finish(&mut ws);
     eprintln!("reports updated for agent {}", args.agent);
     Ok(())

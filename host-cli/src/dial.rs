@@ -1,8 +1,10 @@
-//! The client side shared by `connect` and `autobahn-client`: `ws://` URLs, the TCP
-//! connection and the opening handshake through `WebSocket::connect`.
+//! The client side shared by `connect`, `probe` and `autobahn-client`: `ws://` and
+//! `wss://` URLs, the TCP connection, TLS, and the opening handshake through
+//! `WebSocket::connect`.
 
 use std::fmt;
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -11,33 +13,50 @@ use wscodec::io::blocking::WebSocket;
 use wscodec::io::StdIo;
 use wscodec::Config;
 
-/// A client connection: the blocking adapter over a TCP stream, masking with OS randomness.
-pub(crate) type Client<'b> = WebSocket<'b, StdIo<TcpStream>, fn() -> [u8; 4]>;
+use crate::tls;
+
+/// A client connection: the blocking adapter over TCP (or TLS over TCP), masking with OS
+/// randomness.
+pub(crate) type Client<'b> = WebSocket<'b, StdIo<tls::Stream>, fn() -> [u8; 4]>;
 
 /// How long the TCP connect and the opening handshake may take.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A parsed `ws://host[:port]/path?query` URL.
+/// A parsed `ws[s]://host[:port]/path?query` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WsUrl {
+    /// `wss://`: TLS over the TCP connection.
+    pub(crate) tls: bool,
     /// The host as written in the URL (an IPv6 address keeps its brackets).
     pub(crate) host: String,
-    /// The port (80 when the URL has none).
+    /// The port (80 for ws://, 443 for wss:// when the URL has none).
     pub(crate) port: u16,
     /// The request target: path and query, at least `/`.
     pub(crate) target: String,
 }
 
 impl WsUrl {
-    /// Parses a `ws://` URL. `wss://` is refused until TLS support lands.
+    /// Parses a `ws://` or `wss://` URL. For `http://` and `https://` the error names
+    /// the WebSocket URL that was probably meant.
     pub(crate) fn parse(url: &str) -> anyhow::Result<Self> {
-        if url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
-            bail!("wss:// is not supported yet (TLS lands with `wsc probe`)");
-        }
-        let Some(rest) =
-            url.get(..5).filter(|s| s.eq_ignore_ascii_case("ws://")).map(|_| &url[5..])
-        else {
-            bail!("{url:?} is not a ws:// URL (expected ws://host[:port]/path)");
+        let url = url.trim();
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "ws" => false,
+            "wss" => true,
+            "http" => bail!(
+                "{url:?} is an http:// URL: a WebSocket URL starts with ws:// (did you mean \
+                 ws://{rest}?)"
+            ),
+            "https" => bail!(
+                "{url:?} is an https:// URL: a WebSocket URL starts with wss:// (did you mean \
+                 wss://{rest}?)"
+            ),
+            "" => bail!("{url:?} has no scheme: write ws://{url} (or wss://{url} for TLS)"),
+            other => bail!(
+                "{other}:// is not a WebSocket scheme: use ws:// (plain) or wss:// (TLS), \
+                 e.g. ws://host:port/path"
+            ),
         };
         let (authority, target) = match rest.find(['/', '?']) {
             Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
@@ -68,14 +87,36 @@ impl WsUrl {
         }
         let port = match port {
             Some(p) => p.parse().with_context(|| format!("invalid port {p:?} in {url:?}"))?,
-            None => 80,
+            None => Self::default_port(tls),
         };
-        Ok(Self { host, port, target })
+        Ok(Self { tls, host, port, target })
     }
 
-    /// The `Host` header value: the host, with the port unless it is 80.
+    const fn default_port(tls: bool) -> u16 {
+        if tls {
+            443
+        } else {
+            80
+        }
+    }
+
+    /// The host without IPv6 brackets, as resolvers and TLS server names want it.
+    pub(crate) fn bare_host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// `ws` or `wss`.
+    pub(crate) const fn scheme(&self) -> &'static str {
+        if self.tls {
+            "wss"
+        } else {
+            "ws"
+        }
+    }
+
+    /// The `Host` header value: the host, with the port unless it is the default.
     pub(crate) fn host_header(&self) -> String {
-        if self.port == 80 {
+        if self.port == Self::default_port(self.tls) {
             self.host.clone()
         } else {
             format!("{}:{}", self.host, self.port)
@@ -91,7 +132,7 @@ impl WsUrl {
 
 impl fmt::Display for WsUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ws://{}{}", self.host_header(), self.target)
+        write!(f, "{}://{}{}", self.scheme(), self.host_header(), self.target)
     }
 }
 
@@ -104,9 +145,11 @@ pub(crate) struct Options<'a> {
     pub(crate) protocols: &'a [&'a str],
     /// Extra headers.
     pub(crate) headers: &'a [(&'a str, &'a str)],
+    /// The TLS configuration for wss:// (system roots when `None`).
+    pub(crate) tls: Option<&'a Arc<rustls::ClientConfig>>,
 }
 
-/// Opens a TCP connection to `url` and runs the client handshake.
+/// Opens a TCP connection to `url`, runs TLS for wss://, then the client handshake.
 ///
 /// Returns the connection and the subprotocol the server chose, if any. The socket has
 /// `TCP_NODELAY` set and no read timeout.
@@ -117,9 +160,24 @@ pub(crate) fn dial<'b>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> anyhow::Result<(Client<'b>, Option<String>)> {
-    let stream = connect_tcp(url)?;
-    stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    stream.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    let tcp = connect_tcp(url)?;
+    tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    tcp.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    let stream = if url.tls {
+        let config = match options.tls {
+            Some(config) => Arc::clone(config),
+            None => tls::client_config(tls::TrustOptions::default())?.0,
+        };
+        let plain = WsUrl { tls: false, port: url.port, ..url.clone() };
+        let (stream, _) = tls::handshake(tcp, url.bare_host(), config).map_err(|failure| {
+            let error =
+                tls::TlsError { failure, host: url.host.clone(), plain_url: plain.to_string() };
+            anyhow::Error::new(error).context(format!("TLS with {url} failed"))
+        })?;
+        stream
+    } else {
+        tls::Stream::Plain(tcp)
+    };
     let host = url.host_header();
     let request = ClientRequest {
         origin: options.origin,
@@ -137,7 +195,7 @@ pub(crate) fn dial<'b>(
 }
 
 fn connect_tcp(url: &WsUrl) -> anyhow::Result<TcpStream> {
-    let addrs = (url.host.trim_start_matches('[').trim_end_matches(']'), url.port)
+    let addrs = (url.bare_host(), url.port)
         .to_socket_addrs()
         .with_context(|| format!("cannot resolve {}", url.host))?;
     let mut last = None;
@@ -161,7 +219,7 @@ mod tests {
     use super::*;
 
     fn url(host: &str, port: u16, target: &str) -> WsUrl {
-        WsUrl { host: host.into(), port, target: target.into() }
+        WsUrl { tls: false, host: host.into(), port, target: target.into() }
     }
 
     #[test]
@@ -172,6 +230,8 @@ mod tests {
             ("WS://h?x=1", url("h", 80, "/?x=1")),
             ("ws://[::1]:8080/a#frag", url("[::1]", 8080, "/a")),
             ("ws://[::1]", url("[::1]", 80, "/")),
+            ("wss://example.com/x", WsUrl { tls: true, ..url("example.com", 443, "/x") }),
+            ("WSS://h:8443", WsUrl { tls: true, ..url("h", 8443, "/") }),
         ];
         for (input, expected) in cases {
             assert_eq!(WsUrl::parse(input).unwrap(), expected, "{input}");
@@ -180,8 +240,14 @@ mod tests {
 
     #[test]
     fn refuses_other_urls() {
-        let e = WsUrl::parse("wss://example.com/").unwrap_err().to_string();
-        assert!(e.contains("wss:// is not supported yet"), "{e}");
+        let e = WsUrl::parse("http://example.com/chat").unwrap_err().to_string();
+        assert!(e.contains("did you mean ws://example.com/chat?"), "{e}");
+        let e = WsUrl::parse("https://example.com/chat").unwrap_err().to_string();
+        assert!(e.contains("did you mean wss://example.com/chat?"), "{e}");
+        let e = WsUrl::parse("example.com:80").unwrap_err().to_string();
+        assert!(e.contains("write ws://example.com:80"), "{e}");
+        let e = WsUrl::parse("ftp://example.com").unwrap_err().to_string();
+        assert!(e.contains("ftp:// is not a WebSocket scheme"), "{e}");
         for bad in ["http://x/", "ws://", "ws://h:port/", "ws://u:p@h/", "ws://[::1"] {
             assert!(WsUrl::parse(bad).is_err(), "{bad}");
         }
@@ -196,5 +262,9 @@ mod tests {
         let u = WsUrl::parse("ws://h/base/").unwrap();
         assert_eq!(u.host_header(), "h");
         assert_eq!(u.with_target("/runCase?case=1").to_string(), "ws://h/base/runCase?case=1");
+        let u = WsUrl::parse("wss://h:443/").unwrap();
+        assert_eq!((u.host_header(), u.to_string()), ("h".into(), "wss://h/".into()));
+        let u = WsUrl::parse("wss://[::1]:80/").unwrap();
+        assert_eq!((u.host_header(), u.bare_host()), ("[::1]:80".into(), "::1"));
     }
 }

@@ -9,7 +9,9 @@ mod connect;
 mod decode;
 mod dial;
 mod hex;
+mod probe;
 mod serve;
+mod tls;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,8 @@ enum Command {
     Key,
     /// Dissect WebSocket frames given as hex (or raw bytes on stdin).
     Decode(decode::Args),
+    /// Diagnose a WebSocket endpoint step by step: URL, DNS, TCP, TLS, upgrade, ping, close.
+    Probe(probe::Args),
     /// Run the Autobahn fuzzingserver test cases as an echo client.
     AutobahnClient(autobahn::Args),
 }
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Decode(args) => decode::run(&args),
+        Command::Probe(args) => probe::run(&args),
         Command::AutobahnClient(args) => autobahn::run(&args).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {

@@ -16,7 +16,7 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -31,6 +31,8 @@ use wscodec::io::{Error, StdIo};
 use wscodec::{
     CloseCode, Config, Connection, Event, HandshakeError, Message, ProtocolError, Role, Status,
 };
+
+use crate::tls::{self, Stream};
 
 /// The browser test page served at `/`.
 const PAGE: &str = include_str!("page.html");
@@ -72,6 +74,12 @@ pub(crate) struct Args {
     /// the connection with 1001 if nothing arrived.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
+    /// Serve wss:// (TLS) with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 /// The server's settings, shared by all connection threads.
@@ -83,15 +91,22 @@ struct Settings {
     protocols: Vec<String>,
     handshake_timeout: Duration,
     idle_timeout: Duration,
+    /// `--tls-cert`: every connection starts with a TLS handshake.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Runs the server until the process is killed.
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
     let listener = TcpListener::bind(&args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     let mut stdout = io::stdout().lock();
-    writeln!(stdout, "listening on ws://{addr}/")?;
+    writeln!(stdout, "listening on {scheme}://{addr}/")?;
     stdout.flush()?;
     drop(stdout);
     let settings = Arc::new(Settings {
@@ -101,6 +116,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         protocols: args.protocol.clone(),
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         idle_timeout: Duration::from_secs(args.idle_timeout),
+        tls,
     });
     let active = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));
@@ -115,6 +131,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             }
         };
         let Ok(peer) = stream.peer_addr() else { continue };
+        let _ = stream.set_nodelay(true);
+        let stream = match &settings.tls {
+            Some(config) => match tls::accept(stream, config) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    eprintln!("drop  {peer}: {e}");
+                    continue;
+                }
+            },
+            None => Stream::Plain(stream),
+        };
         if let Some(slot) = Slot::acquire(&active, settings.max_connections) {
             let settings = Arc::clone(&settings);
             let spawned = thread::Builder::new().name(format!("ws {peer}")).spawn(move || {
@@ -165,7 +192,7 @@ impl Drop for Slot {
 /// A TCP stream that reports write timeouts as [`io::ErrorKind::Other`], so the echo
 /// loop can tell its idle (read) timeout from a client that stopped reading.
 #[derive(Debug)]
-struct Peer(TcpStream);
+struct Peer(Stream);
 
 impl Read for Peer {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -194,8 +221,7 @@ fn is_timeout(e: &io::Error) -> bool {
 }
 
 /// Handshake, then echo, on one connection.
-fn serve_connection(mut stream: TcpStream, peer: SocketAddr, s: &Settings) -> io::Result<()> {
-    stream.set_nodelay(true)?;
+fn serve_connection(mut stream: Stream, peer: SocketAddr, s: &Settings) -> io::Result<()> {
     stream.set_write_timeout(Some(s.handshake_timeout))?;
     let deadline = Instant::now() + s.handshake_timeout;
     let mut tx = vec![0u8; TX_BUF];
@@ -279,7 +305,7 @@ fn rx_len(max_message: usize) -> usize {
 }
 
 /// Reads with a timeout that ends at `deadline`.
-fn read_before(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
+fn read_before(stream: &mut Stream, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -393,7 +419,7 @@ fn echo<M: FnMut() -> [u8; 4]>(ws: &mut WebSocket<'_, StdIo<Peer>, M>) -> (End, 
 
 /// Answers a request without `Upgrade`: the test page at `/`, 404 elsewhere.
 fn serve_http(
-    mut stream: TcpStream,
+    mut stream: Stream,
     peer: SocketAddr,
     request: &Request<'_, '_>,
     tx: &mut [u8],
@@ -424,7 +450,7 @@ fn serve_http(
 
 /// Refuses the request with `status` and a plain-text `reason`.
 fn refuse(
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     status: u16,
     reason: &str,
@@ -437,7 +463,7 @@ fn refuse(
 
 /// Refuses a request that failed the handshake with the status the error calls for.
 fn refuse_error(
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     error: HandshakeError,
     tx: &mut [u8],
@@ -448,14 +474,14 @@ fn refuse_error(
 }
 
 /// Answers a client over the connection limit with 503, from a refusal thread.
-fn refuse_at_capacity(stream: TcpStream, peer: SocketAddr, max: usize) {
+fn refuse_at_capacity(stream: Stream, peer: SocketAddr, max: usize) {
     let reason = format!("server at capacity: {max} connections; try again later");
     let mut out = [0u8; 512];
     let _ = stream.set_write_timeout(Some(LINGER));
     let _ = refuse(stream, peer, 503, &reason, &mut out);
 }
 
-fn send_and_close(mut stream: TcpStream, response: &[u8]) -> io::Result<()> {
+fn send_and_close(mut stream: Stream, response: &[u8]) -> io::Result<()> {
     stream.write_all(response)?;
     stream.flush()?;
     linger_close(stream);
@@ -465,8 +491,8 @@ fn send_and_close(mut stream: TcpStream, response: &[u8]) -> io::Result<()> {
 /// Half-closes the connection and drains what the client still sends for up to
 /// [`LINGER`], so that closing a socket with unread input (which resets the connection)
 /// cannot destroy the response before the client has read it.
-fn linger_close(mut stream: TcpStream) {
-    let _ = stream.shutdown(Shutdown::Write);
+fn linger_close(mut stream: Stream) {
+    let _ = stream.shutdown_write();
     let deadline = Instant::now() + LINGER;
     let mut sink = [0u8; 1024];
     while read_before(&mut stream, &mut sink, deadline).is_ok_and(|n| n > 0) {}

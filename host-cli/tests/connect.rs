@@ -82,12 +82,9 @@ fn a_dropped_connection_is_an_abnormal_close() {
 }
 
 #[test]
-fn wss_is_not_supported_yet() {
-    let out = wsc(&["connect", "wss://example.invalid/"], b"");
+fn an_https_url_names_the_wss_url_meant() {
+    let out = wsc(&["connect", "https://example.invalid/chat"], b"");
     assert_eq!(code(out.status), 2);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("wss:// is not supported yet (TLS lands with `wsc probe`)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("did you mean wss://example.invalid/chat?"), "{stderr}");
 }

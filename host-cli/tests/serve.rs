@@ -26,7 +26,11 @@ fn echoes_text_and_binary_then_closes_normally() {
     client.send(Message::Binary(&blob)).unwrap();
     assert_eq!(client.read().unwrap(), Event::Binary(&blob[..]));
     client.close(CloseCode::NORMAL, "bye").unwrap();
-    assert_eq!(client.read().unwrap(), Event::Close { code: Some(CloseCode::NORMAL), reason: "" });
+    // The server echoes the close code and reason.
+    assert_eq!(
+        client.read().unwrap(),
+        Event::Close { code: Some(CloseCode::NORMAL), reason: "bye" }
+    );
     let log = server.wait_for_log(&format!("close {local}"));
     assert!(log.contains(&format!("open  {local} path=/echo protocol=-")), "{log}");
     assert!(

@@ -1,0 +1,603 @@
+//! `wsc probe`: the connection doctor. Walks a WebSocket connection one step at a time
+//! (URL, DNS, TCP, TLS, HTTP upgrade, 101 checks, ping, close) and reports the first step
+//! that fails, why, and what to do.
+//!
+//! The handshake is done by hand with the codec's public pieces
+//! (`ClientRequest::encode`, `parse_response`, `Response::validate`) rather than
+//! `WebSocket::connect`, so that the exact request and the server's status line and
+//! headers can be shown whatever they are.
+
+mod checks;
+mod diagnose;
+mod report;
+mod verdict;
+
+use std::io::{self, IsTerminal as _, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde_json::json;
+use wscodec::handshake::client::{self, ClientRequest};
+use wscodec::handshake::MAX_HEADERS;
+use wscodec::io::blocking::WebSocket;
+use wscodec::io::{Error, StdIo};
+use wscodec::{CloseCode, Config, Connection, Event, Message, Role, Status};
+
+use self::diagnose::{
+    body_line, closed_early, lost, no_close_reply, no_pong, no_response, not_http, resolve,
+    short_io, truncate,
+};
+use self::report::{Report, Step};
+use self::verdict::{close_advice, Answer, Failure, Verdict};
+use crate::dial::WsUrl;
+use crate::tls::{self, Stream};
+
+/// The response head must fit this; a larger one is reported as not WebSocket.
+const MAX_HEAD: usize = 64 * 1024;
+/// The probe's receive buffer (messages are handed out in pieces, so any size passes).
+const RX_BUF: usize = 64 * 1024;
+
+/// Options of `wsc probe`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The endpoint, e.g. ws://127.0.0.1:9001/ or wss://example.com/socket
+    url: String,
+    /// Send this Origin header, as a browser would (browsers always send one).
+    #[arg(long)]
+    origin: Option<String>,
+    /// Offer this subprotocol (repeatable, in order of preference).
+    #[arg(long = "protocol", value_name = "NAME")]
+    protocol: Vec<String>,
+    /// Send an extra header (repeatable), e.g. -H 'Authorization: Bearer x'.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    header: Vec<String>,
+    /// Seconds each network step may take (connect, TLS, response, pong, close reply).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    timeout: f64,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    tls: tls::TlsArgs,
+}
+
+/// Runs the probe; exit code 0 only when every step passed.
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0,
+        "--timeout must be between 0 and 3600 seconds"
+    );
+    let mut headers = Vec::new();
+    for h in &args.header {
+        let (name, value) =
+            h.split_once(':').with_context(|| format!("header {h:?} is not 'Name: value'"))?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let mut probe = Probe {
+        args,
+        headers,
+        timeout: Duration::from_secs_f64(args.timeout),
+        report: Report { url: args.url.clone(), ..Report::default() },
+    };
+    // Each step records itself; the first failure ends the walk.
+    let _ = probe.walk();
+    let report = probe.report;
+    let mut stdout = io::stdout().lock();
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&report.to_json())?)?;
+    } else {
+        let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        write!(stdout, "{}", report.to_text(colour))?;
+    }
+    stdout.flush()?;
+    Ok(if report.verdict() == Verdict::Ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+struct Probe<'a> {
+    args: &'a Args,
+    headers: Vec<(String, String)>,
+    timeout: Duration,
+    report: Report,
+}
+
+/// A step's successful result: its detail line, transcript lines and extra JSON.
+struct Done<T> {
+    value: T,
+    detail: String,
+    transcript: Vec<String>,
+    extra: Vec<(&'static str, serde_json::Value)>,
+}
+
+impl<T> Done<T> {
+    fn new(value: T, detail: impl Into<String>) -> Self {
+        Self { value, detail: detail.into(), transcript: Vec::new(), extra: Vec::new() }
+    }
+}
+
+/// A step's failure, with what it had seen so far.
+struct Failed {
+    failure: Box<Failure>,
+    transcript: Vec<String>,
+    extra: Vec<(&'static str, serde_json::Value)>,
+}
+
+impl From<Failure> for Failed {
+    fn from(failure: Failure) -> Self {
+        Self { failure: Box::new(failure), transcript: Vec::new(), extra: Vec::new() }
+    }
+}
+
+impl Probe<'_> {
+    /// Runs `f` as the step `name`, timing it and recording the result.
+    fn step<T>(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<Done<T>, Failed>,
+    ) -> Result<T, ()> {
+        let start = Instant::now();
+        let result = f(self);
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        match result {
+            Ok(done) => {
+                self.report.steps.push(Step {
+                    name,
+                    ok: true,
+                    ms,
+                    detail: done.detail,
+                    transcript: done.transcript,
+                    extra: done.extra,
+                });
+                Ok(done.value)
+            }
+            Err(failed) => {
+                self.report.steps.push(Step {
+                    name,
+                    ok: false,
+                    ms,
+                    detail: failed.failure.detail.clone(),
+                    transcript: failed.transcript,
+                    extra: failed.extra,
+                });
+                self.report.failure = Some(*failed.failure);
+                Err(())
+            }
+        }
+    }
+
+    fn walk(&mut self) -> Result<(), ()> {
+        let url = self.step("url", |p| p.parse_url())?;
+        self.report.url = url.to_string();
+        let addrs = self.step("dns", |_| resolve(&url))?;
+        let tcp = self.step("tcp", |p| p.connect(&url, &addrs))?;
+        let stream =
+            if url.tls { self.step("tls", |p| p.tls(&url, tcp))? } else { Stream::Plain(tcp) };
+        let nonce = wscodec::random::nonce();
+        let (stream, head, consumed) = self.step("upgrade", |p| p.upgrade(&url, stream, nonce))?;
+        self.step("checks", |p| p.check(&url, &head, nonce))?;
+        let mut rx = vec![0u8; RX_BUF];
+        let mut tx = vec![0u8; 16 * 1024];
+        let leftover = head.len() - consumed;
+        rx[..leftover].copy_from_slice(&head[consumed..]);
+        let config = Config { max_message: u64::MAX, streaming: true };
+        let conn = Connection::with_config(Role::Client, config);
+        let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
+        let mut ws =
+            WebSocket::with_buffered(StdIo(stream), conn, &mut rx, leftover, &mut tx, mask);
+        self.step("ping", |p| p.ping(&mut ws))?;
+        self.step("close", |p| p.close(&mut ws))?;
+        Ok(())
+    }
+
+    fn parse_url(&mut self) -> Result<Done<WsUrl>, Failed> {
+        let url = WsUrl::parse(&self.args.url).map_err(|e| {
+            let given = self.args.url.trim();
+            let lower = given.to_ascii_lowercase();
+            let hint = if let Some(rest) = lower.strip_prefix("https://").map(|_| &given[8..]) {
+                format!(
+                    "use wss://{rest}: the WebSocket URL names the server like the page's URL \
+                     does, but with wss:// for https:// (the path is usually different, e.g. /ws)"
+                )
+            } else if let Some(rest) = lower.strip_prefix("http://").map(|_| &given[7..]) {
+                format!(
+                    "use ws://{rest}: the WebSocket URL names the server like the page's URL \
+                     does, but with ws:// for http:// (the path is usually different, e.g. /ws)"
+                )
+            } else {
+                "write it as ws://host[:port]/path, or wss://host[:port]/path for TLS".to_owned()
+            };
+            Failure::new(
+                Verdict::InvalidUrl,
+                format!("{given:?} is not a WebSocket URL"),
+                format!("{e:#}"),
+                hint,
+            )
+        })?;
+        if let Some(origin) = &self.args.origin {
+            if origin.starts_with("https://") && !url.tls {
+                self.report.notes.push(format!(
+                    "the Origin {origin} is an https:// page: browsers block ws:// from https:// \
+                     pages as mixed content (\"insecure WebSocket connection\"); such a page \
+                     must use {}",
+                    WsUrl { tls: true, ..url.clone() }
+                ));
+            }
+        }
+        let port = if url.host_header().ends_with(&format!(":{}", url.port)) {
+            url.port.to_string()
+        } else {
+            format!("{} (default for {}://)", url.port, url.scheme())
+        };
+        let detail = format!(
+            "{}:// ({}), host {}, port {port}, path {}",
+            url.scheme(),
+            if url.tls { "TLS" } else { "no TLS" },
+            url.host,
+            url.target
+        );
+        Ok(Done::new(url, detail))
+    }
+
+    fn connect(&mut self, url: &WsUrl, addrs: &[SocketAddr]) -> Result<Done<TcpStream>, Failed> {
+        let mut tried = Vec::new();
+        let mut last: Option<(SocketAddr, io::Error)> = None;
+        for &addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.timeout) {
+                Ok(tcp) => {
+                    let _ = tcp.set_nodelay(true);
+                    let mut detail = format!("connected to {addr}");
+                    if !tried.is_empty() {
+                        let _ = std::fmt::Write::write_fmt(
+                            &mut detail,
+                            format_args!(" (after {})", tried.join("; ")),
+                        );
+                    }
+                    return Ok(Done::new(tcp, detail));
+                }
+                Err(e) => {
+                    tried.push(format!("{addr}: {}", short_io(&e)));
+                    last = Some((addr, e));
+                }
+            }
+        }
+        let Some((addr, e)) = last else {
+            return Err(Failure::new(
+                Verdict::DnsFailure,
+                "no address to connect to",
+                format!("{} resolved to no address", url.host),
+                "check the DNS records of the host",
+            )
+            .into());
+        };
+        let detail = tried.join("; ");
+        let secs = self.timeout.as_secs_f64();
+        let failure = match e.kind() {
+            io::ErrorKind::ConnectionRefused => Failure::new(
+                Verdict::ConnectionRefused,
+                detail,
+                format!(
+                    "nothing is listening on {addr}: the host answered, but refused TCP \
+                     connections to port {}",
+                    url.port
+                ),
+                format!(
+                    "is the server running? is the port right ({})? A server bound to \
+                     127.0.0.1 is not reachable from other machines (bind 0.0.0.0); a server \
+                     in a container needs its port published (docker run -p {}:{})",
+                    url.port, url.port, url.port
+                ),
+            ),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::new(
+                Verdict::ConnectTimeout,
+                detail,
+                format!(
+                    "no answer from {addr} within {secs} s: packets to port {} are dropped \
+                     (a firewall), the host is wrong or down, or the server's accept queue is full",
+                    url.port
+                ),
+                format!(
+                    "check the host name and port; check firewalls and security groups for \
+                     port {}; networks that allow only web traffic need the server on \
+                     443 with wss://; raise --timeout for a slow link",
+                    url.port
+                ),
+            ),
+            io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkDown => Failure::new(
+                Verdict::Unreachable,
+                detail,
+                format!("{addr} is unreachable: this machine has no route to it ({e})"),
+                "check this machine's network: is it online, is the VPN up, is the address \
+                 (or the IPv6/IPv4 family) reachable from here?",
+            ),
+            _ => Failure::new(
+                Verdict::Unreachable,
+                detail,
+                format!("cannot connect to {addr}: {e}"),
+                "check this machine's network and the address",
+            ),
+        };
+        Err(failure.into())
+    }
+
+    fn tls(&mut self, url: &WsUrl, tcp: TcpStream) -> Result<Done<Stream>, Failed> {
+        let tls_error = |cause: String| {
+            Failed::from(Failure::new(
+                Verdict::TlsError,
+                "no TLS configuration",
+                cause,
+                "check --ca-file",
+            ))
+        };
+        let (config, trust) =
+            tls::client_config(self.args.tls.trust()).map_err(|e| tls_error(format!("{e:#}")))?;
+        let _ = tcp.set_read_timeout(Some(self.timeout));
+        let _ = tcp.set_write_timeout(Some(self.timeout));
+        match tls::handshake(tcp, url.bare_host(), config) {
+            Ok((stream, session)) => {
+                let verified = if trust == tls::Trust::Insecure {
+                    "certificate NOT verified (--insecure)".to_owned()
+                } else {
+                    format!("certificate valid for {}, trusted via {trust}", url.host)
+                };
+                let detail = format!("{}, {}; {verified}", session.version, session.cipher);
+                Ok(Done::new(stream, detail))
+            }
+            Err(failure) => {
+                let plain = WsUrl { tls: false, ..url.clone() };
+                let detail = match &failure {
+                    tls::TlsFailure::PlainText { first_line } => {
+                        format!("the server answered the TLS hello with {first_line:?}")
+                    }
+                    other => format!("{other:?}"),
+                };
+                Err(Failure::new(
+                    Verdict::TlsError,
+                    detail,
+                    failure.cause(&url.host),
+                    failure.fix(&plain.to_string()),
+                )
+                .into())
+            }
+        }
+    }
+
+    fn upgrade(
+        &mut self,
+        url: &WsUrl,
+        mut stream: Stream,
+        nonce: [u8; 16],
+    ) -> Result<Done<(Stream, Vec<u8>, usize)>, Failed> {
+        let host = url.host_header();
+        let protocols: Vec<&str> = self.args.protocol.iter().map(String::as_str).collect();
+        let headers: Vec<(&str, &str)> =
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let request = ClientRequest {
+            origin: self.args.origin.as_deref(),
+            protocols: &protocols,
+            headers: &headers,
+            ..ClientRequest::new(&host, &url.target, nonce)
+        };
+        let mut out = vec![0u8; 16 * 1024];
+        let n = request.encode(&mut out).map_err(|e| {
+            Failure::new(
+                Verdict::InvalidUrl,
+                format!("cannot build the request: {e}"),
+                format!("the request cannot be written: {e}"),
+                "check the URL path, --origin, --protocol and -H values for control characters",
+            )
+        })?;
+        let mut transcript: Vec<String> = String::from_utf8_lossy(&out[..n])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("> {l}"))
+            .collect();
+        let request_text = String::from_utf8_lossy(&out[..n]).into_owned();
+        let fail = |failure: Failure, transcript: &[String]| Failed {
+            failure: Box::new(failure),
+            transcript: transcript.to_vec(),
+            extra: vec![("request", json!(request_text))],
+        };
+        let _ = stream.set_write_timeout(Some(self.timeout));
+        if let Err(e) = stream.write_all(&out[..n]).and_then(|()| stream.flush()) {
+            let failure = Failure::new(
+                Verdict::ClosedBeforeResponse,
+                format!("sending the request failed: {}", short_io(&e)),
+                "the server closed the connection before the request was sent",
+                "look at the server's logs; a server that expects TLS drops plain requests: \
+                 try wss://",
+            );
+            return Err(fail(failure, &transcript));
+        }
+        let deadline = Instant::now() + self.timeout;
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let (consumed, status) = loop {
+            let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            match client::parse_response(&head, &mut parsed) {
+                Ok(Status::Complete { value, consumed }) => {
+                    transcript.push(format!(
+                        "< HTTP/1.{} {} {}",
+                        value.version, value.status, value.reason
+                    ));
+                    for h in value.headers() {
+                        transcript.push(format!(
+                            "< {}: {}",
+                            h.name,
+                            String::from_utf8_lossy(h.value)
+                        ));
+                    }
+                    break (consumed, value.status);
+                }
+                Ok(Status::Partial { .. }) if head.len() >= MAX_HEAD => {
+                    let failure = Failure::new(
+                        Verdict::NotWebsocket,
+                        format!("no end of the response head in {MAX_HEAD} bytes"),
+                        "the server sent a huge or endless header block",
+                        "check that this port serves HTTP/WebSocket",
+                    );
+                    return Err(fail(failure, &transcript));
+                }
+                Ok(Status::Partial { .. }) => {}
+                Err(e) => {
+                    let failure = not_http(&head, e, url);
+                    return Err(fail(failure, &transcript));
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(fail(no_response(&head, self.timeout), &transcript));
+            }
+            let _ = stream.set_read_timeout(Some(left));
+            match stream.read(&mut chunk) {
+                Ok(0) => return Err(fail(closed_early(&head, url), &transcript)),
+                Ok(n) => head.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                {
+                    return Err(fail(no_response(&head, self.timeout), &transcript));
+                }
+                Err(e) if head.is_empty() || e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Err(fail(closed_early(&head, url), &transcript));
+                }
+                Err(e) => {
+                    let failure = Failure::new(
+                        Verdict::ClosedBeforeResponse,
+                        format!("reading the response failed: {e}"),
+                        format!("the connection failed while the server was answering: {e}"),
+                        "look at the server's logs",
+                    );
+                    return Err(fail(failure, &transcript));
+                }
+            }
+        };
+        let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let Ok(Status::Complete { value: response, .. }) =
+            client::parse_response(&head, &mut parsed)
+        else {
+            unreachable!("parsed completely above")
+        };
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+            .collect();
+        let response_json = json!({
+            "status": response.status,
+            "reason": response.reason,
+            "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        });
+        let extra = vec![("request", json!(request_text)), ("response", response_json)];
+        if status != 101 {
+            let body = body_line(&head[consumed..]);
+            let answer = Answer {
+                status,
+                reason: response.reason,
+                headers: &headers,
+                body_line: body.as_deref(),
+                path: &url.target,
+                origin: self.args.origin.as_deref(),
+                tls: url.tls,
+            };
+            if let Some(line) = &body {
+                transcript.push(format!("< {line}"));
+            }
+            return Err(Failed { failure: Box::new(answer.explain()), transcript, extra });
+        }
+        let detail = format!("HTTP {} {}", response.status, response.reason);
+        Ok(Done { value: (stream, head, consumed), detail, transcript, extra })
+    }
+
+    fn ping(&mut self, ws: &mut Probed<'_>) -> Result<Done<()>, Failed> {
+        let payload = format!("wsc-probe {:08x}", u32::from_ne_bytes(wscodec::random::mask_key()));
+        let sent = Instant::now();
+        ws.send(Message::Ping(payload.as_bytes())).map_err(|e| lost(&e, "sending a ping"))?;
+        let deadline = sent + self.timeout;
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(no_pong(self.timeout));
+            }
+            let _ = ws.stream_mut().0.set_read_timeout(Some(left));
+            match ws.read() {
+                Ok(Event::Pong(data)) if data == payload.as_bytes() => {
+                    let rtt = sent.elapsed().as_secs_f64() * 1000.0;
+                    let mut detail =
+                        format!("pong after {rtt:.1} ms ({} byte payload echoed)", data.len());
+                    if !before.is_empty() {
+                        detail.push_str(&format!("; the server sent first: {}", before.join(", ")));
+                    }
+                    let mut done = Done::new((), detail);
+                    done.extra.push(("rtt_ms", json!((rtt * 10.0).round() / 10.0)));
+                    return Ok(done);
+                }
+                Ok(Event::Close { code, reason }) => {
+                    let code = code.unwrap_or(CloseCode::NO_STATUS);
+                    let (cause, hint) = close_advice(code, reason);
+                    return Err(Failure::new(
+                        Verdict::ClosedWithError,
+                        format!("the server closed with {code} before answering the ping"),
+                        cause,
+                        hint,
+                    )
+                    .into());
+                }
+                Ok(Event::Text(t)) => before.push(format!("text {:?}", truncate(t, 60))),
+                Ok(Event::Binary(b)) => before.push(format!("binary ({} bytes)", b.len())),
+                Ok(Event::Fragment { kind, last: true, .. }) => {
+                    before.push(format!("{kind:?} message").to_lowercase())
+                }
+                Ok(_) => {}
+                Err(Error::Io(e))
+                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                {
+                    return Err(no_pong(self.timeout));
+                }
+                Err(e) => return Err(lost(&e, "waiting for the pong")),
+            }
+        }
+    }
+
+    fn close(&mut self, ws: &mut Probed<'_>) -> Result<Done<()>, Failed> {
+        ws.close(CloseCode::NORMAL, "wsc probe done")
+            .map_err(|e| lost(&e, "sending the close frame"))?;
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(no_close_reply(self.timeout));
+            }
+            let _ = ws.stream_mut().0.set_read_timeout(Some(left));
+            match ws.read() {
+                Ok(Event::Close { code, reason }) => {
+                    let shown = code.unwrap_or(CloseCode::NO_STATUS);
+                    if code.is_some_and(|c| c != CloseCode::NORMAL && c.is_error()) {
+                        let (cause, hint) = close_advice(shown, reason);
+                        return Err(Failure::new(
+                            Verdict::ClosedWithError,
+                            format!("sent 1000, the server answered {shown}"),
+                            cause,
+                            hint,
+                        )
+                        .into());
+                    }
+                    return Ok(Done::new((), format!("sent 1000, the server answered {shown}")));
+                }
+                Ok(_) => {}
+                Err(Error::Io(e))
+                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                {
+                    return Err(no_close_reply(self.timeout));
+                }
+                Err(e) => return Err(lost(&e, "waiting for the close reply")),
+            }
+        }
+    }
+}
+
+/// The probe's connection after the handshake.
+type Probed<'b> = WebSocket<'b, StdIo<Stream>, fn() -> [u8; 4]>;
