@@ -22,6 +22,9 @@ impl<T: std::io::Read> embedded_io::Read for StdIo<T> {
         loop {
             match self.0.read(buf) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // A TLS stream reports a TCP end without close_notify this way: to the
+                // WebSocket it is an end of stream like any other (1006 without a close).
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(0),
                 other => return other,
             }
         }
