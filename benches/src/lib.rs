@@ -1,1 +1,4 @@
-//! Benchmarks live in the benchmarks issue.
+//! Benchmarks of `wscodec` against tungstenite, fastwebsockets and embedded-websocket.
+//!
+//! The code is in `benches/codec.rs` (criterion) and `benches/load.rs` (load check of the
+//! whole server); `BENCHMARKS.md` at the workspace root has the command, results and notes.
