@@ -169,6 +169,7 @@ impl FrameHeader {
     ///
     /// # Errors
     /// [`FrameError`] for a header that breaks RFC 6455 section 5.2 / 5.5.
+    #[inline]
     pub fn decode(buf: &[u8]) -> Result<Status<Self>, FrameError> {
         let Some((&[b0, b1], rest)) = buf.split_first_chunk::<2>() else {
             return Ok(Status::Partial { needed: 2 - buf.len() });
@@ -232,6 +233,7 @@ impl FrameHeader {
     }
 
     /// The encoded length of this header (2 to 14 bytes).
+    #[inline]
     pub const fn encoded_len(&self) -> usize {
         let ext = if self.payload_len <= 125 {
             0
@@ -253,27 +255,32 @@ impl FrameHeader {
     /// let n = FrameHeader::new(OpCode::Binary, 256).encode(&mut out).unwrap();
     /// assert_eq!(&out[..n], &[0x82, 0x7e, 0x01, 0x00]);
     /// ```
+    #[inline]
     pub fn encode(&self, out: &mut [u8]) -> Option<usize> {
         let len = self.encoded_len();
         let out = out.get_mut(..len)?;
         let b0 = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.as_u8();
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        let long = self.payload_len.to_be_bytes();
-        let short = (self.payload_len as u16).to_be_bytes();
-        let (len7, ext): (u8, &[u8]) = if self.payload_len <= 125 {
-            // Fits in 7 bits by the branch condition.
-            (self.payload_len as u8, &[])
-        } else if self.payload_len <= 0xffff {
-            (126, &short)
-        } else {
-            (127, &long)
-        };
         let ([b0_out, b1_out], rest) = out.split_first_chunk_mut::<2>()?;
-        (*b0_out, *b1_out) = (b0, mask_bit | len7);
-        let (ext_out, rest) = rest.split_at_mut_checked(ext.len())?;
-        ext_out.copy_from_slice(ext);
+        *b0_out = b0;
+        // Fixed-size copies for each length class: no variable-length memcpy call.
+        let rest = if self.payload_len <= 125 {
+            // Fits in 7 bits by the branch condition.
+            *b1_out = mask_bit | self.payload_len as u8;
+            rest
+        } else if let Ok(short) = u16::try_from(self.payload_len) {
+            *b1_out = mask_bit | 126;
+            let (ext, rest) = rest.split_first_chunk_mut::<2>()?;
+            *ext = short.to_be_bytes();
+            rest
+        } else {
+            *b1_out = mask_bit | 127;
+            let (ext, rest) = rest.split_first_chunk_mut::<8>()?;
+            *ext = self.payload_len.to_be_bytes();
+            rest
+        };
         if let Some(key) = self.mask {
-            rest.get_mut(..4)?.copy_from_slice(&key);
+            *rest.first_chunk_mut::<4>()? = key;
         }
         Some(len)
     }

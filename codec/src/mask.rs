@@ -28,7 +28,7 @@ const BLOCK: usize = 64;
 /// apply_mask(b, key, 3);
 /// assert_eq!(&data, b"Hello");
 /// ```
-#[inline]
+#[inline(always)]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     let word = u32::from_ne_bytes(key);
