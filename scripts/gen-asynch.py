@@ -40,12 +40,12 @@ doc_start = src.rfind("/// A WebSocket connection over a blocking stream")
 assert doc_start != -1
 body = src[src.index("pub struct WebSocket"):]
 
-for name in ["accept", "connect", "read", "fill", "fail", "flush_owed", "send", "send_fragment", "close", "write_tx"]:
+for name in ["accept", "connect", "read", "fill", "fail", "flush_owed", "flush", "send", "send_fragment", "close", "write_tx"]:
     body = re.sub(rf"(\n    (?:pub )?)fn {name}\b", rf"\1async fn {name}", body)
 body = body.replace("\nfn flush_owed<", "\nasync fn flush_owed<")
 for call in [r"\.read\(spare\)", r"\.write_all\(([^;]*?)\)(?=\.map_err)", r"\.flush\(\)(?=\.map_err)"]:
     body = re.sub(call, lambda m: m.group(0) + ".await", body)
-body = re.sub(r"(self\.(?:fill|flush_owed|send_fragment|write_tx|send|fail)\((?:[^()]|\([^()]*\))*\))", r"\1.await", body)
+body = re.sub(r"(self\.(?:fill|flush_owed|flush|send_fragment|write_tx|send|fail)\((?:[^()]|\([^()]*\))*\))", r"\1.await", body)
 body = re.sub(r"(\bflush_owed\(conn, stream, tx, mask\))", r"\1.await", body)
 body = body.replace("        flush_owed(&mut self.conn, &mut self.stream, self.tx, &mut self.mask)\n", "        flush_owed(&mut self.conn, &mut self.stream, self.tx, &mut self.mask).await\n")
 body = body.replace("blocking", "async")

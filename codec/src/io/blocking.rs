@@ -347,7 +347,8 @@ where
             _ => {
                 let key = (self.mask)();
                 let n = self.conn.encode(message, key, self.tx)?;
-                self.write_tx(n)
+                self.write_tx(n)?;
+                self.flush()
             }
         }
     }
@@ -383,7 +384,7 @@ where
         if data.is_empty() {
             self.write_tx(n)?;
         }
-        Ok(())
+        self.flush()
     }
 
     /// Starts the closing handshake: sends a close frame with `code` and `reason`
@@ -397,9 +398,17 @@ where
         self.send(message)
     }
 
-    fn write_tx(&mut self, n: usize) -> Result<(), Error<S::Error>> {
-        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
+    /// Flushes the stream. `send`, `send_fragment` and `close` flush once at their end
+    /// (not after every piece: on `embassy-net` a flush waits for the peer's ACK).
+    ///
+    /// # Errors
+    /// [`Error::Io`] from the transport.
+    pub fn flush(&mut self) -> Result<(), Error<S::Error>> {
         self.stream.flush().map_err(Error::Io)
+    }
+
+    fn write_tx(&mut self, n: usize) -> Result<(), Error<S::Error>> {
+        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).map_err(Error::Io)
     }
 }
 
@@ -410,14 +419,19 @@ fn flush_owed<S: Write, M: FnMut() -> [u8; 4]>(
     tx: &mut [u8],
     mask: &mut M,
 ) -> Result<(), Error<S::Error>> {
+    let mut wrote = false;
     while conn.wants_transmit() {
         match conn.poll_transmit(mask(), tx)? {
             Some(n) => {
                 stream.write_all(tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-                stream.flush().map_err(Error::Io)?;
+                wrote = true;
             }
             None => break,
         }
+    }
+    if wrote {
+        // One flush for all owed frames.
+        stream.flush().map_err(Error::Io)?;
     }
     Ok(())
 }
