@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Drives the firmware's echo endpoint with Python `websockets` and raw sockets.
+
+Run by tests/firmware.rs inside the test's network namespace:
+
+    python peers.py ws://192.168.69.2:8080/
+
+Prints one "ok: ..." line per check, in order; the Rust test matches them against the
+firmware's log. Any failure exits with code 1 and the reason on stderr. Every network
+operation has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+import struct
+import sys
+from urllib.parse import urlsplit
+
+try:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+except ImportError as e:  # loud, never a skip
+    print(f"FAIL: Python websockets is not importable ({e}); install it in the venv", file=sys.stderr)
+    sys.exit(1)
+
+TIMEOUT = 30
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond: bool, what: str) -> None:
+    if not cond:
+        raise Failure(what)
+
+
+def ok(what: str) -> None:
+    print(f"ok: {what}", flush=True)
+
+
+async def echo_checks(url: str) -> None:
+    # max_queue=None: read frames as they arrive; the firmware streams long messages back
+    # while it still receives them, so a client must read while it writes.
+    async with connect(url, max_size=None, max_queue=None, compression=None,
+                       open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
+        await ws.send("hello from websockets")
+        check(await ws.recv() == "hello from websockets", "text echo")
+        ok("text echo")
+
+        payload = bytes(range(256)) * 4
+        await ws.send(payload)
+        check(await ws.recv() == payload, "binary echo")
+        ok("binary echo")
+
+        pong = await ws.ping(b"are you there")
+        latency = await asyncio.wait_for(pong, TIMEOUT)
+        ok(f"ping/pong ({latency * 1000:.1f} ms)")
+
+        # A message the client sends in fragments: the firmware gets pieces, echoes whole.
+        await ws.send(["frag", "ment", "ed ", "text ", "ü" * 10])
+        check(await ws.recv() == "fragmented text " + "ü" * 10, "fragmented message echo")
+        ok("fragmented message (client fragments) echo")
+
+        # Larger than the firmware's 4 KiB receive buffer: it streams the message back in
+        # fragments as it arrives (streaming mode), with fixed memory.
+        big = os.urandom(200 * 1024)
+        await ws.send(big)
+        check(await ws.recv() == big, "200 KiB binary echo")
+        text = ("0123456789abcdef" * 1024 + "€") * 4
+        await ws.send(text)
+        check(await ws.recv() == text, "64 KiB text echo")
+        ok("large messages (200 KiB binary, 64 KiB text) streamed back in fragments")
+
+        await ws.close(1000, "bye")
+        check(ws.protocol.close_rcvd is not None and ws.protocol.close_rcvd.code == 1000,
+              f"close reply 1000 (got {ws.protocol.close_rcvd})")
+        ok("clean close 1000")
+
+
+async def rejected_path(url: str) -> None:
+    try:
+        async with connect(url.rstrip("/") + "/nope", open_timeout=TIMEOUT):
+            raise Failure("upgrade on /nope should be refused")
+    except InvalidStatus as e:
+        check(e.response.status_code == 404, f"404 for /nope (got {e.response.status_code})")
+    ok("unknown path refused with HTTP 404")
+
+
+def raw_upgrade(host: str, port: int) -> socket.socket:
+    """A raw TCP connection after a completed WebSocket upgrade."""
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(
+        (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+         "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1024)
+        check(bool(chunk), "upgrade response")
+        head += chunk
+    check(head.startswith(b"HTTP/1.1 101"), f"101 response, got {head[:40]!r}")
+    return s
+
+
+def masked_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    mask = os.urandom(4)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def read_close_code(s: socket.socket) -> int:
+    data = b""
+    while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F):
+        chunk = s.recv(1024)
+        check(bool(chunk), "a close frame before EOF")
+        data += chunk
+    check(data[0] == 0x88, f"a close frame, got {data[:8].hex()}")
+    return struct.unpack("!H", data[2:4])[0]
+
+
+def abrupt_disconnects(host: str, port: int) -> None:
+    # The host drops the connection in the middle of a message: EOF (FIN), no close frame.
+    s = raw_upgrade(host, port)
+    s.sendall(masked_frame(0x1, b"half a message that never ends" * 4)[:40])
+    s.close()
+    ok("abrupt disconnect (FIN mid-frame, no close frame)")
+
+    # The host resets the connection (RST) while the firmware waits for the next frame.
+    s = raw_upgrade(host, port)
+    s.sendall(masked_frame(0x1, b"echo me"))
+    check(s.recv(64) == b"\x81\x07echo me", "echo before the reset")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    ok("abrupt disconnect (RST after an echo)")
+
+
+def protocol_error(host: str, port: int) -> None:
+    # An unmasked frame from a client: the firmware must close with 1002.
+    s = raw_upgrade(host, port)
+    s.sendall(b"\x81\x02hi")
+    code = read_close_code(s)
+    check(code == 1002, f"close 1002 for an unmasked frame (got {code})")
+    s.close()
+    ok("unmasked client frame closed with 1002")
+
+
+async def survives(url: str) -> None:
+    async with connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
+        await ws.send("still there?")
+        check(await ws.recv() == "still there?", "echo after the disconnects")
+    ok("firmware accepts and echoes after the abrupt disconnects")
+
+
+async def main() -> None:
+    url = sys.argv[1]
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or 80
+    await echo_checks(url)
+    await rejected_path(url)
+    abrupt_disconnects(host, port)
+    protocol_error(host, port)
+    await asyncio.sleep(0.5)
+    await survives(url)
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(asyncio.wait_for(main(), 300))
+    except Failure as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:  # noqa: BLE001 - any error fails the run, loudly
+        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)

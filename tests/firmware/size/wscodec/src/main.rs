@@ -1,0 +1,68 @@
+//! wscodec doing the job: accept the upgrade, read one message, write it back, close.
+#![no_std]
+#![no_main]
+
+#[path = "../../common.rs"]
+mod common;
+
+use wscodec::io::blocking::WebSocket;
+use wscodec::io::Decision;
+use wscodec::{CloseCode, Config, Event, Message};
+
+/// stdin/stdout as the byte stream.
+struct Stdio;
+
+impl embedded_io::ErrorType for Stdio {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Read for Stdio {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        common::read_in(buf).map_err(|()| embedded_io::ErrorKind::Other)
+    }
+}
+
+impl embedded_io::Write for Stdio {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        common::write_out(buf).map(|()| buf.len()).map_err(|()| embedded_io::ErrorKind::Other)
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+    let (mut rx, mut tx, mut copy) = ([0u8; 4096], [0u8; 1024], [0u8; 4096]);
+    let accepted = WebSocket::accept(
+        Stdio,
+        Config::default(),
+        &mut rx,
+        &mut tx,
+        || [0; 4],
+        |_, _| Decision::Accept { protocol: None },
+    );
+    let Ok(mut ws) = accepted else {
+        return 1;
+    };
+    let (text, len) = match ws.read() {
+        Ok(Event::Text(t)) => {
+            copy[..t.len()].copy_from_slice(t.as_bytes());
+            (true, t.len())
+        }
+        Ok(Event::Binary(b)) => {
+            copy[..b.len()].copy_from_slice(b);
+            (false, b.len())
+        }
+        _ => return 2,
+    };
+    let data = &copy[..len];
+    let message = match core::str::from_utf8(data) {
+        Ok(t) if text => Message::Text(t),
+        _ => Message::Binary(data),
+    };
+    if ws.send(message).is_err() || ws.close(CloseCode::NORMAL, "").is_err() {
+        return 3;
+    }
+    0
+}

@@ -1,0 +1,198 @@
+//! RAM figures for `scripts/firmware-budget`: `size_of` the connection state, and the stack
+//! high-water mark of one echo round trip through the firmware's own `echo_connection`.
+//!
+//! The stack is measured on a thread whose stack is a buffer painted with a known byte:
+//! after the thread ends, the lowest byte that changed marks the deepest point reached.
+//! The figure printed is that depth minus the depth of an empty thread on the same kind of
+//! stack (glibc keeps the thread descriptor and TLS at its top).
+
+use std::alloc::{alloc, dealloc, Layout};
+use std::future::Future;
+use std::hint::black_box;
+use std::mem::size_of;
+use std::pin::{pin, Pin};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use embassy_net::tcp::{self, TcpSocket};
+use wscodec::io::asynch::WebSocket;
+use wscodec::io::Error;
+use wscodec::{CloseCode, Config, Connection};
+use wscodec_firmware::{echo_connection, ClientBuffers, Rng, ServerBuffers, ECHO, WS_RX, WS_TX};
+
+const STACK: usize = 512 * 1024;
+const PAINT: u8 = 0xA5;
+
+/// Runs `f` on a fresh thread whose stack is a painted buffer; returns the bytes used.
+fn stack_used(f: fn()) -> usize {
+    let layout = Layout::from_size_align(STACK, 4096).expect("layout");
+    // SAFETY: the layout has a non-zero size.
+    let base = unsafe { alloc(layout) };
+    assert!(!base.is_null(), "out of memory");
+    // SAFETY: `base` points to STACK writable bytes we own.
+    unsafe { base.write_bytes(PAINT, STACK) };
+    extern "C" fn trampoline(arg: *mut libc::c_void) -> *mut libc::c_void {
+        // SAFETY: `arg` is the `fn()` passed to pthread_create below.
+        let f: fn() = unsafe { std::mem::transmute::<*mut libc::c_void, fn()>(arg) };
+        f();
+        std::ptr::null_mut()
+    }
+    // SAFETY: plain pthread calls on a stack buffer that outlives the thread (joined
+    // before the buffer is read or freed).
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        assert_eq!(libc::pthread_attr_init(&mut attr), 0);
+        assert_eq!(libc::pthread_attr_setstack(&mut attr, base.cast(), STACK), 0);
+        let mut thread: libc::pthread_t = 0;
+        let arg = f as *mut libc::c_void;
+        assert_eq!(libc::pthread_create(&mut thread, &attr, trampoline, arg), 0);
+        assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
+        libc::pthread_attr_destroy(&mut attr);
+    }
+    // SAFETY: the thread has ended; the buffer is ours again.
+    let bytes = unsafe { std::slice::from_raw_parts(base, STACK) };
+    let untouched = bytes.iter().position(|b| *b != PAINT).unwrap_or(STACK);
+    // SAFETY: allocated above with the same layout.
+    unsafe { dealloc(base, layout) };
+    STACK - untouched
+}
+
+/// A transport that replays `input` and keeps what is written, with embassy-net's error
+/// type so the futures have the firmware's layout.
+struct Script<'a> {
+    input: &'a [u8],
+    output: &'a mut [u8],
+    written: usize,
+}
+
+impl embedded_io_async::ErrorType for Script<'_> {
+    type Error = tcp::Error;
+}
+
+impl embedded_io_async::Read for Script<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, tcp::Error> {
+        let n = buf.len().min(self.input.len());
+        let (head, rest) = self.input.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.input = rest;
+        Ok(n)
+    }
+}
+
+impl embedded_io_async::Write for Script<'_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, tcp::Error> {
+        let room = &mut self.output[self.written..];
+        let n = buf.len().min(room.len());
+        room[..n].copy_from_slice(&buf[..n]);
+        self.written += n;
+        Ok(n)
+    }
+
+    async fn flush(&mut self) -> Result<(), tcp::Error> {
+        Ok(())
+    }
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+/// A client's bytes: the upgrade request, a masked text message of `len` bytes, a ping,
+/// and a close 1000.
+fn client_bytes(len: usize) -> Vec<u8> {
+    let mut wire = b"GET / HTTP/1.1\r\nHost: device\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n"
+        .to_vec();
+    let mut conn = Connection::new(wscodec::Role::Client);
+    let text = "e".repeat(len);
+    let mut frame = vec![0u8; len + 14];
+    for message in [
+        wscodec::Message::Text(&text),
+        wscodec::Message::Ping(b"ping"),
+        wscodec::Message::Close(Some((CloseCode::NORMAL, ""))),
+    ] {
+        let n = conn.encode(message, [1, 2, 3, 4], &mut frame).expect("encode");
+        wire.extend_from_slice(&frame[..n]);
+    }
+    wire
+}
+
+type EchoFuture =
+    Pin<Box<dyn Future<Output = Result<Option<CloseCode>, Error<tcp::Error>>> + Send>>;
+
+/// The round trip the measured thread runs, set up beforehand so that the thread only polls.
+static JOB: Mutex<Option<EchoFuture>> = Mutex::new(None);
+
+/// Sets up one echo round trip through the firmware's `echo_connection`, with the
+/// firmware's buffer sizes. The future is boxed, as an embassy task's future lives in its
+/// static task pool, not on the stack.
+fn prepare_echo(len: usize) {
+    let input: &'static [u8] = Box::leak(client_bytes(len).into_boxed_slice());
+    let output: &'static mut [u8] = Box::leak(vec![0u8; len + 4096].into_boxed_slice());
+    let rx = Box::leak(vec![0u8; WS_RX].into_boxed_slice());
+    let tx = Box::leak(vec![0u8; WS_TX].into_boxed_slice());
+    let echo = Box::leak(vec![0u8; ECHO].into_boxed_slice());
+    let script = Script { input, output, written: 0 };
+    let config = Config { max_message: 1 << 20, streaming: true };
+    let future = Box::pin(echo_connection(script, config, rx, tx, echo));
+    *JOB.lock().expect("lock") = Some(future);
+}
+
+/// Runs the prepared round trip: the function measured on the painted stack.
+fn run_echo() {
+    let future = JOB.lock().expect("lock").take().expect("a prepared job");
+    let result = block_on(future);
+    assert_eq!(result, Ok(Some(CloseCode::NORMAL)), "the echo round trip failed");
+}
+
+fn calib() {
+    let a = [7u8; 10000];
+    black_box(&a);
+}
+
+fn empty() {
+    black_box(0u8);
+}
+
+/// `size_of` a WebSocket over the firmware's socket with the given mask-key closure.
+fn ws_size<M: FnMut() -> [u8; 4]>(_: &M) -> usize {
+    size_of::<WebSocket<'static, &'static mut TcpSocket<'static>, M>>()
+}
+
+fn main() {
+    let mut rng = Rng::new(1);
+    let server_mask = || [0u8; 4];
+    let client_mask = || rng.next_u32().to_ne_bytes();
+    println!("size_of Connection (client and server: one type) {}", size_of::<Connection>());
+    println!("size_of asynch::WebSocket server, over &mut TcpSocket {}", ws_size(&server_mask));
+    println!("size_of asynch::WebSocket client, over &mut TcpSocket {}", ws_size(&client_mask));
+    println!("size_of embassy_net TcpSocket {}", size_of::<TcpSocket<'static>>());
+    let (mut rx, mut tx, mut echo) = ([0u8; WS_RX], [0u8; WS_TX], [0u8; ECHO]);
+    let script = Script { input: &[], output: &mut [], written: 0 };
+    let config = Config::default();
+    let future = echo_connection(script, config, &mut rx, &mut tx, &mut echo);
+    println!(
+        "size_of echo_connection future (in the task pool) {}",
+        std::mem::size_of_val(&future)
+    );
+    drop(future);
+    println!("size_of ServerBuffers (static, per server) {}", size_of::<ServerBuffers>());
+    println!("size_of ClientBuffers (static) {}", size_of::<ClientBuffers>());
+    let floor = stack_used(empty);
+    // Self-check of the method: a frame with a 10000-byte array.
+    let calib = stack_used(calib).saturating_sub(floor);
+    assert!((9_900..10_200).contains(&calib), "stack measurement is off: {calib} for 10000");
+    prepare_echo(100);
+    let small = stack_used(run_echo).saturating_sub(floor);
+    prepare_echo(20_000);
+    let large = stack_used(run_echo).saturating_sub(floor);
+    println!("stack high-water, echo round trip, 100-byte message {small}");
+    println!("stack high-water, echo round trip, 20000-byte message (streamed) {large}");
+}

@@ -1,0 +1,433 @@
+//! The firmware application: a WebSocket echo server and a WebSocket client on an
+//! `embassy-net` stack, written as it would be for a board.
+//!
+//! Nothing here uses `std`: the network stack, the timer and the tasks are Embassy's, every
+//! buffer is a `static` lent to the socket and the codec, and the only inputs from the
+//! board are the [`Stack`] and a few [`Settings`]. The board support in `main.rs` (here:
+//! Linux, a TAP device and the std time driver) creates the stack and calls [`start`].
+//!
+//! Memory, per connection (all in `.bss`, nothing on the heap):
+//!
+//! | buffer | bytes | used by |
+//! |---|---|---|
+//! | TCP rx + tx | 2 × 4096 | `embassy-net` (smoltcp) socket |
+//! | WebSocket rx | 4096 | handshake head, then frames (streaming mode) |
+//! | WebSocket tx | 1024 | outgoing frames are written through it in pieces |
+//! | echo | 8192 | the copy of a received piece that is sent back |
+#![no_std]
+
+use core::fmt::Write as _;
+
+use embassy_executor::Spawner;
+use embassy_net::tcp::{self, TcpSocket};
+use embassy_net::{IpEndpoint, Stack};
+use embassy_time::{Duration, Timer};
+use embedded_io_async::{Read, Write};
+use log::{info, warn};
+use static_cell::ConstStaticCell;
+use wscodec::handshake::client::ClientRequest;
+use wscodec::io::asynch::WebSocket;
+use wscodec::io::{Decision, Error};
+use wscodec::{CloseCode, Config, Event, Message, MessageKind};
+
+/// Echo server tasks: each owns one listening socket, so this many connections are served
+/// at once (a new client is refused with a TCP reset while all are busy).
+pub const SERVERS: usize = 2;
+/// Sockets the stack needs: the servers and the client.
+pub const SOCKETS: usize = SERVERS + 1;
+
+/// The TCP receive buffer of an echo server socket.
+pub const TCP_RX: usize = 4096;
+/// The TCP transmit buffer of an echo server socket.
+pub const TCP_TX: usize = 4096;
+/// The WebSocket receive buffer. In streaming mode it bounds each piece handed out, not
+/// the message: messages of any size are echoed.
+pub const WS_RX: usize = 4096;
+/// The WebSocket transmit buffer of an echo server.
+pub const WS_TX: usize = 1024;
+/// Twice [`WS_RX`]: the next piece (at most `WS_RX` bytes) always fits behind the bytes
+/// held back, so every message of up to `WS_RX` bytes is echoed whole (one frame), however
+/// the network split it, and larger ones go back fragment by fragment.
+pub const ECHO: usize = 2 * WS_RX;
+/// A connection that sends nothing for this long is dropped.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// What the board tells the application.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The TCP port of the echo server.
+    pub port: u16,
+    /// The largest message the echo server takes; larger ones are refused with 1009 as
+    /// soon as their header arrives.
+    ///
+    /// Streaming needs no buffer for a message of any size, but an echo of one needs a peer
+    /// that reads while it writes. A peer that writes the whole message first (kosoku does,
+    /// and so does Python `websockets` with its default `max_queue`) stalls against any
+    /// echo with bounded memory once the message outgrows what the two TCP stacks buffer
+    /// between them. The limit turns that stall into a prompt, explicit 1009.
+    pub max_message: u64,
+    /// A WebSocket echo server (path `/`) the client task talks to once at start.
+    pub peer: Option<IpEndpoint>,
+    /// A seed from the board's hardware random number generator.
+    pub seed: u64,
+}
+
+/// The memory of one echo server connection.
+pub struct ServerBuffers {
+    tcp_rx: [u8; TCP_RX],
+    tcp_tx: [u8; TCP_TX],
+    ws_rx: [u8; WS_RX],
+    ws_tx: [u8; WS_TX],
+    echo: [u8; ECHO],
+}
+
+impl ServerBuffers {
+    const fn new() -> Self {
+        Self {
+            tcp_rx: [0; TCP_RX],
+            tcp_tx: [0; TCP_TX],
+            ws_rx: [0; WS_RX],
+            ws_tx: [0; WS_TX],
+            echo: [0; ECHO],
+        }
+    }
+}
+
+/// The memory of the client connection.
+pub struct ClientBuffers {
+    tcp_rx: [u8; 2048],
+    tcp_tx: [u8; 2048],
+    ws_rx: [u8; 2048],
+    ws_tx: [u8; 512],
+}
+
+static SERVER_BUFFERS: [ConstStaticCell<ServerBuffers>; SERVERS] =
+    [const { ConstStaticCell::new(ServerBuffers::new()) }; SERVERS];
+static CLIENT_BUFFERS: ConstStaticCell<ClientBuffers> = ConstStaticCell::new(ClientBuffers {
+    tcp_rx: [0; 2048],
+    tcp_tx: [0; 2048],
+    ws_rx: [0; 2048],
+    ws_tx: [0; 512],
+});
+
+/// Spawns the echo servers and, if there is a peer, the client.
+///
+/// # Panics
+/// If called twice (the static buffers are handed out once).
+pub fn start(spawner: Spawner, stack: Stack<'static>, settings: Settings) {
+    for (id, buffers) in SERVER_BUFFERS.iter().enumerate() {
+        let token = echo_server(id, stack, settings.port, settings.max_message, buffers.take());
+        spawner.spawn(token.unwrap());
+    }
+    if let Some(peer) = settings.peer {
+        let rng = Rng::new(settings.seed);
+        spawner.spawn(client(stack, peer, CLIENT_BUFFERS.take(), rng).unwrap());
+    }
+}
+
+/// How a connection ended, as a close code (1006 when the peer vanished without a close).
+fn close_code_of<E>(result: &Result<Option<CloseCode>, Error<E>>) -> CloseCode {
+    match result {
+        Ok(code) => code.unwrap_or(CloseCode::NO_STATUS),
+        Err(Error::Protocol(e)) => e.close_code(),
+        // The transport ended or failed without a closing handshake.
+        Err(_) => CloseCode::ABNORMAL,
+    }
+}
+
+#[embassy_executor::task(pool_size = SERVERS)]
+async fn echo_server(
+    id: usize,
+    stack: Stack<'static>,
+    port: u16,
+    max_message: u64,
+    buffers: &'static mut ServerBuffers,
+) -> ! {
+    stack.wait_config_up().await;
+    let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx, echo } = buffers;
+    info!("server[{id}]: listening on port {port}");
+    loop {
+        let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
+        socket.set_timeout(Some(IDLE));
+        if let Err(e) = socket.accept(port).await {
+            warn!("server[{id}]: accept failed: {e:?}");
+            continue;
+        }
+        if let Some(remote) = socket.remote_endpoint() {
+            info!("server[{id}]: connection from {remote}");
+        }
+        let config = Config { max_message, streaming: true };
+        let result = echo_connection(&mut socket, config, ws_rx, ws_tx, echo).await;
+        let code = close_code_of(&result);
+        match result {
+            Ok(_) => info!("server[{id}]: closed {code}"),
+            Err(Error::Rejected(status)) => info!("server[{id}]: upgrade refused: HTTP {status}"),
+            Err(Error::Handshake(e)) => info!("server[{id}]: bad upgrade request: {e}"),
+            Err(e) => info!("server[{id}]: closed {} ({e})", code.as_u16()),
+        }
+        // Send our FIN after what is still queued; give up on a peer that stopped reading.
+        socket.close();
+        let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
+        socket.abort();
+        let _ = socket.flush().await;
+    }
+}
+
+/// Runs the handshake, then echoes every message until the connection closes.
+///
+/// Data arrives as [`Event::Fragment`] pieces (streaming mode): pieces are collected in
+/// `echo`, a message that fits goes back whole, a larger one goes back as a fragmented
+/// message as `echo` fills up, so a message of any size passes with fixed memory.
+///
+/// `echo` must be at least twice `ws_rx` long. Works over any `embedded-io-async` stream
+/// (the firmware passes its `TcpSocket`; `scripts/firmware-budget` an in-memory one).
+pub async fn echo_connection<S: Read + Write>(
+    socket: S,
+    config: Config,
+    ws_rx: &mut [u8],
+    ws_tx: &mut [u8],
+    echo: &mut [u8],
+) -> Result<Option<CloseCode>, Error<S::Error>> {
+    let piece_max = ws_rx.len();
+    let mut ws = WebSocket::accept(
+        socket,
+        config,
+        ws_rx,
+        ws_tx,
+        || [0; 4],
+        |request, _| match request.path {
+            "/" | "/echo" => Decision::Accept { protocol: None },
+            _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
+        },
+    )
+    .await?;
+    // Bytes of the current message held in `echo`, and whether part of it already went out.
+    let mut held = 0;
+    let mut streamed = false;
+    loop {
+        let (kind, last) = match ws.read().await? {
+            Event::Fragment { kind, data, last, .. } => {
+                // Fits: `held <= echo.len() - ws_rx.len()` between pieces, and a piece is
+                // at most `ws_rx.len()` bytes.
+                echo[held..held + data.len()].copy_from_slice(data);
+                held += data.len();
+                (kind, last)
+            }
+            // Pongs and the close reply are sent inside `read`.
+            Event::Ping(_) | Event::Pong(_) => continue,
+            Event::Close { code, .. } => return Ok(code),
+            // Not produced in streaming mode.
+            Event::Text(_) | Event::Binary(_) => continue,
+        };
+        let data = &echo[..held];
+        if last && !streamed {
+            let message = match kind {
+                // Checked by the codec as the pieces arrived.
+                MessageKind::Text => Message::Text(core::str::from_utf8(data).unwrap_or("")),
+                MessageKind::Binary => Message::Binary(data),
+            };
+            ws.send(message).await?;
+        } else if last || held > echo.len() - piece_max {
+            ws.send_fragment(kind, data, last).await?;
+            streamed = !last;
+        } else {
+            continue;
+        }
+        held = 0;
+    }
+}
+
+/// A small xorshift64* generator seeded by the board's hardware RNG, for the client's
+/// handshake nonce and mask keys. On a board, draw these from the RNG peripheral directly.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed (0 is replaced by a fixed odd constant).
+    pub const fn new(seed: u64) -> Self {
+        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+    }
+
+    /// The next 32 random bits.
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
+    }
+
+    /// 16 random bytes.
+    pub fn nonce(&mut self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        for chunk in out.chunks_exact_mut(4) {
+            chunk.copy_from_slice(&self.next_u32().to_ne_bytes());
+        }
+        out
+    }
+}
+
+/// `Host` header text for an endpoint, e.g. `192.168.69.1:9100`.
+struct HostName {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl HostName {
+    fn new(endpoint: IpEndpoint) -> Self {
+        let mut host = Self { buf: [0; 48], len: 0 };
+        let _ = write!(host, "{}:{}", endpoint.addr, endpoint.port);
+        host
+    }
+
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl core::fmt::Write for HostName {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Why the client's exchange with the peer failed.
+#[derive(Debug)]
+pub enum ClientError {
+    Connect(tcp::ConnectError),
+    Ws(Error<tcp::Error>),
+    Mismatch(&'static str),
+}
+
+impl core::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Connect(e) => write!(f, "connect failed: {e:?}"),
+            Self::Ws(e) => write!(f, "{e}"),
+            Self::Mismatch(what) => write!(f, "wrong {what}"),
+        }
+    }
+}
+
+impl From<Error<tcp::Error>> for ClientError {
+    fn from(e: Error<tcp::Error>) -> Self {
+        Self::Ws(e)
+    }
+}
+
+#[embassy_executor::task]
+async fn client(
+    stack: Stack<'static>,
+    peer: IpEndpoint,
+    buffers: &'static mut ClientBuffers,
+    mut rng: Rng,
+) {
+    stack.wait_config_up().await;
+    let ClientBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = buffers;
+    // The peer may still be starting: try for a while.
+    for attempt in 1..=40 {
+        let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
+        socket.set_timeout(Some(Duration::from_secs(10)));
+        let result = match socket.connect(peer).await {
+            Ok(()) => exchange(&mut socket, peer, ws_rx, ws_tx, &mut rng).await,
+            Err(e) => Err(ClientError::Connect(e)),
+        };
+        socket.close();
+        let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
+        socket.abort();
+        let _ = socket.flush().await;
+        match result {
+            Ok(()) => {
+                info!("client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {peer}");
+                return;
+            }
+            Err(ClientError::Connect(e)) if attempt < 40 => {
+                info!("client: connect to {peer} failed ({e:?}), retrying");
+                Timer::after_millis(250).await;
+            }
+            Err(e) => {
+                warn!("client: FAIL: {e}");
+                return;
+            }
+        }
+    }
+}
+
+/// One session with an echo server: text, binary, ping, a message sent in fragments, a
+/// message larger than `ws_tx`, then the closing handshake.
+pub async fn exchange<S: Read + Write<Error = tcp::Error>>(
+    socket: S,
+    peer: IpEndpoint,
+    ws_rx: &mut [u8],
+    ws_tx: &mut [u8],
+    rng: &mut Rng,
+) -> Result<(), ClientError> {
+    let host = HostName::new(peer);
+    let request = ClientRequest::new(host.as_str(), "/", rng.nonce());
+    let mask = || rng.next_u32().to_ne_bytes();
+    let (mut ws, _) =
+        WebSocket::connect(socket, Config::default(), &request, ws_rx, ws_tx, mask).await?;
+
+    ws.send(Message::Text("hello from the firmware")).await?;
+    expect(&mut ws, "text echo", |e| *e == Event::Text("hello from the firmware")).await?;
+
+    let mut bytes = [0u8; 256];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    ws.send(Message::Binary(&bytes)).await?;
+    expect(&mut ws, "binary echo", |e| *e == Event::Binary(&bytes)).await?;
+
+    ws.send(Message::Ping(b"firmware ping")).await?;
+    loop {
+        match ws.read().await? {
+            Event::Pong(b"firmware ping") => break,
+            Event::Ping(_) | Event::Pong(_) => {}
+            _ => return Err(ClientError::Mismatch("pong")),
+        }
+    }
+
+    // One message in three fragments; the server answers with the whole message.
+    ws.send_fragment(MessageKind::Text, b"frag", false).await?;
+    ws.send_fragment(MessageKind::Text, b"men", false).await?;
+    ws.send_fragment(MessageKind::Text, b"ted", true).await?;
+    expect(&mut ws, "fragmented echo", |e| *e == Event::Text("fragmented")).await?;
+
+    // Larger than `ws_tx`: written through it in pieces.
+    let big = [b'x'; 1500];
+    let big = core::str::from_utf8(&big).unwrap_or("");
+    ws.send(Message::Text(big)).await?;
+    expect(&mut ws, "1500-byte echo", |e| *e == Event::Text(big)).await?;
+
+    ws.close(CloseCode::NORMAL, "done").await?;
+    loop {
+        match ws.read().await? {
+            Event::Close { code: Some(CloseCode::NORMAL), .. } => return Ok(()),
+            Event::Close { .. } => return Err(ClientError::Mismatch("close code")),
+            _ => {}
+        }
+    }
+}
+
+/// Reads the next data or close event, skipping pings and pongs (a server may ping an idle
+/// client), and checks it. The event borrows `ws`, so the check runs here rather than
+/// handing the event out of the loop.
+async fn expect<S, M>(
+    ws: &mut WebSocket<'_, S, M>,
+    what: &'static str,
+    check: impl FnOnce(&Event<'_>) -> bool,
+) -> Result<(), ClientError>
+where
+    S: Read + Write<Error = tcp::Error>,
+    M: FnMut() -> [u8; 4],
+{
+    loop {
+        match ws.read().await? {
+            Event::Ping(_) | Event::Pong(_) => {}
+            event if check(&event) => return Ok(()),
+            _ => return Err(ClientError::Mismatch(what)),
+        }
+    }
+}
