@@ -13,6 +13,10 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
 pub mod backoff;
 pub mod close;
 pub mod conn;

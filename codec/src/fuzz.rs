@@ -1,0 +1,702 @@
+//! Fuzz target bodies, shared by `fuzz/` (cargo-fuzz, libFuzzer) and `tests/corpus.rs`
+//! (which replays the committed seeds and every crash input on stable).
+//!
+//! Each function takes arbitrary bytes, drives one entry point of the codec, and
+//! asserts its invariants: a failed `assert!` here is a finding. Nothing in this module
+//! allocates, so it runs in the `no_std` library as it is. Not part of the semver API.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use crate::close::{CloseFrame, MAX_REASON_LEN};
+use crate::conn::MAX_CONTROL_FRAME;
+use crate::handshake::client::{self, ClientRequest};
+use crate::handshake::{server, MAX_HEADERS};
+use crate::{
+    CloseCode, Config, Connection, Event, FrameError, FrameHeader, HandshakeError, Message,
+    MessageKind, OpCode, ProtocolError, Role, SendError, State, Status, Step,
+};
+
+/// A close code a protocol error may earn (RFC 6455 section 7.4.1).
+fn assert_error_code(code: CloseCode) {
+    assert!(code.is_sendable(), "error close code {code:?} may not be sent");
+    assert!(
+        matches!(code.as_u16(), 1002 | 1007 | 1009),
+        "protocol errors close with 1002, 1007 or 1009, not {code:?}"
+    );
+}
+
+/// An HTTP status a handshake error may earn.
+fn assert_status(e: HandshakeError) {
+    let status = e.status();
+    assert!((400..=599).contains(&status), "{e:?} maps to status {status}");
+}
+
+/// `FrameHeader::decode` on arbitrary bytes.
+///
+/// Checks: `consumed` is the encoded length and within the input; `needed` is at least
+/// 1 and never overshoots; every prefix of a complete header is partial (or fails with
+/// the same error); decoding what `encode` writes gives the header back; errors map to
+/// 1002 or 1009.
+pub fn frame_header(data: &[u8]) {
+    let result = FrameHeader::decode(data);
+    match result {
+        Ok(Status::Complete { value, consumed }) => {
+            assert!((2..=FrameHeader::MAX_LEN).contains(&consumed) && consumed <= data.len());
+            assert!(value.rsv <= 7);
+            assert!(value.payload_len >> 63 == 0);
+            if value.opcode.is_control() {
+                assert!(value.fin && value.payload_len <= 125);
+            }
+            let mut out = [0u8; FrameHeader::MAX_LEN];
+            let n = value.encode(&mut out).expect("MAX_LEN holds every header");
+            assert_eq!(n, value.encoded_len());
+            assert!(n <= consumed, "the minimal encoding is never longer");
+            assert_eq!(
+                FrameHeader::decode(out.get(..n).unwrap()),
+                Ok(Status::Complete { value, consumed: n })
+            );
+            for cut in 0..consumed {
+                match FrameHeader::decode(data.get(..cut).unwrap()) {
+                    Ok(Status::Partial { needed }) => {
+                        assert!(needed >= 1 && cut + needed <= consumed)
+                    }
+                    other => panic!("prefix of {cut} bytes gave {other:?}"),
+                }
+            }
+        }
+        Ok(Status::Partial { needed }) => {
+            assert!(needed >= 1 && data.len() + needed <= FrameHeader::MAX_LEN);
+        }
+        Err(e) => {
+            assert_error_code(ProtocolError::Frame(e).close_code());
+            for cut in 0..data.len().min(FrameHeader::MAX_LEN) {
+                match FrameHeader::decode(data.get(..cut).unwrap()) {
+                    Ok(Status::Partial { .. }) => {}
+                    Err(e2) => assert_eq!(e, e2, "a prefix fails differently"),
+                    Ok(Status::Complete { .. }) => panic!("prefix of {cut} bytes complete"),
+                }
+            }
+        }
+    }
+}
+
+/// `CloseFrame::decode` on an arbitrary close payload.
+///
+/// Checks: an accepted code is sendable and the reason is the UTF-8 text after it; an
+/// accepted close frame can be sent back and decodes to the same; errors map to 1002
+/// or 1007.
+pub fn close_payload(data: &[u8]) {
+    match CloseFrame::decode(data) {
+        Ok(frame) => {
+            match frame.code {
+                None => assert!(data.is_empty()),
+                Some(code) => {
+                    assert!(code.is_sendable());
+                    assert_eq!(data.get(..2), Some(&code.as_u16().to_be_bytes()[..]));
+                    assert_eq!(frame.reason.as_bytes(), data.get(2..).unwrap());
+                }
+            }
+            if frame.reason.len() <= MAX_REASON_LEN {
+                let mut conn = Connection::new(Role::Server);
+                let mut out = [0u8; MAX_CONTROL_FRAME];
+                let close = frame.code.map(|c| (c, frame.reason));
+                let n = conn.encode(Message::Close(close), [0; 4], &mut out).unwrap();
+                let sent = out.get(2..n).unwrap();
+                assert_eq!(sent, data);
+                assert_eq!(CloseFrame::decode(sent), Ok(frame));
+            }
+        }
+        Err(e) => {
+            assert!(matches!(
+                e,
+                ProtocolError::BadClosePayload
+                    | ProtocolError::BadCloseCode(_)
+                    | ProtocolError::InvalidCloseReason
+            ));
+            assert_error_code(e.close_code());
+        }
+    }
+}
+
+/// `server::parse_request` and `Request::upgrade` on arbitrary bytes.
+///
+/// Checks: `consumed` is within the input and the head parses to the same length on its
+/// own; a partial head needs 1 more byte; a valid upgrade can be answered, and every
+/// error has a 4xx/5xx status and an error response that fits a small buffer.
+pub fn handshake_request(data: &[u8]) {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut out = [0u8; 1024];
+    match server::parse_request(data, &mut headers) {
+        Ok(Status::Complete { value, consumed }) => {
+            assert!(consumed <= data.len());
+            let mut again = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let head = data.get(..consumed).unwrap();
+            assert!(matches!(
+                server::parse_request(head, &mut again),
+                Ok(Status::Complete { consumed: c, .. }) if c == consumed
+            ));
+            match value.upgrade() {
+                Ok(up) => {
+                    assert_eq!(up.key.len(), 24);
+                    let protocol = up.protocols().next();
+                    match server::write_accept(&up, protocol, &[], &mut out) {
+                        Ok(n) => {
+                            let response = out.get(..n).unwrap();
+                            assert!(response.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+                            assert!(response.ends_with(b"\r\n\r\n"));
+                        }
+                        // A subprotocol that is not a token is not echoed; a very long
+                        // one does not fit the 1 KiB buffer.
+                        Err(e) => assert!(matches!(
+                            e,
+                            HandshakeError::InvalidHeaderValue
+                                | HandshakeError::BufferTooSmall { .. }
+                        )),
+                    }
+                    let n = server::write_accept(&up, None, &[], &mut out).unwrap();
+                    assert!(n <= out.len());
+                }
+                Err(e) => error_response(e, &mut out),
+            }
+        }
+        Ok(Status::Partial { needed }) => assert_eq!(needed, 1),
+        Err(e) => error_response(e, &mut out),
+    }
+}
+
+fn error_response(e: HandshakeError, out: &mut [u8]) {
+    assert_status(e);
+    let n = server::write_error(e, out).unwrap();
+    let mut headers = [httparse::EMPTY_HEADER; 8];
+    let mut response = httparse::Response::new(&mut headers);
+    assert!(matches!(response.parse(out.get(..n).unwrap()), Ok(httparse::Status::Complete(_))));
+    assert_eq!(response.code, Some(e.status()));
+}
+
+/// `client::parse_response` and `Response::validate` against a request with an arbitrary
+/// key.
+///
+/// Input: a flags byte (bit 0: use the RFC's sample nonce, so the seeds' accept value
+/// matches; bits 1-2: which subprotocols were offered), then 16 nonce bytes unless bit 0
+/// is set, then the response. Checks: an accepted response carries the right accept
+/// value exactly once and a subprotocol that was offered; errors have a status.
+pub fn handshake_response(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else { return };
+    let (nonce, response) = if flags & 1 == 1 {
+        (*b"the sample nonce", rest)
+    } else {
+        let Some((nonce, response)) = rest.split_first_chunk::<16>() else { return };
+        (*nonce, response)
+    };
+    let protocols: &[&str] = match (flags >> 1) & 3 {
+        0 => &[],
+        1 => &["chat"],
+        2 => &["chat", "superchat"],
+        _ => &["v2.json", "chat"],
+    };
+    let request = ClientRequest { protocols, ..ClientRequest::new("h", "/", nonce) };
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    match client::parse_response(response, &mut headers) {
+        Ok(Status::Complete { value, consumed }) => {
+            assert!(consumed <= response.len());
+            match value.validate(&request) {
+                Ok(accepted) => {
+                    assert_eq!(value.status, 101);
+                    let accept = value.header("Sec-WebSocket-Accept").unwrap();
+                    assert_eq!(trim(accept), &request.expected_accept()[..]);
+                    if let Some(p) = accepted.protocol {
+                        assert!(protocols.contains(&p));
+                    }
+                }
+                Err(e) => assert_status(e),
+            }
+        }
+        Ok(Status::Partial { needed }) => assert_eq!(needed, 1),
+        Err(e) => assert_status(e),
+    }
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |i| i + 1);
+    v.get(start..end).unwrap_or_default()
+}
+
+/// `server_connection`: a server [`Connection`] driven by [`connection`].
+pub fn server_connection(data: &[u8]) {
+    connection(Role::Server, data);
+}
+
+/// `client_connection`: a client [`Connection`] driven by [`connection`].
+pub fn client_connection(data: &[u8]) {
+    connection(Role::Client, data);
+}
+
+/// The largest receive buffer the connection targets use.
+const RX_CAP: usize = 2048;
+
+/// Reads a script from the fuzzer's bytes.
+struct Script<'a>(&'a [u8]);
+
+impl<'a> Script<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.0.split_at(n.min(self.0.len()));
+        self.0 = rest;
+        head
+    }
+}
+
+/// What a received close means for the state (for the "only forward" invariant).
+fn may_follow(from: State, to: State) -> bool {
+    use State::*;
+    from == to
+        || matches!(
+            (from, to),
+            (Open, CloseSent | CloseReceived | Failing | Closed)
+                | (CloseSent | CloseReceived | Failing, Closed)
+        )
+}
+
+/// Drives a [`Connection`] the way an adapter does, with a script of operations.
+///
+/// Input: byte 0 sets the mode (bit 0 streaming) and byte 1 the receive buffer size and
+/// message limit, then operations, each an opcode byte and its arguments:
+/// - `0 n bytes[n]`: `n` bytes arrive from the peer (any split point);
+/// - `1 k len`: send a text or binary message of `len` bytes in an output buffer of `k`;
+/// - `2 k len last`: send a fragment;
+/// - `3 k`: `poll_transmit` into an output buffer of `k` bytes;
+/// - `4 code reason_len`: send a close;
+/// - `5 len`: send a ping.
+///
+/// Invariants after every step: `consumed` and `needed` are consistent with the buffer,
+/// [`Connection::next_step`] predicted what [`Connection::handle_input`] did, the
+/// state only moves forward, nothing is produced after [`State::Closed`], every
+/// protocol error closes with 1002, 1007 or 1009 and makes the connection owe exactly
+/// that close frame, output never exceeds the buffer and every frame sent is well formed
+/// for this role (masked from a client, unmasked from a server).
+pub fn connection(role: Role, data: &[u8]) {
+    let mut script = Script(data);
+    let (Some(mode), Some(size)) = (script.byte(), script.byte()) else { return };
+    let streaming = mode & 1 == 1;
+    let cap = 16 + usize::from(size) * 8; // 16..=2056
+    let cap = cap.min(RX_CAP);
+    let max_message = if mode & 2 == 2 { cap as u64 / 2 } else { cap as u64 };
+    let mut conn = Connection::with_config(role, Config { max_message, streaming });
+    let mut rx = [0u8; RX_CAP];
+    let mut filled = 0usize;
+    let mut received_message: u64 = 0;
+    let mut key_seed = 0u8;
+    while let Some(op) = script.byte() {
+        key_seed = key_seed.wrapping_add(op).wrapping_add(1);
+        let key = [key_seed, key_seed ^ 0x5a, 3, key_seed.wrapping_mul(7)];
+        let before = conn.state();
+        match op % 6 {
+            0 => {
+                let n = usize::from(script.byte().unwrap_or(0));
+                let chunk = script.bytes(n);
+                let room = cap - filled;
+                let take = chunk.len().min(room);
+                rx.get_mut(filled..filled + take)
+                    .unwrap()
+                    .copy_from_slice(chunk.get(..take).unwrap());
+                filled += take;
+                if !drain_input(&mut conn, &mut rx, &mut filled, cap, &mut received_message) {
+                    return;
+                }
+            }
+            1 => {
+                let k = usize::from(script.byte().unwrap_or(0)) * 2;
+                let len = usize::from(script.byte().unwrap_or(0));
+                let payload = &PATTERN[..len.min(PATTERN.len())];
+                let message = if op & 8 == 0 {
+                    Message::Text(core::str::from_utf8(payload).unwrap())
+                } else {
+                    Message::Binary(payload)
+                };
+                send(&mut conn, |c, out| c.encode(message, key, out), k, payload.len(), true);
+            }
+            2 => {
+                let k = usize::from(script.byte().unwrap_or(0)) * 2;
+                let len = usize::from(script.byte().unwrap_or(0));
+                let last = script.byte().unwrap_or(0) & 1 == 1;
+                let payload = &PATTERN[..len.min(PATTERN.len())];
+                let kind = if op & 8 == 0 { MessageKind::Text } else { MessageKind::Binary };
+                send(
+                    &mut conn,
+                    |c, out| c.encode_fragment(kind, payload, last, key, out),
+                    k,
+                    payload.len(),
+                    false,
+                );
+            }
+            3 => {
+                let k = usize::from(script.byte().unwrap_or(0));
+                let owed = conn.wants_transmit();
+                let mut out = [0xA5u8; 256];
+                let out = out.get_mut(..k).unwrap();
+                match conn.poll_transmit(key, out) {
+                    Ok(Some(n)) => {
+                        assert!(owed && n <= k && n <= MAX_CONTROL_FRAME);
+                        assert!(before != State::Closed, "output after Closed");
+                        check_frame(role, out.get(..n).unwrap(), true);
+                    }
+                    Ok(None) => assert!(!owed),
+                    Err(SendError::BufferTooSmall { needed }) => {
+                        assert!(owed && needed > k && needed <= MAX_CONTROL_FRAME);
+                        assert!(out.iter().all(|&b| b == 0xA5), "wrote into a short buffer");
+                        assert_eq!(conn.state(), before);
+                    }
+                    Err(e) => panic!("poll_transmit failed with {e:?}"),
+                }
+            }
+            4 => {
+                let code = CloseCode::new(match script.byte().unwrap_or(0) {
+                    0 => 1000,
+                    1 => 1001,
+                    2 => 1005,
+                    3 => 4000,
+                    4 => 999,
+                    b => 1000 + u16::from(b),
+                });
+                let reason_len = usize::from(script.byte().unwrap_or(0) % 130);
+                let reason = core::str::from_utf8(&PATTERN[..reason_len]).unwrap();
+                let close = if code.as_u16() == 1005 { None } else { Some((code, reason)) };
+                let mut out = [0xA5u8; 256];
+                match conn.encode(Message::Close(close), key, &mut out) {
+                    Ok(n) => {
+                        assert!(before != State::Closed, "output after Closed");
+                        check_frame(role, out.get(..n).unwrap(), true);
+                    }
+                    Err(e) => assert!(matches!(
+                        e,
+                        SendError::Closed
+                            | SendError::InvalidCloseCode(_)
+                            | SendError::ControlTooLong(_)
+                    )),
+                }
+            }
+            _ => {
+                let len = usize::from(script.byte().unwrap_or(0) % 130);
+                let mut out = [0xA5u8; 256];
+                match conn.encode(Message::Ping(&PATTERN[..len]), key, &mut out) {
+                    Ok(n) => {
+                        assert!(conn.state() == State::Open && len <= 125);
+                        check_frame(role, out.get(..n).unwrap(), true);
+                    }
+                    Err(e) => {
+                        assert!(matches!(e, SendError::Closed | SendError::ControlTooLong(_)))
+                    }
+                }
+            }
+        }
+        let after = conn.state();
+        assert!(may_follow(before, after), "state went from {before:?} to {after:?}");
+        if after == State::Closed {
+            assert!(!conn.wants_transmit(), "owes output after Closed");
+        }
+    }
+}
+
+/// ASCII text to send: every prefix is valid UTF-8.
+const PATTERN: &[u8; 256] = &{
+    let mut p = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        p[i] = b'a' + (i % 26) as u8;
+        i += 1;
+    }
+    p
+};
+
+/// Calls `encode` into an output buffer of `k` bytes and checks the result.
+fn send(
+    conn: &mut Connection,
+    encode: impl FnOnce(&mut Connection, &mut [u8]) -> Result<usize, SendError>,
+    k: usize,
+    payload_len: usize,
+    whole: bool,
+) {
+    let before = conn.state();
+    let mut out = [0xA5u8; 512];
+    let out = out.get_mut(..k).unwrap();
+    match encode(conn, out) {
+        Ok(n) => {
+            assert!(before == State::Open, "data sent in state {before:?}");
+            assert!(n <= k, "wrote {n} bytes into a buffer of {k}");
+            assert_eq!(n, conn.frame_len(payload_len));
+            assert!(out.get(n..).unwrap().iter().all(|&b| b == 0xA5), "wrote past the frame");
+            check_frame(conn.role(), out.get(..n).unwrap(), whole);
+        }
+        Err(SendError::BufferTooSmall { needed }) => {
+            assert!(needed > k);
+            assert!(out.iter().all(|&b| b == 0xA5), "wrote into a short buffer");
+        }
+        Err(SendError::Closed) => assert!(before != State::Open),
+        Err(SendError::MessageInProgress | SendError::NoMessageInProgress) => {}
+        Err(e) => panic!("unexpected send error {e:?}"),
+    }
+    assert_eq!(conn.state(), before, "a data send changed the state");
+}
+
+/// A frame this end sent is one well-formed frame of its role.
+fn check_frame(role: Role, frame: &[u8], whole: bool) {
+    let Ok(Status::Complete { value, consumed }) = FrameHeader::decode(frame) else {
+        panic!("sent an undecodable frame {frame:x?}")
+    };
+    assert_eq!(value.rsv, 0);
+    assert_eq!(value.mask.is_some(), role == Role::Client, "masking is wrong for {role:?}");
+    assert_eq!(consumed as u64 + value.payload_len, frame.len() as u64);
+    if whole {
+        assert!(value.fin);
+    }
+    if value.opcode == OpCode::Close {
+        let mut payload = [0u8; 125];
+        let src = frame.get(consumed..).unwrap();
+        let payload = payload.get_mut(..src.len()).unwrap();
+        payload.copy_from_slice(src);
+        if let Some(key) = value.mask {
+            crate::mask::apply_mask(payload, key, 0);
+        }
+        assert!(CloseFrame::decode(payload).is_ok(), "sent a bad close payload");
+    }
+}
+
+/// Hands the buffered input to the connection until it needs more; `false` ends the run.
+fn drain_input(
+    conn: &mut Connection,
+    rx: &mut [u8; RX_CAP],
+    filled: &mut usize,
+    cap: usize,
+    received: &mut u64,
+) -> bool {
+    loop {
+        let state = conn.state();
+        let window = rx.get_mut(..*filled).unwrap();
+        let retained = conn.retained();
+        assert!(retained <= *filled);
+        let step = conn.next_step(window);
+        let result = conn.handle_input(window);
+        let after = conn.state();
+        assert!(may_follow(state, after), "state went from {state:?} to {after:?}");
+        match (step, result) {
+            (Status::Partial { needed: a }, Ok(Status::Partial { needed: b })) => {
+                assert!(a >= 1 && b >= 1);
+                if *filled < cap {
+                    return true;
+                }
+                // A full buffer: free the joined frames' headers, as the adapters do.
+                let freed = conn.compact(rx.get_mut(..*filled).unwrap());
+                assert!(freed <= *filled);
+                if freed == 0 {
+                    // The adapter fails the message as too big here; stop.
+                    return false;
+                }
+                *filled -= freed;
+                assert!(conn.retained() <= *filled);
+            }
+            (
+                Status::Complete { value: Step::Progress, .. },
+                Ok(Status::Complete { value: None, consumed }),
+            ) => {
+                drain(rx, filled, consumed);
+            }
+            (
+                Status::Complete { value: Step::Event, .. },
+                Ok(Status::Complete { value: Some(event), consumed }),
+            ) => {
+                let closing = check_event(conn, &event, received);
+                drain(rx, filled, consumed);
+                if closing {
+                    return true;
+                }
+            }
+            // `next_step` does not validate UTF-8, so a non-final text fragment it
+            // announced as progress may still fail; the adapters handle both.
+            (Status::Complete { .. }, Err(e)) => {
+                assert_error_code(e.close_code());
+                if e == ProtocolError::AfterClose {
+                    assert!(matches!(state, State::CloseReceived | State::Failing | State::Closed));
+                    assert_eq!(after, state);
+                    return true;
+                }
+                // The failure's close frame is owed, unless ours was already out.
+                if state == State::CloseSent {
+                    assert_eq!(after, State::Closed);
+                    assert!(!conn.wants_transmit());
+                } else {
+                    assert_eq!(after, State::Failing);
+                    let mut out = [0u8; MAX_CONTROL_FRAME];
+                    let n = conn.poll_transmit([1, 2, 3, 4], &mut out).unwrap().unwrap();
+                    assert_eq!(conn.state(), State::Closed);
+                    let Ok(Status::Complete { value, consumed }) = FrameHeader::decode(&out) else {
+                        panic!("bad close frame")
+                    };
+                    assert_eq!(value.opcode, OpCode::Close);
+                    let payload = out.get_mut(consumed..n).unwrap();
+                    if let Some(key) = value.mask {
+                        crate::mask::apply_mask(payload, key, 0);
+                    }
+                    let close = CloseFrame::decode(payload).unwrap();
+                    assert_eq!(close.code, Some(e.close_code()));
+                }
+                if let ProtocolError::Frame(FrameError::TooLarge { size, max }) = e {
+                    assert!(size > max);
+                }
+                return false;
+            }
+            (step, result) => panic!("next_step said {step:?} but handle_input gave {result:?}"),
+        }
+    }
+}
+
+/// Checks one event; returns whether input handling should stop (the peer closed).
+fn check_event(conn: &Connection, event: &Event<'_>, received: &mut u64) -> bool {
+    let max = conn.config().max_message;
+    match *event {
+        Event::Text(t) => assert!(t.len() as u64 <= max),
+        Event::Binary(b) => assert!(b.len() as u64 <= max),
+        Event::Fragment { data, first, last, .. } => {
+            if first {
+                *received = 0;
+            }
+            *received += data.len() as u64;
+            assert!(*received <= max, "streamed {received} bytes over the limit {max}");
+            if last {
+                *received = 0;
+            }
+        }
+        Event::Ping(p) | Event::Pong(p) => assert!(p.len() <= 125),
+        Event::Close { code, reason } => {
+            assert!(code.is_none_or(CloseCode::is_sendable));
+            assert!(reason.len() <= 123);
+            assert!(matches!(conn.state(), State::CloseReceived | State::Closed));
+            return true;
+        }
+    }
+    false
+}
+
+/// Removes `len` consumed bytes from the front of the buffer.
+fn drain(rx: &mut [u8; RX_CAP], filled: &mut usize, len: usize) {
+    assert!(len <= *filled, "consumed {len} of {filled}");
+    rx.copy_within(len..*filled, 0);
+    *filled -= len;
+}
+
+/// `roundtrip`: arbitrary messages and fragment sizes, encoded by one end and decoded by
+/// the other (both roles, both receive modes), must come out equal.
+///
+/// Input: byte 0 picks the sender's role (bit 0), text or binary (bit 1), the receive
+/// mode (bit 2); byte 1 is the fragment size (0: one frame); byte 2 how many bytes the
+/// receiver gets per read (0: all); the rest is the message (made valid UTF-8 for text
+/// by replacing non-ASCII bytes).
+pub fn roundtrip(data: &[u8]) {
+    const MAX: usize = 4096;
+    let [flags, frag, chunk, rest @ ..] = data else { return };
+    let rest = rest.get(..rest.len().min(MAX)).unwrap();
+    let mut message = [0u8; MAX];
+    let message = message.get_mut(..rest.len()).unwrap();
+    message.copy_from_slice(rest);
+    let kind = if flags & 2 == 0 { MessageKind::Binary } else { MessageKind::Text };
+    if kind == MessageKind::Text {
+        message.iter_mut().for_each(|b| *b &= 0x7f);
+    }
+    let (sender_role, receiver_role) =
+        if flags & 1 == 0 { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
+    let streaming = flags & 4 != 0;
+    let mut sender = Connection::new(sender_role);
+    let mut receiver =
+        Connection::with_config(receiver_role, Config { max_message: MAX as u64, streaming });
+    // Encode, fragmenting every `frag` bytes and putting a ping between fragments.
+    // Worst case: 1-byte fragments, each with a 6-byte header and a 7-byte ping after it.
+    let mut wire = [0u8; 14 * MAX + 256];
+    let mut len = 0;
+    let mut key = [*flags, *frag, *chunk, 0x42];
+    let frag = usize::from(*frag);
+    if frag == 0 {
+        let msg = match kind {
+            MessageKind::Text => Message::Text(core::str::from_utf8(message).unwrap()),
+            MessageKind::Binary => Message::Binary(message),
+        };
+        len += sender.encode(msg, key, wire.get_mut(len..).unwrap()).unwrap();
+    } else {
+        let mut pieces = message.chunks(frag).peekable();
+        if pieces.peek().is_none() {
+            len += sender.encode_fragment(kind, &[], true, key, &mut wire).unwrap();
+        }
+        while let Some(piece) = pieces.next() {
+            let last = pieces.peek().is_none();
+            len += sender
+                .encode_fragment(kind, piece, last, key, wire.get_mut(len..).unwrap())
+                .unwrap();
+            key[3] = key[3].wrapping_add(1);
+            if !last {
+                len +=
+                    sender.encode(Message::Ping(b"p"), key, wire.get_mut(len..).unwrap()).unwrap();
+            }
+        }
+    }
+    len += sender
+        .encode(
+            Message::Close(Some((CloseCode::NORMAL, "done"))),
+            key,
+            wire.get_mut(len..).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(sender.state(), State::CloseSent);
+    // Decode, handing the bytes over `chunk` at a time.
+    let chunk = if *chunk == 0 { len } else { usize::from(*chunk) };
+    let mut rx = [0u8; 14 * MAX + 256];
+    let (mut filled, mut fed) = (0, 0);
+    let mut got = [0u8; MAX];
+    let mut got_len = 0;
+    let mut closed = false;
+    while !closed {
+        let window = rx.get_mut(..filled).unwrap();
+        match receiver.handle_input(window).unwrap() {
+            Status::Partial { .. } => {
+                assert!(fed < len, "the receiver wants more than was sent");
+                let n = chunk.min(len - fed);
+                rx.get_mut(filled..filled + n)
+                    .unwrap()
+                    .copy_from_slice(wire.get(fed..fed + n).unwrap());
+                filled += n;
+                fed += n;
+            }
+            Status::Complete { value, consumed } => {
+                let mut whole: Option<&[u8]> = None;
+                match value {
+                    None => {}
+                    Some(Event::Text(t)) => whole = Some(t.as_bytes()),
+                    Some(Event::Binary(b)) => whole = Some(b),
+                    Some(Event::Fragment { kind: k, data, .. }) => {
+                        assert_eq!(k, kind);
+                        got.get_mut(got_len..got_len + data.len()).unwrap().copy_from_slice(data);
+                        got_len += data.len();
+                    }
+                    Some(Event::Ping(p)) => assert_eq!(p, b"p"),
+                    Some(Event::Close { code, reason }) => {
+                        assert_eq!((code, reason), (Some(CloseCode::NORMAL), "done"));
+                        closed = true;
+                    }
+                    Some(other) => panic!("unexpected {other:?}"),
+                }
+                if let Some(w) = whole {
+                    assert!(!streaming);
+                    got.get_mut(..w.len()).unwrap().copy_from_slice(w);
+                    got_len = w.len();
+                }
+                rx.copy_within(consumed..filled, 0);
+                filled -= consumed;
+            }
+        }
+    }
+    assert_eq!(got.get(..got_len).unwrap(), &message[..], "the message changed on the way");
+    assert_eq!(fed, len);
+    assert_eq!(filled, 0);
+}

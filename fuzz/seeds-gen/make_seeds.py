@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpora (fuzz/corpus/<target>/seed-*). Re-run after edits:
+python3 fuzz/seeds-gen/make_seeds.py"""
+import os, struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "..", "corpus")
+CAPTURED = os.path.join(HERE, "captured")
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def mask(key, payload):
+    return bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def frame(op, payload, fin=True, key=None, rsv=0, force_len=None):
+    b0 = (0x80 if fin else 0) | (rsv << 4) | op
+    n = len(payload) if force_len is None else force_len
+    m = 0x80 if key else 0
+    if n <= 125:
+        head = bytes([b0, m | n])
+    elif n <= 0xFFFF:
+        head = bytes([b0, m | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
+    if key:
+        return head + bytes(key) + mask(key, payload)
+    return head + payload
+
+
+K = (0x37, 0xFA, 0x21, 0x3D)
+# RFC 6455 section 5.7 examples.
+RFC = {
+    "rfc5.7-unmasked-hello": b"\x81\x05\x48\x65\x6c\x6c\x6f",
+    "rfc5.7-masked-hello": b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58",
+    "rfc5.7-fragment-1": b"\x01\x03\x48\x65\x6c",
+    "rfc5.7-fragment-2": b"\x80\x02\x6c\x6f",
+    "rfc5.7-ping": b"\x89\x05\x48\x65\x6c\x6c\x6f",
+    "rfc5.7-masked-pong": b"\x8a\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58",
+    "rfc5.7-256-binary": b"\x82\x7e\x01\x00" + bytes(256),
+    "rfc5.7-64k-binary-header": b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00",
+}
+EXTRA = {
+    "len-2pow63": b"\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00",
+    "len-10gib-masked": b"\x82\xff" + struct.pack(">Q", 10 << 30) + bytes(K),
+    "close-1000-masked": frame(8, b"\x03\xe8bye", key=K),
+    "rsv1": frame(1, b"x", rsv=4),
+    "reserved-op-3": bytes([0x83, 0]),
+    "fragmented-ping": bytes([0x09, 0]),
+    "ping-126": bytes([0x89, 126, 0, 126]),
+}
+for name, data in {**RFC, **EXTRA}.items():
+    write("frame_header", name, data)
+
+for name, data in {
+    "empty": b"",
+    "1000": b"\x03\xe8",
+    "1000-bye": b"\x03\xe8bye",
+    "1001-utf8": b"\x03\xe9" + "κόσμε".encode(),
+    "4000-ok": b"\x0f\xa0ok",
+    "1005-local-only": b"\x03\xed",
+    "999": b"\x03\xe7",
+    "one-byte": b"\x03",
+    "bad-utf8": b"\x03\xe8\xff\xfe",
+    "123-reason": b"\x03\xe8" + b"r" * 123,
+}.items():
+    write("close_payload", name, data)
+
+RFC_REQUEST = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               b"Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n"
+               b"Sec-WebSocket-Version: 13\r\n\r\n")
+requests = {"rfc1.3": RFC_REQUEST}
+for f in sorted(os.listdir(CAPTURED)):
+    if f.endswith(".request"):
+        requests[f[: -len(".request")]] = open(os.path.join(CAPTURED, f), "rb").read()
+requests["chromium-then-frame"] = requests["chromium"] + RFC["rfc5.7-masked-hello"]
+requests["http10"] = b"GET / HTTP/1.0\r\nHost: h\r\n\r\n"
+requests["version-8"] = RFC_REQUEST.replace(b"Version: 13", b"Version: 8")
+requests["post"] = RFC_REQUEST.replace(b"GET", b"POST")
+for name, data in requests.items():
+    write("handshake_request", name, data)
+
+RFC_RESPONSE = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n")
+responses = {
+    # flags bit 0: the RFC sample nonce; bits 1-2: offered protocols (2 = chat, superchat)
+    "rfc1.3": b"\x05" + RFC_RESPONSE,
+    "rfc1.3-no-protocol": b"\x01" + RFC_RESPONSE.replace(b"Sec-WebSocket-Protocol: chat\r\n", b""),
+    "rfc1.3-then-frame": b"\x05" + RFC_RESPONSE + RFC["rfc5.7-unmasked-hello"],
+    "404": b"\x00" + bytes(16) + b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    "extension": b"\x01" + RFC_RESPONSE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"),
+}
+for f in sorted(os.listdir(CAPTURED)):
+    if f.endswith(".response"):
+        # captured responses answer the key in the matching .nonce file
+        base = f[: -len(".response")]
+        nonce = open(os.path.join(CAPTURED, base + ".nonce"), "rb").read()
+        responses[base] = b"\x00" + nonce + open(os.path.join(CAPTURED, f), "rb").read()
+for name, data in responses.items():
+    write("handshake_response", name, data)
+
+
+def feed(data):
+    out = b""
+    while data:
+        chunk, data = data[:255], data[255:]
+        out += b"\x00" + bytes([len(chunk)]) + chunk
+    return out
+
+
+def split_feed(data, every):
+    return b"".join(b"\x00" + bytes([len(data[i:i + every])]) + data[i:i + every]
+                    for i in range(0, len(data), every))
+
+
+POLL = b"\x03\xff"  # poll_transmit into 255 bytes
+for role, key in (("server_connection", K), ("client_connection", None)):
+    f = lambda op, p, fin=True: frame(op, p, fin=fin, key=key)
+    stream = (f(1, b"Hello") + f(9, b"ping") + f(1, b"Hel", False) + f(10, b"") + f(0, b"lo")
+              + f(2, bytes(range(200))) + f(8, b"\x03\xe8bye"))
+    for mode in (0, 1):  # reassembly, streaming
+        write(role, f"rfc-stream-mode{mode}", bytes([mode, 40]) + feed(stream) + POLL + POLL)
+        write(role, f"rfc-stream-split3-mode{mode}", bytes([mode, 40]) + split_feed(stream, 3) + POLL)
+    sends = (b"\x01\x40\x10" + b"\x09\x40\x20" + b"\x02\x40\x05\x00" + b"\x0a\x40\x05\x01"
+             + b"\x05\x10" + b"\x04\x00\x03")
+    write(role, "sends-then-close", bytes([0, 40]) + sends + feed(f(8, b"\x03\xe8")) + POLL)
+    write(role, "peer-close-then-reply", bytes([0, 40]) + feed(f(8, b"\x03\xe9x")) + POLL + b"\x01\x40\x05")
+    write(role, "bad-utf8", bytes([0, 40]) + feed(f(1, b"\xce", False) + f(0, b"\xff")) + POLL)
+    write(role, "too-big", bytes([2, 4]) + feed(f(2, bytes(100))) + POLL)
+    write(role, "2pow63", bytes([0, 40]) + feed(b"\x82\x7f\x80" + bytes(7)) + POLL)
+    write(role, "ping-flood", bytes([0, 40]) + feed(f(9, b"a") * 30) + POLL * 3)
+
+# roundtrip: flags (bit0 sender server, bit1 text, bit2 streaming), fragment size, chunk
+for name, data in {
+    "binary-whole": b"\x00\x00\x00" + bytes(range(256)),
+    "text-frag7-chunk3": b"\x02\x07\x03" + b"Hello, fragmented world",
+    "server-stream-frag1": b"\x05\x01\x01" + b"abc",
+    "empty-fragmented": b"\x02\x05\x00",
+    "large": b"\x00\x00\x40" + bytes(1000),
+}.items():
+    write("roundtrip", name, data)
+
+# differential: byte 0 bit 0 = client role (0: server)
+for name, data in RFC.items():
+    masked = "masked" in name
+    write("differential_frames", name, (b"\x00" if masked else b"\x01") + data)
+for name, data in {
+    "server-stream": b"\x00" + frame(1, b"Hel", False, key=K) + frame(9, b"p", key=K) + frame(0, b"lo", key=K) + frame(8, b"\x03\xe8", key=K),
+    "client-stream": b"\x01" + frame(2, b"abc") + frame(10, b"") + frame(8, b""),
+    "2pow63": b"\x00" + EXTRA["len-2pow63"],
+    "bad-close-code": b"\x01" + frame(8, b"\x03\xed"),
+    "bad-utf8-fragment": b"\x01" + frame(1, b"\xff", False),
+    "rsv": b"\x01" + EXTRA["rsv1"],
+    "unmasked-to-server": b"\x00" + RFC["rfc5.7-unmasked-hello"],
+}.items():
+    write("differential_frames", name, data)

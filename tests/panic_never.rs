@@ -1,0 +1,68 @@
+//! Builds `tests/panic-never`: one `#![no_std]` binary per peer-facing path, whose panic
+//! handler calls a symbol that is defined nowhere. A binary links only if the optimizer
+//! removed every panic from its path (release, opt-level 3, fat LTO).
+//!
+//! Proven: `FrameHeader::decode`; `Connection::handle_input`, `next_step` and `compact`
+//! (both roles, both receive modes); `CloseFrame::decode`; `apply_mask` and `mask_into`.
+//!
+//! Not provable, because of dependencies (see `fuzz/README.md`): the handshake parsers.
+//! httparse's `parse_headers_iter_uninit` keeps a slice-index check the optimizer cannot
+//! remove, and on the client side base64's encoder (computing the expected
+//! `Sec-WebSocket-Accept` from the fixed-size nonce) keeps bounds checks. Those two
+//! binaries are built too and must fail only with the undefined panic symbol; if one
+//! starts to link, move it to the proven list.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PROVEN: &[&str] = &["frame_decode", "conn_handle_input", "close_decode", "mask"];
+const BLOCKED_BY_DEPENDENCIES: &[&str] = &["handshake_server", "handshake_client"];
+const MARKER: &str = "wscodec_panic_path_survived_optimization";
+
+fn build(bin: &str) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    Command::new(cargo)
+        .args(["build", "--release", "--bin", bin, "--manifest-path"])
+        .arg(root.join("panic-never/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root.join("../target/panic-never"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("run cargo build for tests/panic-never")
+}
+
+#[test]
+fn peer_facing_paths_have_no_panic_left_after_optimization() {
+    let mut failed = Vec::new();
+    for bin in PROVEN {
+        let out = build(bin);
+        if !out.status.success() {
+            failed.push(format!("{bin}:\n{}", String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "a panic path survived (the link needs `{MARKER}`); find it with \
+         `cargo build --release --features locate --bin NAME` in tests/panic-never and the \
+         disassembly:\n{}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn handshake_paths_fail_only_because_of_their_dependencies() {
+    for bin in BLOCKED_BY_DEPENDENCIES {
+        let out = build(bin);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{bin} now links without a panic path: move it to PROVEN in tests/panic_never.rs"
+        );
+        assert!(
+            stderr.contains(MARKER),
+            "{bin} failed to build for another reason than a surviving panic:\n{stderr}"
+        );
+    }
+}
