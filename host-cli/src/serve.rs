@@ -13,6 +13,14 @@
 //!   one of at most [`MAX_REFUSALS`] short-lived threads, or are dropped). Each
 //!   connection's receive buffer is allocated lazily by the OS, so it only costs memory
 //!   for the messages that actually arrive.
+//!
+//! # Deadlines
+//! A slot is never held by a client that does nothing useful: the request head must
+//! arrive within `--handshake-timeout`; a silent connection is pinged after
+//! `--idle-timeout` and closed with 1001 after another; and once a byte of the next
+//! message (or control frame) arrived, the whole of it must arrive within
+//! `--idle-timeout` too, or the connection is closed with 1008 "message too slow", so
+//! a client that trickles a frame byte by byte (slowloris) cannot keep it forever.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -46,6 +54,8 @@ pub(crate) const MAX_REFUSALS: usize = 64;
 const LINGER: Duration = Duration::from_secs(1);
 /// The payload of the ping sent to an idle client.
 const IDLE_PING: &[u8] = b"idle";
+/// The reason of the close frame sent when a message missed its deadline.
+const TOO_SLOW: &str = "message too slow";
 
 /// Options of `wsc serve`.
 #[derive(Debug, clap::Args)]
@@ -71,7 +81,8 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     handshake_timeout: u64,
     /// Seconds of silence before the server pings a client, and again before it closes
-    /// the connection with 1001 if nothing arrived.
+    /// the connection with 1001 if nothing arrived; also the longest a started message
+    /// may take to arrive (it is closed with 1008 "message too slow" otherwise).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
     /// Serve wss:// (TLS) with this PEM certificate chain (with --tls-key).
@@ -189,20 +200,93 @@ impl Drop for Slot {
     }
 }
 
-/// A TCP stream that reports write timeouts as [`io::ErrorKind::Other`], so the echo
-/// loop can tell its idle (read) timeout from a client that stopped reading.
+/// The connection's stream, with the deadline of the message in progress.
+///
+/// Reads time out after the idle timeout, or sooner when the message (or control frame)
+/// whose first bytes arrived is due: its whole must arrive within the idle timeout of
+/// the first socket read that brought any of it. Past that, reads fail with
+/// [`MessageTooSlow`]. The echo loop calls [`Peer::event_done`] after each event.
+///
+/// Write timeouts are reported as [`io::ErrorKind::Other`], so the echo loop can tell
+/// its idle (read) timeout from a client that stopped reading.
 #[derive(Debug)]
-struct Peer(Stream);
+struct Peer {
+    stream: Stream,
+    /// `--idle-timeout`: the socket read timeout, and the time a message may take.
+    idle: Duration,
+    /// When the event in progress must be complete; `None` between events.
+    deadline: Option<Instant>,
+    /// The read timeout last set on the socket, to skip redundant system calls.
+    timeout: Duration,
+}
+
+impl Peer {
+    /// Wraps `stream`, setting its read timeout to `idle`.
+    fn new(stream: Stream, idle: Duration) -> io::Result<Self> {
+        stream.set_read_timeout(Some(idle))?;
+        Ok(Self { stream, idle, deadline: None, timeout: idle })
+    }
+
+    /// The event in progress is complete: the next one's deadline starts with its first
+    /// bytes. (Bytes of it that came in the same read as the end of this one start it
+    /// at the next read that brings any, at most one idle timeout later.)
+    fn event_done(&mut self) {
+        self.deadline = None;
+    }
+}
+
+/// The message in progress missed its deadline (see [`Peer`]).
+#[derive(Debug)]
+struct MessageTooSlow(Duration);
+
+impl fmt::Display for MessageTooSlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "message too slow: not complete within {} s of its start", self.0.as_secs())
+    }
+}
+
+impl std::error::Error for MessageTooSlow {}
+
+fn is_too_slow(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|e| e.is::<MessageTooSlow>())
+}
 
 impl Read for Peer {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
+        loop {
+            let timeout = match self.deadline {
+                None => self.idle,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        let e = MessageTooSlow(self.idle);
+                        return Err(io::Error::new(io::ErrorKind::TimedOut, e));
+                    }
+                    left.min(self.idle)
+                }
+            };
+            if timeout != self.timeout {
+                self.stream.set_read_timeout(Some(timeout))?;
+                self.timeout = timeout;
+            }
+            match self.stream.read(buf) {
+                Ok(n) => {
+                    if n > 0 && self.deadline.is_none() {
+                        self.deadline = Some(Instant::now() + self.idle);
+                    }
+                    return Ok(n);
+                }
+                // The deadline (checked above) may be due now, or the timer woke early.
+                Err(e) if is_timeout(&e) && self.deadline.is_some() => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
 impl Write for Peer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf).map_err(|e| {
+        self.stream.write(buf).map_err(|e| {
             if is_timeout(&e) {
                 io::Error::other("write timed out: the client stopped reading")
             } else {
@@ -212,7 +296,7 @@ impl Write for Peer {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        self.stream.flush()
     }
 }
 
@@ -283,17 +367,21 @@ fn serve_connection(mut stream: Stream, peer: SocketAddr, s: &Settings) -> io::R
     let buffered = filled - consumed;
     let mut rx = vec![0u8; rx_len(s.max_message)];
     rx[..buffered].copy_from_slice(&head[consumed..filled]);
-    stream.set_read_timeout(Some(s.idle_timeout))?;
     stream.set_write_timeout(Some(s.idle_timeout))?;
+    let mut peer_stream = Peer::new(stream, s.idle_timeout)?;
+    if buffered > 0 {
+        // A message started with the request: its deadline runs from now.
+        peer_stream.deadline = Some(Instant::now() + s.idle_timeout);
+    }
     let config = Config { max_message: s.max_message as u64, streaming: false };
     let conn = Connection::with_config(Role::Server, config);
     let mut ws =
-        WebSocket::with_buffered(StdIo(Peer(stream)), conn, &mut rx, buffered, &mut tx, || [0; 4]);
+        WebSocket::with_buffered(StdIo(peer_stream), conn, &mut rx, buffered, &mut tx, || [0; 4]);
     let (end, msgs) = echo(&mut ws);
     eprintln!("close {peer} {end} msgs={msgs}");
     // The server closes the TCP connection first (RFC 6455 section 7.1.1), without
     // resetting it, so that a close frame sent last reaches the client.
-    let StdIo(Peer(stream)) = ws.into_inner();
+    let StdIo(Peer { stream, .. }) = ws.into_inner();
     linger_close(stream);
     Ok(())
 }
@@ -326,6 +414,9 @@ enum End {
     Closed { code: Option<CloseCode>, reason: String },
     /// The client stayed silent after the idle ping: the server closed with 1001.
     Idle,
+    /// A message (or control frame) did not arrive whole within the idle timeout of its
+    /// start: the server closed with 1008.
+    TooSlow,
     /// The client broke the protocol; the adapter sent the close frame with its code.
     Protocol(ProtocolError),
     /// The connection ended without a closing handshake.
@@ -340,6 +431,9 @@ impl fmt::Display for End {
             }
             Self::Idle => {
                 write!(f, "code={} reason=\"idle timeout\" by=server", CloseCode::GOING_AWAY)
+            }
+            Self::TooSlow => {
+                write!(f, "code={} reason={TOO_SLOW:?} by=server", CloseCode::POLICY_VIOLATION)
             }
             Self::Protocol(e) => {
                 write!(f, "code={} error={:?} by=server", e.close_code(), e.to_string())
@@ -368,20 +462,24 @@ fn echo<M: FnMut() -> [u8; 4]>(ws: &mut WebSocket<'_, StdIo<Peer>, M>) -> (End, 
             Ok(Event::Text(t)) => {
                 text.clear();
                 text.push_str(t);
-                MessageKind::Text
+                Some(MessageKind::Text)
             }
             Ok(Event::Binary(b)) => {
                 binary.clear();
                 binary.extend_from_slice(b);
-                MessageKind::Binary
+                Some(MessageKind::Binary)
             }
             Ok(Event::Close { code, reason }) => {
                 // The adapter already sent the close reply; the next read says Closed.
                 peer_close = Some((code, reason.to_owned()));
-                continue;
+                None
             }
             // Pings are answered by the adapter; pongs only show the client is alive.
-            Ok(_) => continue,
+            Ok(_) => None,
+            Err(Error::Io(e)) if is_too_slow(&e) => {
+                let _ = ws.close(CloseCode::POLICY_VIOLATION, TOO_SLOW);
+                return (End::TooSlow, msgs);
+            }
             Err(Error::Io(e)) if is_timeout(&e) => {
                 if pinged {
                     let _ = ws.close(CloseCode::GOING_AWAY, "idle timeout");
@@ -406,6 +504,9 @@ fn echo<M: FnMut() -> [u8; 4]>(ws: &mut WebSocket<'_, StdIo<Peer>, M>) -> (End, 
             }
             Err(e) => return (End::Abnormal(e.to_string()), msgs),
         };
+        // The event is whole: the next one's deadline starts with its first bytes.
+        ws.stream_mut().0.event_done();
+        let Some(kind) = kind else { continue };
         msgs += 1;
         let sent = match kind {
             MessageKind::Text => ws.send(Message::Text(&text)),

@@ -439,39 +439,71 @@ fn slowloris_in_the_handshake_is_cut_at_the_handshake_timeout() {
     assert!(log.contains("handshake timeout"), "{log}");
 }
 
+/// Reads server frames until a text message arrives; returns it.
+fn read_text(stream: &mut TcpStream) -> String {
+    let mut conn = Connection::new(Role::Client);
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 256];
+    loop {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "EOF before the echo");
+        buf.extend_from_slice(&chunk[..n]);
+        match conn.handle_input(&mut buf).unwrap() {
+            Status::Complete { value: Some(Event::Text(t)), .. } => return t.to_owned(),
+            Status::Complete { consumed, .. } => drop(buf.drain(..consumed)),
+            Status::Partial { .. } => {}
+        }
+    }
+}
+
 #[test]
-fn slowloris_in_a_frame_does_not_hold_up_others_or_memory() {
-    // One byte per second never leaves the connection idle for --idle-timeout (2 s), and
-    // `wsc serve` has no deadline per frame: the slow connection keeps its slot (bounded
-    // by --max-connections) while others are served normally.
+fn slowloris_in_a_frame_is_closed_with_1008_when_the_message_is_due() {
+    // Once a message has started, all of it must arrive within --idle-timeout (2 s),
+    // even though bytes keep arriving and the connection is never idle.
     let server = Serve::start(&[SMALL[0], SMALL[1], "--idle-timeout", "2"]);
     let rss = server.warm_rss();
     let mut s = raw_ws(server.addr);
     let local = s.local_addr().unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    // Slow but in time: each message takes 1.2 s, three take longer than the deadline,
+    // and each is echoed (the deadline runs per message, not per connection).
+    for i in 0..3 {
+        let text = format!("slow {i}");
+        let wire = frame(0x81, text.as_bytes());
+        for &b in &wire {
+            s.write_all(&[b]).unwrap();
+            thread::sleep(Duration::from_millis(1200 / wire.len() as u64));
+        }
+        assert_eq!(read_text(&mut s), text);
+    }
+    // Too slow: one byte per 0.7 s of a 21-byte frame would take 14 s.
     let wire = frame(0x81, b"slow but steady");
-    for &b in &wire[..wire.len() - 1] {
-        s.write_all(&[b]).unwrap();
+    let start = Instant::now();
+    let mut cut = None;
+    for &b in &wire {
+        if s.write_all(&[b]).is_err() {
+            cut = Some(start.elapsed());
+            break;
+        }
         server.assert_echoes(); // others are unaffected meanwhile
         thread::sleep(Duration::from_millis(700));
-    }
-    s.write_all(&wire[wire.len() - 1..]).unwrap();
-    // The trickled frame is echoed whole.
-    let mut conn = Connection::new(Role::Client);
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 256];
-    let echoed = loop {
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "EOF before the echo");
-        buf.extend_from_slice(&chunk[..n]);
-        match conn.handle_input(&mut buf).unwrap() {
-            Status::Complete { value: Some(Event::Text(t)), .. } => break t.to_owned(),
-            Status::Complete { .. } => buf.clear(),
-            Status::Partial { .. } => {}
+        if server.log().contains(&format!("close {local}")) {
+            cut = Some(start.elapsed());
+            break;
         }
-    };
-    assert_eq!(echoed, "slow but steady");
+    }
+    let cut = cut.expect("the server never closed the slow client");
+    assert!(cut >= Duration::from_secs(2) && cut < Duration::from_secs(6), "{cut:?}");
+    assert_eq!(read_close(&mut s), Some(1008));
     drop(s);
-    server.assert_recovered(local, rss);
+    let log = server.assert_recovered(local, rss);
+    assert!(
+        log.contains(&format!(
+            "close {local} code=1008 (policy violation) reason=\"message too slow\" by=server \
+             msgs=3\n"
+        )),
+        "{log}"
+    );
 }
 
 #[test]
