@@ -197,7 +197,7 @@ fn closing_server(code: u16) -> (String, Arc<Mutex<usize>>) {
 #[test]
 fn a_policy_close_is_final() {
     let (target, count) = closing_server(1008);
-    let mut client = Client::start(&["--reconnect", "--backoff-initial", "10", &target]);
+    let client = Client::start(&["--reconnect", "--backoff-initial", "10", &target]);
     assert_eq!(client.next_line(), "closed: 1008 (policy violation) reason=\"go away\"");
     // wsc exits on its own after a final close (writing to its stdin now would race
     // with that exit and fail with a broken pipe).
