@@ -238,7 +238,9 @@ fn session(
                 writeln!(stdout, "closed: {}", CloseCode::ABNORMAL)?;
                 return Ok(Outcome::Lost { code: None, exit: ExitCode::FAILURE });
             }
-            Err(Error::UnexpectedEof) => {
+            // Closing, and the server vanished instead of answering (EOF, or a reset
+            // because our close frame hit a socket it had already closed).
+            Err(Error::UnexpectedEof | Error::Io(_)) => {
                 writeln!(stdout, "closed: {}", CloseCode::ABNORMAL)?;
                 return Ok(Outcome::Done(ExitCode::FAILURE));
             }

@@ -5,14 +5,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{tcp, ws, TIMEOUT};
+use support::{tcp, ws, Server, TIMEOUT};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::{CloseCode, Connection, Event, Message, Role, Status};
 
@@ -24,54 +23,26 @@ const FAULT_RSS_BOUND_KIB: u64 = 8 * 1024;
 /// The options every fault test's server gets: receive buffers of about 1 MiB.
 const SMALL: [&str; 2] = ["--max-message", "1048576"];
 
-/// A running `wsc serve` whose process id is known (to read its RSS), killed on drop.
-struct Serve {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
+/// The shared [`Server`] plus this file's RSS and recovery checks (it derefs to the
+/// server for `addr`, `log`, `wait_for_log` and `pid`).
+struct Serve(Server);
+
+impl std::ops::Deref for Serve {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.0
+    }
 }
 
 impl Serve {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wsc"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wsc serve");
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(TIMEOUT).expect("no `listening on` line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ws://")
-            .and_then(|a| a.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Self { child, addr, log }
+        Self(Server::start(args))
     }
 
     /// Resident set size in KiB, from /proc.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .expect("read /proc/PID/status");
         status
             .lines()
@@ -85,22 +56,6 @@ impl Serve {
         self.assert_echoes();
         self.assert_echoes();
         self.rss_kib()
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_for_log(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let log = self.log();
-            if log.contains(needle) {
-                return log;
-            }
-            assert!(start.elapsed() < TIMEOUT, "log never contained {needle:?}:\n{log}");
-            thread::sleep(Duration::from_millis(20));
-        }
     }
 
     /// A fresh client gets correct echoes of a small and a large message.
@@ -138,13 +93,6 @@ impl Serve {
         );
         let _ = log;
         self.log()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -315,7 +263,7 @@ fn five_hundred_connections_echo_two_hundred_mixed_messages_each() {
     let rss_all_open = server.rss_kib();
     let sampler = {
         let peak = Arc::clone(&peak);
-        let pid = server.child.id();
+        let pid = server.pid();
         thread::spawn(move || {
             let path = format!("/proc/{pid}/status");
             while let Ok(status) = std::fs::read_to_string(&path) {

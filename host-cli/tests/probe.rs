@@ -16,8 +16,8 @@ use std::process::Command;
 use std::thread;
 
 use serde_json::Value;
-use support::{code, wsc, TIMEOUT};
-use tls_support::{self_signed, Serve};
+use support::{code, wsc, Server, TIMEOUT};
+use tls_support::self_signed;
 
 /// `wsc probe --json --timeout 1 ARGS...`: the parsed JSON and the exit code.
 fn probe(args: &[&str]) -> (Value, i32) {
@@ -118,7 +118,7 @@ fn probe_without_network(target: &str) -> Value {
 
 #[test]
 fn ok_against_wsc_serve_with_every_step() {
-    let server = Serve::start("127.0.0.1:0", &[]);
+    let server = Server::start(&[]);
     let (json, status) = probe(&[&format!("ws://{}/chat", server.addr)]);
     assert_eq!((json["verdict"].as_str(), status), (Some("ok"), 0), "{json:#}");
     assert_eq!(json["failed_step"], Value::Null);
@@ -216,7 +216,7 @@ fn connect_timeout_when_syns_are_dropped() {
 fn tls_unknown_issuer_for_a_self_signed_certificate() {
     let cert = self_signed(&["127.0.0.1", "localhost"], false);
     let args = ["--tls-cert", cert.cert.to_str().unwrap(), "--tls-key", cert.key.to_str().unwrap()];
-    let server = Serve::start("127.0.0.1:0", &args);
+    let server = Server::start(&args);
     let target = format!("wss://{}/", server.addr);
     let json = expect(&[&target], "tls_error", "tls");
     assert!(
@@ -236,7 +236,7 @@ fn tls_unknown_issuer_for_a_self_signed_certificate() {
 fn tls_expired_certificate() {
     let cert = self_signed(&["127.0.0.1"], true);
     let args = ["--tls-cert", cert.cert.to_str().unwrap(), "--tls-key", cert.key.to_str().unwrap()];
-    let server = Serve::start("127.0.0.1:0", &args);
+    let server = Server::start(&args);
     let ca = cert.cert.to_str().unwrap();
     let json = expect(&["--ca-file", ca, &format!("wss://{}/", server.addr)], "tls_error", "tls");
     let cause = json["cause"].as_str().unwrap();
@@ -248,7 +248,7 @@ fn tls_expired_certificate() {
 fn tls_certificate_for_another_name() {
     let cert = self_signed(&["other.example"], false);
     let args = ["--tls-cert", cert.cert.to_str().unwrap(), "--tls-key", cert.key.to_str().unwrap()];
-    let server = Serve::start("127.0.0.1:0", &args);
+    let server = Server::start(&args);
     let ca = cert.cert.to_str().unwrap();
     let json = expect(&["--ca-file", ca, &format!("wss://{}/", server.addr)], "tls_error", "tls");
     let cause = json["cause"].as_str().unwrap();
@@ -260,7 +260,7 @@ fn tls_certificate_for_another_name() {
 
 #[test]
 fn tls_to_a_plain_server_says_use_ws() {
-    let server = Serve::start("127.0.0.1:0", &[]);
+    let server = Server::start(&[]);
     let json = expect(&[&format!("wss://{}/", server.addr)], "tls_error", "tls");
     assert!(
         json["cause"].as_str().unwrap().contains("the server spoke plain text, not TLS"),
@@ -276,7 +276,7 @@ fn tls_to_a_plain_server_says_use_ws() {
 fn ws_to_a_tls_server_says_use_wss() {
     let cert = self_signed(&["127.0.0.1"], false);
     let args = ["--tls-cert", cert.cert.to_str().unwrap(), "--tls-key", cert.key.to_str().unwrap()];
-    let server = Serve::start("127.0.0.1:0", &args);
+    let server = Server::start(&args);
     let (json, _) = probe(&[&url(server.addr)]);
     assert_eq!(json["failed_step"], "upgrade", "{json:#}");
     let text = format!("{} {}", json["cause"], json["hint"]);
@@ -333,7 +333,7 @@ fn unauthorized_for_a_401() {
 
 #[test]
 fn forbidden_origin_from_wsc_serve() {
-    let server = Serve::start("127.0.0.1:0", &["--allow-origin", "https://good.example"]);
+    let server = Server::start(&["--allow-origin", "https://good.example"]);
     let json =
         expect(&["--origin", "https://evil.example", &url(server.addr)], "forbidden", "upgrade");
     assert!(json["cause"].as_str().unwrap().contains("refused the Origin https://evil.example"));
@@ -365,7 +365,7 @@ fn version_mismatch_for_426_or_a_version_header() {
 
 #[test]
 fn server_error_when_wsc_serve_is_at_capacity() {
-    let server = Serve::start("127.0.0.1:0", &["--max-connections", "1"]);
+    let server = Server::start(&["--max-connections", "1"]);
     // Hold the one slot with an open WebSocket.
     let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
     let _held = support::ws(server.addr, "/", None, &mut rx, &mut tx).unwrap();
@@ -400,10 +400,10 @@ fn subprotocol_mismatch_unoffered_or_missing() {
     let json = expect(&["--protocol", "chat", &url(addr)], "subprotocol_mismatch", "checks");
     assert!(json["steps"][4]["detail"].as_str().unwrap().contains("\"other\""), "{json:#}");
     // wsc serve speaks no subprotocol: it accepts without selecting the one offered.
-    let server = Serve::start("127.0.0.1:0", &[]);
+    let server = Server::start(&[]);
     let json = expect(&["--protocol", "chat", &url(server.addr)], "subprotocol_mismatch", "checks");
     assert!(json["cause"].as_str().unwrap().contains("browsers then fail"), "{json:#}");
-    let server = Serve::start("127.0.0.1:0", &["--protocol", "chat"]);
+    let server = Server::start(&["--protocol", "chat"]);
     let (json, status) = probe(&["--protocol", "chat", &url(server.addr)]);
     assert_eq!((json["verdict"].as_str(), status), (Some("ok"), 0), "{json:#}");
 }

@@ -2,8 +2,6 @@
 //! while the client keeps going; and the closes that must not be retried.
 
 mod support;
-#[path = "support/tls.rs"]
-mod tls_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -13,8 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{code, wsc, TIMEOUT};
-use tls_support::Serve;
+use support::{code, wsc, Server, TIMEOUT};
 
 /// A running `wsc connect`, with its stdout lines on a channel and its stderr collected.
 struct Client {
@@ -105,7 +102,7 @@ impl Drop for Client {
 
 #[test]
 fn keeps_going_while_the_server_is_killed_and_restarted() {
-    let server = Serve::start("127.0.0.1:0", &[]);
+    let server = Server::start(&[]);
     let addr = server.addr;
     let target = format!("ws://{addr}/");
     let args = ["--reconnect", "--backoff-initial", "50", "--backoff-max", "200", &target];
@@ -123,7 +120,7 @@ fn keeps_going_while_the_server_is_killed_and_restarted() {
     assert!(log.contains("reconnecting in ") && log.contains("(attempt 1, after 1006"), "{log}");
     assert!(log.contains("(attempt 2, connecting failed: cannot connect to"), "{log}");
 
-    let server = Serve::start(&addr.to_string(), &[]);
+    let server = Server::start_on(&addr.to_string(), &[]);
     client.wait_stderr(&format!("connected to {target}"), 2);
     client.send("two");
     assert_eq!(client.next_line(), "two");

@@ -12,8 +12,8 @@ use std::thread;
 
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use support::{code, wsc, TIMEOUT};
-use tls_support::{self_signed, Serve};
+use support::{code, wsc, Server, TIMEOUT};
+use tls_support::self_signed;
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Decision, StdIo};
 use wscodec::{CloseCode, Config, Event, Message};
@@ -21,7 +21,7 @@ use wscodec::{CloseCode, Config, Event, Message};
 #[test]
 fn connect_echoes_over_wss_with_the_ca_file() {
     let cert = self_signed(&["127.0.0.1", "localhost"], false);
-    let server = Serve::start("127.0.0.1:0", &cert.serve_args());
+    let server = Server::start(&cert.serve_args());
     let target = format!("wss://localhost:{}/echo", server.addr.port());
     let out = wsc(&["connect", "--ca-file", cert.cert.to_str().unwrap(), &target], b"over tls\n");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -38,7 +38,7 @@ fn connect_echoes_over_wss_with_the_ca_file() {
 #[test]
 fn connect_refuses_an_untrusted_certificate_unless_insecure() {
     let cert = self_signed(&["127.0.0.1"], false);
-    let server = Serve::start("127.0.0.1:0", &cert.serve_args());
+    let server = Server::start(&cert.serve_args());
     let target = format!("wss://{}/", server.addr);
     let out = wsc(&["connect", &target], b"x\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -54,7 +54,7 @@ fn connect_refuses_an_untrusted_certificate_unless_insecure() {
 
 #[test]
 fn connect_with_wss_to_a_plain_server_says_use_ws() {
-    let server = Serve::start("127.0.0.1:0", &[]);
+    let server = Server::start(&[]);
     let out = wsc(&["connect", &format!("wss://{}/", server.addr)], b"");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(code(out.status), 2);
@@ -65,7 +65,7 @@ fn connect_with_wss_to_a_plain_server_says_use_ws() {
 #[test]
 fn serve_over_tls_still_serves_the_page_and_probe_passes() {
     let cert = self_signed(&["127.0.0.1"], false);
-    let server = Serve::start("127.0.0.1:0", &cert.serve_args());
+    let server = Server::start(&cert.serve_args());
     let out = wsc(
         &["probe", "--ca-file", cert.cert.to_str().unwrap(), &format!("wss://{}/", server.addr)],
         b"",

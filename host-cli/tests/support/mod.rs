@@ -20,7 +20,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// The test client type: the blocking adapter over a TCP stream.
 pub type Client<'b> = WebSocket<'b, StdIo<TcpStream>, fn() -> [u8; 4]>;
 
-/// A running `wsc serve`, killed on drop.
+/// A running `wsc serve` (ws:// or wss://), killed on drop: the one helper every test
+/// that needs a server uses. Its stderr is captured for [`Server::log`].
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
@@ -30,8 +31,14 @@ pub struct Server {
 impl Server {
     /// Starts `wsc serve --listen 127.0.0.1:0 ARGS...` and waits for its `listening on` line.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_on("127.0.0.1:0", args)
+    }
+
+    /// Starts `wsc serve --listen LISTEN ARGS...` and waits (at most [`TIMEOUT`]) for its
+    /// `listening on ws://ADDR/` or `listening on wss://ADDR/` line.
+    pub fn start_on(listen: &str, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wsc"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -56,15 +63,22 @@ impl Server {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
+        // Owned before any wait, so a panic below still kills the child.
         let mut server = Self { child, addr: "0.0.0.0:0".parse().unwrap(), stderr: log };
         let line = rx.recv_timeout(TIMEOUT).expect("no `listening on` line");
         let addr = line
             .trim()
-            .strip_prefix("listening on ws://")
+            .strip_prefix("listening on ")
+            .and_then(|a| a.strip_prefix("ws://").or_else(|| a.strip_prefix("wss://")))
             .and_then(|a| a.strip_suffix('/'))
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         server.addr = addr.parse().unwrap();
         server
+    }
+
+    /// The server's process id (to read its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything the server logged so far.
@@ -83,6 +97,11 @@ impl Server {
             assert!(start.elapsed() < TIMEOUT, "log never contained {needle:?}:\n{log}");
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Kills the server and waits for it.
+    pub fn kill(self) {
+        drop(self);
     }
 }
 

@@ -1,15 +1,9 @@
-//! Test certificates (made with rcgen) and `wsc serve` over ws:// or wss://, for the
-//! probe, wss and reconnection tests.
+//! Test certificates (made with rcgen), for the probe, wss and reconnection tests. Their
+//! servers (ws:// or wss://) are the shared `support::Server`.
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
 
 /// A certificate and its key, as PEM files in a fresh temporary directory (removed on drop).
 pub struct Cert {
@@ -55,69 +49,5 @@ impl Cert {
 impl Drop for Cert {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A running `wsc serve` (ws:// or wss://), killed on drop.
-pub struct Serve {
-    child: Child,
-    pub addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    /// `wsc serve --listen LISTEN ARGS...`; waits for the `listening on` line.
-    pub fn start(listen: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wsc"))
-            .args(["serve", "--listen", listen])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wsc serve");
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(10)).expect("no `listening on` line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|a| a.split_once("://"))
-            .and_then(|(_, a)| a.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Self { child, addr: addr.parse().unwrap(), log }
-    }
-
-    /// Everything the server logged so far.
-    pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Kills the server and waits for it.
-    pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
