@@ -321,8 +321,7 @@ where
             _ => {
                 let key = (self.mask)();
                 let n = self.conn.encode(message, key, self.tx)?;
-                self.write_tx(n).await?;
-                self.flush().await
+                self.write_tx(n).await
             }
         }
     }
@@ -358,7 +357,7 @@ where
         if data.is_empty() {
             self.write_tx(n).await?;
         }
-        self.flush().await
+        Ok(())
     }
 
     /// Starts the closing handshake: sends a close frame with `code` and `reason`
@@ -372,17 +371,9 @@ where
         self.send(message).await
     }
 
-    /// Flushes the stream. `send`, `send_fragment` and `close` flush once at their end
-    /// (not after every piece: on `embassy-net` a flush waits for the peer's ACK).
-    ///
-    /// # Errors
-    /// [`Error::Io`] from the transport.
-    pub async fn flush(&mut self) -> Result<(), Error<S::Error>> {
-        self.stream.flush().await.map_err(Error::Io)
-    }
-
     async fn write_tx(&mut self, n: usize) -> Result<(), Error<S::Error>> {
-        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).await.map_err(Error::Io)
+        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).await.map_err(Error::Io)?;
+        self.stream.flush().await.map_err(Error::Io)
     }
 }
 
@@ -393,19 +384,14 @@ async fn flush_owed<S: Write, M: FnMut() -> [u8; 4]>(
     tx: &mut [u8],
     mask: &mut M,
 ) -> Result<(), Error<S::Error>> {
-    let mut wrote = false;
     while conn.wants_transmit() {
         match conn.poll_transmit(mask(), tx)? {
             Some(n) => {
                 stream.write_all(tx.get(..n).unwrap_or(&[])).await.map_err(Error::Io)?;
-                wrote = true;
+                stream.flush().await.map_err(Error::Io)?;
             }
             None => break,
         }
-    }
-    if wrote {
-        // One flush for all owed frames.
-        stream.flush().await.map_err(Error::Io)?;
     }
     Ok(())
 }

@@ -347,8 +347,7 @@ where
             _ => {
                 let key = (self.mask)();
                 let n = self.conn.encode(message, key, self.tx)?;
-                self.write_tx(n)?;
-                self.flush()
+                self.write_tx(n)
             }
         }
     }
@@ -384,7 +383,7 @@ where
         if data.is_empty() {
             self.write_tx(n)?;
         }
-        self.flush()
+        Ok(())
     }
 
     /// Starts the closing handshake: sends a close frame with `code` and `reason`
@@ -398,17 +397,9 @@ where
         self.send(message)
     }
 
-    /// Flushes the stream. `send`, `send_fragment` and `close` flush once at their end
-    /// (not after every piece: on `embassy-net` a flush waits for the peer's ACK).
-    ///
-    /// # Errors
-    /// [`Error::Io`] from the transport.
-    pub fn flush(&mut self) -> Result<(), Error<S::Error>> {
-        self.stream.flush().map_err(Error::Io)
-    }
-
     fn write_tx(&mut self, n: usize) -> Result<(), Error<S::Error>> {
-        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).map_err(Error::Io)
+        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
+        self.stream.flush().map_err(Error::Io)
     }
 }
 
@@ -419,19 +410,14 @@ fn flush_owed<S: Write, M: FnMut() -> [u8; 4]>(
     tx: &mut [u8],
     mask: &mut M,
 ) -> Result<(), Error<S::Error>> {
-    let mut wrote = false;
     while conn.wants_transmit() {
         match conn.poll_transmit(mask(), tx)? {
             Some(n) => {
                 stream.write_all(tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-                wrote = true;
+                stream.flush().map_err(Error::Io)?;
             }
             None => break,
         }
-    }
-    if wrote {
-        // One flush for all owed frames.
-        stream.flush().map_err(Error::Io)?;
     }
     Ok(())
 }
