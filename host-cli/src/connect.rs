@@ -17,7 +17,6 @@ use std::sync::mpsc::{self, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use wscodec::backoff::{should_retry, Backoff};
 use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, HandshakeError, Message};
@@ -86,15 +85,7 @@ enum Outcome {
 /// Runs the client; exit code 0 after a clean closing handshake, 1 otherwise.
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let url = WsUrl::parse(&args.url)?;
-    let headers = args
-        .header
-        .iter()
-        .map(|h| {
-            let (name, value) =
-                h.split_once(':').with_context(|| format!("header {h:?} is not 'Name: value'"))?;
-            Ok((name.trim(), value.trim()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let headers = dial::parse_headers(&args.header)?;
     let protocols: Vec<&str> = args.protocol.iter().map(String::as_str).collect();
     let tls_config = if url.tls { Some(tls::client_config(args.tls.trust())?.0) } else { None };
     let options = dial::Options {

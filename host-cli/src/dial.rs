@@ -15,6 +15,18 @@ use wscodec::Config;
 
 use crate::tls;
 
+/// Parses repeated `-H 'Name: value'` options into trimmed name/value pairs.
+pub(crate) fn parse_headers(options: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
+    options
+        .iter()
+        .map(|h| {
+            let (name, value) =
+                h.split_once(':').with_context(|| format!("header {h:?} is not 'Name: value'"))?;
+            Ok((name.trim(), value.trim()))
+        })
+        .collect()
+}
+
 /// A client connection: the blocking adapter over TCP (or TLS over TCP), masking with OS
 /// randomness.
 pub(crate) type Client<'b> = WebSocket<'b, StdIo<tls::Stream>, fn() -> [u8; 4]>;
@@ -217,6 +229,17 @@ fn connect_tcp(url: &WsUrl) -> anyhow::Result<TcpStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_options_are_split_at_the_first_colon_and_trimmed() {
+        let options = ["Authorization: Bearer a:b".to_owned(), "X-Empty:".to_owned()];
+        assert_eq!(
+            parse_headers(&options).unwrap(),
+            [("Authorization", "Bearer a:b"), ("X-Empty", "")]
+        );
+        let err = parse_headers(&["nocolon".to_owned()]).unwrap_err();
+        assert_eq!(err.to_string(), "header \"nocolon\" is not 'Name: value'");
+    }
 
     fn url(host: &str, port: u16, target: &str) -> WsUrl {
         WsUrl { tls: false, host: host.into(), port, target: target.into() }

@@ -17,7 +17,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use serde_json::json;
 use wscodec::handshake::client::{self, ClientRequest};
 use wscodec::handshake::MAX_HEADERS;
@@ -69,12 +68,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0,
         "--timeout must be between 0 and 3600 seconds"
     );
-    let mut headers = Vec::new();
-    for h in &args.header {
-        let (name, value) =
-            h.split_once(':').with_context(|| format!("header {h:?} is not 'Name: value'"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
+    let headers = crate::dial::parse_headers(&args.header)?
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
     let mut probe = Probe {
         args,
         headers,
