@@ -369,6 +369,19 @@ impl Connection {
         &mut self,
         buf: &'a mut [u8],
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        if let Some(small) = self.small_message(buf) {
+            return Self::small_message_event(buf, small);
+        }
+        self.any_frame(buf)
+    }
+
+    /// The general path of [`next_frame`](Self::next_frame): every frame kind, length,
+    /// mode and state.
+    #[inline(always)]
+    fn any_frame<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
         let input = buf.get(self.frame_start()..).unwrap_or(&[]);
         let (header, header_len) = match FrameHeader::decode(input)? {
             Status::Complete { value, consumed } => (value, consumed),
@@ -396,6 +409,59 @@ impl Connection {
         } else {
             self.reassemble_frame(buf, header, header_len, kind)
         }
+    }
+
+    /// The common case, told apart with few branches: a whole text or binary message in
+    /// one frame with a 7-bit length, at the front of the input, masked if and only if
+    /// the peer is a client, while no message is in progress (reassembly mode). Returns
+    /// the kind, the mask key, the header length and the payload length. `None` sends
+    /// everything else, including every error and every partial frame, down the general
+    /// path, which treats these frames the same way (the connection tests and proptests
+    /// run both).
+    #[inline(always)]
+    fn small_message(&self, buf: &[u8]) -> Option<(MessageKind, Option<[u8; 4]>, usize, usize)> {
+        if self.rx_message.is_some() || self.checked != 0 || self.config.streaming {
+            return None;
+        }
+        let [first, second, rest @ ..] = buf else { return None };
+        // FIN set, RSV clear, opcode 1 (text) or 2 (binary).
+        let kind = match *first {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::from(*second & 0x7f);
+        if len > 125 || len as u64 > self.config.max_message {
+            return None;
+        }
+        let (key, header_len) = match (*second & 0x80 != 0, self.role, rest) {
+            (true, Role::Server, [k0, k1, k2, k3, ..]) => (Some([*k0, *k1, *k2, *k3]), 6),
+            (false, Role::Client, _) => (None, 2),
+            _ => return None,
+        };
+        (buf.len() >= header_len + len).then_some((kind, key, header_len, len))
+    }
+
+    /// Decodes what [`small_message`](Self::small_message) found.
+    #[inline(always)]
+    fn small_message_event<'a>(
+        buf: &'a mut [u8],
+        (kind, key, header_len, len): (MessageKind, Option<[u8; 4]>, usize, usize),
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        let Some(payload) = buf.get_mut(header_len..header_len + len) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        if let Some(key) = key {
+            apply_mask(payload, key, 0);
+        }
+        let payload: &'a [u8] = payload;
+        let event = match kind {
+            MessageKind::Binary => Event::Binary(payload),
+            MessageKind::Text => {
+                Event::Text(core::str::from_utf8(payload).map_err(|_| ProtocolError::InvalidUtf8)?)
+            }
+        };
+        Ok(Status::Complete { value: Some(event), consumed: header_len + len })
     }
 
     /// Where the next frame starts in the input buffer.
