@@ -50,6 +50,11 @@ fn handshake_request() {
 }
 
 #[test]
+fn request_parser() {
+    replay("request_parser", __fuzz::request_parser);
+}
+
+#[test]
 fn handshake_response() {
     replay("handshake_response", __fuzz::handshake_response);
 }

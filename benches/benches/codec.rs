@@ -484,7 +484,7 @@ fn encode_small(c: &mut Criterion) {
     g.finish();
 }
 
-/// wscodec: `server::parse_request` (httparse into a caller-owned header array),
+/// wscodec: `server::parse_request` (its own parser into a caller-owned header array),
 /// `Request::upgrade` (all RFC 6455 4.2.1 checks), `server::write_accept` (SHA-1 + base64
 /// into the caller's buffer). No allocation.
 fn handshake_wscodec(request: &[u8], out: &mut [u8]) -> usize {

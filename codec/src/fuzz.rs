@@ -163,6 +163,52 @@ pub fn handshake_request(data: &[u8]) {
     }
 }
 
+/// The largest header array [`request_parser`] lends the parsers.
+pub const REQUEST_PARSER_MAX_HEADERS: usize = 40;
+
+/// `request_parser`: `server::parse_request` against `httparse::Request::parse`, the
+/// parser it replaced, on the same bytes and the same size of header array.
+///
+/// Input: byte 0 sets the header array size (modulo 41, so `TooManyHeaders` is reached),
+/// byte 1 a cut point (the prefix `data[2..2 + len * byte1 / 255]` is compared too, for
+/// partial heads), the rest is the request. See [`compare_request_parsers`].
+pub fn request_parser(data: &[u8]) {
+    let [size, cut, request @ ..] = data else { return };
+    let max_headers = usize::from(*size) % (REQUEST_PARSER_MAX_HEADERS + 1);
+    compare_request_parsers(request, max_headers);
+    let cut = request.len() * usize::from(*cut) / 255;
+    compare_request_parsers(request.get(..cut).unwrap(), max_headers);
+}
+
+/// Asserts that `server::parse_request` and `httparse::Request::parse` (default
+/// `ParserConfig`) agree on `buf` with `max_headers` header slots: both complete with the
+/// same `consumed`, method, path, version and headers (names and values); both partial;
+/// or both fail with the same error.
+pub fn compare_request_parsers(buf: &[u8], max_headers: usize) {
+    let mut ours = [httparse::EMPTY_HEADER; REQUEST_PARSER_MAX_HEADERS];
+    let mut theirs = [httparse::EMPTY_HEADER; REQUEST_PARSER_MAX_HEADERS];
+    let ours = ours.get_mut(..max_headers).unwrap();
+    let theirs = theirs.get_mut(..max_headers).unwrap();
+    let got = server::parse_request(buf, ours);
+    let mut request = httparse::Request::new(theirs);
+    let expected = request.parse(buf);
+    match (got, expected) {
+        (Ok(Status::Complete { value, consumed }), Ok(httparse::Status::Complete(n))) => {
+            assert_eq!(consumed, n, "consumed differs on {buf:?}");
+            assert_eq!(Some(value.method), request.method, "method differs on {buf:?}");
+            assert_eq!(Some(value.path), request.path, "path differs on {buf:?}");
+            assert_eq!(Some(value.version), request.version, "version differs on {buf:?}");
+            assert_eq!(value.headers().len(), request.headers.len(), "header count on {buf:?}");
+            for (a, b) in value.headers().iter().zip(request.headers.iter()) {
+                assert_eq!((a.name, a.value), (b.name, b.value), "header differs on {buf:?}");
+            }
+        }
+        (Ok(Status::Partial { needed }), Ok(httparse::Status::Partial)) => assert_eq!(needed, 1),
+        (Err(e), Err(h)) => assert_eq!(e, HandshakeError::from(h), "error differs on {buf:?}"),
+        (got, expected) => panic!("wscodec gave {got:?}, httparse {expected:?} on {buf:?}"),
+    }
+}
+
 fn error_response(e: HandshakeError, out: &mut [u8]) {
     assert_status(e);
     let n = server::write_error(e, out).unwrap();

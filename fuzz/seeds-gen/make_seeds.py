@@ -87,6 +87,23 @@ requests["post"] = RFC_REQUEST.replace(b"GET", b"POST")
 for name, data in requests.items():
     write("handshake_request", name, data)
 
+# request_parser (wscodec's request parser against httparse): byte 0 = header array size
+# (modulo 41), byte 1 = where the second comparison cuts the request (255: all of it).
+for name, data in requests.items():
+    write("request_parser", name, b"\x20\xff" + data)
+for name, data in {
+    "too-many-headers": b"\x02\xff" + RFC_REQUEST,
+    "no-header-slots": b"\x00\xff" + b"GET / HTTP/1.1\r\n\r\n",
+    "half": b"\x20\x80" + RFC_REQUEST,
+    "bare-lf": b"\x20\xff\nGET / HTTP/1.1\nHost: h\nX:\t a \t\n\n",
+    "obs-text": b"\x20\xffGET /\xc3\xa9 HTTP/1.1\r\nX: \x80\xff\r\nY:\r\n\r\n",
+    "cr-without-lf": b"\x20\xffGET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+    "bad-name": b"\x20\xffGET / HTTP/1.1\r\nX(y): a\r\n\r\n",
+    "tokens": b"\x20\xffM-SEARCH * HTTP/1.0\r\nX_Y.z~1: a\r\n\r\n",
+    "long-value": b"\x20\xffGET / HTTP/1.1\r\nX: " + b"v" * 200 + b"\r\n\r\n",
+}.items():
+    write("request_parser", name, data)
+
 RFC_RESPONSE = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n")
 responses = {

@@ -3,6 +3,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use sha1::{Digest as _, Sha1};
 
 /// The GUID that RFC 6455 appends to the key before hashing.
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -28,13 +29,37 @@ pub const KEY_LEN: usize = 24;
 /// assert_eq!(&accept, b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> [u8; ACCEPT_KEY_LEN] {
-    let mut sha = sha1_smol::Sha1::new();
+    let mut sha = Sha1::new();
     sha.update(key);
     sha.update(GUID.as_bytes());
-    let mut out = [0u8; ACCEPT_KEY_LEN];
-    // 20 bytes encode to exactly 28 base64 characters, so this always fits.
-    let written = STANDARD.encode_slice(sha.digest().bytes(), &mut out);
-    debug_assert_eq!(written, Ok(ACCEPT_KEY_LEN));
+    encode_digest(sha.finalize().into())
+}
+
+/// The standard base64 alphabet (RFC 4648 section 4).
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The base64 character for the low 6 bits of `sextet`.
+#[inline(always)]
+fn b64(sextet: u32) -> u8 {
+    ALPHABET.get((sextet & 63) as usize).copied().unwrap_or(b'=')
+}
+
+/// Standard, padded base64 of a 20-byte digest: six groups of three bytes, then two bytes
+/// and one `=`. (What `base64`'s `STANDARD.encode_slice` writes, without its generic
+/// length handling; `tests::digest_encoding_matches_the_base64_crate` checks it.)
+#[inline(always)]
+fn encode_digest(digest: [u8; 20]) -> [u8; ACCEPT_KEY_LEN] {
+    let mut out = [b'='; ACCEPT_KEY_LEN];
+    let (groups, last) = digest.as_chunks::<3>();
+    let (quads, _) = out.as_chunks_mut::<4>();
+    for (&[a, b, c], quad) in groups.iter().zip(quads.iter_mut()) {
+        let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+        *quad = [b64(n >> 18), b64(n >> 12), b64(n >> 6), b64(n)];
+    }
+    if let ([a, b], Some(quad)) = (last, quads.last_mut()) {
+        let n = u32::from(*a) << 16 | u32::from(*b) << 8;
+        *quad = [b64(n >> 18), b64(n >> 12), b64(n >> 6), b'='];
+    }
     out
 }
 
@@ -60,13 +85,34 @@ pub fn encode_key(nonce: [u8; 16]) -> [u8; KEY_LEN] {
 }
 
 /// Whether `key` is the base64 encoding of exactly 16 bytes (canonical, padded).
+///
+/// That is 22 characters of the standard alphabet, the last of which carries only two
+/// bits (`A`, `Q`, `g` or `w`: the low four bits of its sextet must be zero), then `==`:
+/// exactly what `base64`'s `STANDARD.decode_slice` decodes to 16 bytes from 24 characters
+/// (`tests::key_check_matches_the_base64_crate` checks it).
 pub(super) fn is_valid_key(key: &[u8]) -> bool {
-    if key.len() != KEY_LEN {
+    let Some((data, b"==")) = key.split_first_chunk::<22>() else {
         return false;
-    }
-    let mut nonce = [0u8; 18];
-    matches!(STANDARD.decode_slice(key, &mut nonce), Ok(16))
+    };
+    let Some((last, rest)) = data.split_last() else { return false };
+    // No early exit: a fixed 21 table look-ups, no branch per byte.
+    let in_alphabet = |b: &u8| BASE64_ALPHABET.get(usize::from(*b)).copied().unwrap_or(false);
+    rest.iter().fold(true, |all, b| all & in_alphabet(b))
+        && matches!(last, b'A' | b'Q' | b'g' | b'w')
 }
+
+/// Which bytes are in the standard base64 alphabet.
+// Evaluated at compile time: an index out of range fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static BASE64_ALPHABET: [bool; 256] = {
+    let mut map = [false; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        map[ALPHABET[i] as usize] = true;
+        i += 1;
+    }
+    map
+};
 
 #[cfg(test)]
 mod tests {
@@ -96,6 +142,40 @@ mod tests {
             (b"", false),
         ] {
             assert_eq!(is_valid_key(key), ok, "{:?}", core::str::from_utf8(key));
+        }
+    }
+
+    #[test]
+    fn digest_encoding_matches_the_base64_crate() {
+        for seed in 0..=255u8 {
+            let digest: [u8; 20] = core::array::from_fn(|i| {
+                seed.wrapping_mul(31).wrapping_add((i as u8).wrapping_mul(97))
+            });
+            let mut expect = [0u8; ACCEPT_KEY_LEN];
+            assert_eq!(STANDARD.encode_slice(digest, &mut expect), Ok(ACCEPT_KEY_LEN));
+            assert_eq!(encode_digest(digest), expect);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn key_check_matches_the_base64_crate(
+            key in proptest::collection::vec(proptest::sample::select(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ !\xff".to_vec()
+            ), 20..28)
+        ) {
+            let mut nonce = [0u8; 18];
+            let base64 = key.len() == KEY_LEN && matches!(STANDARD.decode_slice(&key, &mut nonce), Ok(16));
+            proptest::prop_assert_eq!(is_valid_key(&key), base64);
+        }
+
+        #[test]
+        fn near_valid_keys_match_the_base64_crate(nonce in proptest::array::uniform16(0u8..), at in 0usize..24, byte in proptest::num::u8::ANY) {
+            let mut key = encode_key(nonce);
+            key[at] = byte;
+            let mut out = [0u8; 18];
+            let base64 = matches!(STANDARD.decode_slice(key, &mut out), Ok(16));
+            proptest::prop_assert_eq!(is_valid_key(&key), base64);
         }
     }
 

@@ -20,6 +20,8 @@ use core::fmt;
 
 pub mod accept_key;
 pub mod client;
+mod fields;
+mod request_head;
 pub mod server;
 mod write;
 
@@ -34,7 +36,8 @@ pub use accept_key::accept_key;
 /// of stack.
 pub const MAX_HEADERS: usize = 32;
 
-/// What `httparse` found malformed in an HTTP head.
+/// What is malformed in an HTTP head (the kinds of `httparse::Error`, which the client's
+/// response parser uses; the server's request parser reports the same kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HttpErrorKind {
@@ -298,9 +301,13 @@ fn single<'b>(
 
 /// Whether any header `name` has `token` in its comma-separated list (case-insensitive).
 fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
-    all(headers, name).any(|v| {
-        v.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
-    })
+    all(headers, name).any(|v| value_has_token(v, token))
+}
+
+/// Whether the comma-separated list `value` has the item `token` (ASCII case-insensitive,
+/// items trimmed of optional whitespace).
+fn value_has_token(value: &[u8], token: &str) -> bool {
+    value.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// Strips spaces and horizontal tabs (HTTP "optional whitespace") from both ends.

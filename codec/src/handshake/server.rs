@@ -31,8 +31,10 @@
 use core::fmt::Write as _;
 
 use super::accept_key::{accept_key, is_valid_key, ACCEPT_KEY_LEN};
+use super::fields::{Single, UpgradeFields};
+use super::request_head;
 use super::write::{check_headers, check_token, measured, Cursor};
-use super::{find, has_token, single, trim_ows, HandshakeError, HeaderField, HttpErrorKind};
+use super::{find, trim_ows, HandshakeError, HeaderField, HttpErrorKind};
 use crate::Status;
 
 /// How many separate `Sec-WebSocket-Protocol` header lines a request may carry.
@@ -43,7 +45,7 @@ use crate::Status;
 pub const MAX_PROTOCOL_LINES: usize = 4;
 
 /// A parsed HTTP request head, not yet checked as a WebSocket upgrade.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Request<'h, 'b> {
     /// The method, e.g. `GET`.
     pub method: &'b str,
@@ -52,6 +54,20 @@ pub struct Request<'h, 'b> {
     /// The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
     pub version: u8,
     headers: &'h [httparse::Header<'b>],
+    /// A prefix of the parsed buffer already known to be UTF-8: header values inside it
+    /// are taken as text without checking them again.
+    text: &'b str,
+}
+
+impl core::fmt::Debug for Request<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .finish()
+    }
 }
 
 impl<'h, 'b> Request<'h, 'b> {
@@ -98,56 +114,67 @@ impl<'h, 'b> Request<'h, 'b> {
         if self.version != 1 {
             return Err(HandshakeError::HttpVersion);
         }
+        let f = UpgradeFields::scan(self.headers);
+        let single = |field: Single<'b>, name| {
+            if field.repeated {
+                Err(HandshakeError::DuplicateHeader(name))
+            } else {
+                Ok(field.first)
+            }
+        };
         // 4.1: "The request MUST contain a |Host| header field".
-        let host = single(self.headers, HeaderField::Host)?.ok_or(HandshakeError::MissingHost)?;
+        let host = single(f.host, HeaderField::Host)?.ok_or(HandshakeError::MissingHost)?;
         // 4.1: "The request MUST contain an |Upgrade| header field whose value MUST include
         // the "websocket" keyword."
-        if !has_token(self.headers, "Upgrade", "websocket") {
+        if !f.upgrade_websocket {
             return Err(HandshakeError::MissingUpgrade);
         }
         // 4.1: "The request MUST contain a |Connection| header field whose value MUST
         // include the "Upgrade" token."
-        if !has_token(self.headers, "Connection", "upgrade") {
+        if !f.connection_upgrade {
             return Err(HandshakeError::MissingConnectionUpgrade);
         }
         // 4.1: "The value of this header field MUST be 13." 4.4: otherwise answer with
         // 426 and the versions we support.
-        match single(self.headers, HeaderField::SecWebSocketVersion)? {
+        match single(f.version, HeaderField::SecWebSocketVersion)? {
             Some(b"13") => {}
             _ => return Err(HandshakeError::UnsupportedVersion),
         }
         // 4.1: the key "MUST be a nonce consisting of a randomly selected 16-byte value
         // that has been base64-encoded"; 11.3.1: it "MUST NOT appear more than once".
-        let key = single(self.headers, HeaderField::SecWebSocketKey)?
-            .ok_or(HandshakeError::MissingKey)?;
+        let key = single(f.key, HeaderField::SecWebSocketKey)?.ok_or(HandshakeError::MissingKey)?;
         if !is_valid_key(key) {
             return Err(HandshakeError::InvalidKey);
         }
-        let origin = single(self.headers, HeaderField::Origin)?;
+        let origin = single(f.origin, HeaderField::Origin)?;
+        // Line by line, as received: a line that is not UTF-8 fails before a line too many.
         let mut protocol_lines = [None; MAX_PROTOCOL_LINES];
-        let mut lines = protocol_lines.iter_mut();
-        for value in super::all(self.headers, HeaderField::SecWebSocketProtocol.name()) {
-            let slot = lines
-                .next()
-                .ok_or(HandshakeError::DuplicateHeader(HeaderField::SecWebSocketProtocol))?;
-            *slot = Some(text(value)?);
+        for (slot, line) in protocol_lines.iter_mut().zip(f.protocol_lines) {
+            *slot = line.map(|line| text(self.text, line)).transpose()?;
+        }
+        if f.protocol_count > MAX_PROTOCOL_LINES {
+            return Err(HandshakeError::DuplicateHeader(HeaderField::SecWebSocketProtocol));
         }
         Ok(Upgrade {
-            key: core::str::from_utf8(key).map_err(|_| HandshakeError::InvalidKey)?,
-            host: text(host)?,
-            origin: origin.map(text).transpose()?,
+            key: text(self.text, key).map_err(|_| HandshakeError::InvalidKey)?,
+            host: text(self.text, host)?,
+            origin: origin.map(|origin| text(self.text, origin)).transpose()?,
             protocol_lines,
-            extensions_header: self
-                .header("Sec-WebSocket-Extensions")
-                .map(|v| text(trim_ows(v)))
-                .transpose()?,
+            extensions_header: f.extensions.map(|v| text(self.text, trim_ows(v))).transpose()?,
         })
     }
 }
 
-/// A header value the caller gets as text.
-fn text(value: &[u8]) -> Result<&str, HandshakeError> {
-    core::str::from_utf8(value).map_err(|_| HandshakeError::Http(HttpErrorKind::HeaderValue))
+/// A header value the caller gets as text: taken from `known`, a UTF-8 prefix of the
+/// buffer, when `value` lies inside it (found by address: then the bytes are the same
+/// memory), else checked.
+fn text<'b>(known: &'b str, value: &'b [u8]) -> Result<&'b str, HandshakeError> {
+    let offset = (value.as_ptr() as usize).wrapping_sub(known.as_ptr() as usize);
+    match known.get(offset..offset.wrapping_add(value.len())) {
+        Some(text) if offset <= known.len() => Ok(text),
+        _ => core::str::from_utf8(value)
+            .map_err(|_| HandshakeError::Http(HttpErrorKind::HeaderValue)),
+    }
 }
 
 /// A checked WebSocket upgrade request: what the server needs to answer it.
@@ -216,6 +243,11 @@ impl<'b> Upgrade<'b> {
 /// success, `consumed` is the length of the head including the final blank line: any
 /// bytes after it already belong to the WebSocket connection.
 ///
+/// The parser is this crate's own (faster for upgrade requests, and free of panic paths),
+/// and accepts and rejects exactly what `httparse::Request::parse` 1.10 does, with the same
+/// `consumed`, request line and headers (trailing spaces and tabs trimmed from values), and
+/// the same error kinds; a test and a fuzz target compare the two.
+///
 /// # Errors
 ///
 /// [`HandshakeError::Http`] for malformed HTTP, [`HandshakeError::TooManyHeaders`] when
@@ -238,18 +270,19 @@ pub fn parse_request<'h, 'b>(
     buf: &'b [u8],
     headers: &'h mut [httparse::Header<'b>],
 ) -> Result<Status<Request<'h, 'b>>, HandshakeError> {
-    let mut req = httparse::Request::new(headers);
-    let consumed = match req.parse(buf)? {
-        httparse::Status::Complete(n) => n,
-        httparse::Status::Partial => return Ok(Status::Partial { needed: 1 }),
+    let Some(head) = request_head::parse(buf, headers)? else {
+        return Ok(Status::Partial { needed: 1 });
     };
-    let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
-        // httparse fills all three for a complete request.
-        return Err(HandshakeError::Http(HttpErrorKind::Token));
-    };
+    let headers: &'h [httparse::Header<'b>] = headers;
     Ok(Status::Complete {
-        value: Request { method, path, version, headers: req.headers },
-        consumed,
+        value: Request {
+            method: head.method,
+            path: head.path,
+            version: head.version,
+            headers: headers.get(..head.headers).unwrap_or_default(),
+            text: head.text,
+        },
+        consumed: head.consumed,
     })
 }
 
@@ -284,11 +317,14 @@ pub fn write_accept(
         }
     }
     check_headers(extra_headers)?;
+    if protocol.is_none() && extra_headers.is_empty() {
+        return write_plain_accept(upgrade, out);
+    }
     let accept = upgrade.accept_key();
     measured(out, |c| {
-        c.put(b"HTTP/1.1 101 Switching Protocols\r\n");
-        c.put(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
-        c.header("Sec-WebSocket-Accept", &accept);
+        c.put(ACCEPT_HEAD);
+        c.put(&accept);
+        c.put(b"\r\n");
         if let Some(p) = protocol {
             c.header("Sec-WebSocket-Protocol", p.as_bytes());
         }
@@ -297,6 +333,24 @@ pub fn write_accept(
         }
         c.put(b"\r\n");
     })
+}
+
+/// The constant start of every `101` response, up to the accept value.
+const ACCEPT_HEAD: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+    Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+
+/// [`write_accept`] without a subprotocol or extra headers: three copies into `out`.
+fn write_plain_accept(upgrade: &Upgrade<'_>, out: &mut [u8]) -> Result<usize, HandshakeError> {
+    const LEN: usize = ACCEPT_HEAD.len() + ACCEPT_KEY_LEN + 4;
+    let Some((response, _)) = out.split_first_chunk_mut::<LEN>() else {
+        return Err(HandshakeError::BufferTooSmall { needed: LEN });
+    };
+    let (head, rest) = response.split_at_mut(ACCEPT_HEAD.len());
+    head.copy_from_slice(ACCEPT_HEAD);
+    let (accept, end) = rest.split_at_mut(ACCEPT_KEY_LEN);
+    accept.copy_from_slice(&upgrade.accept_key());
+    end.copy_from_slice(b"\r\n\r\n");
+    Ok(LEN)
 }
 
 /// The standard reason phrase for `status`.
@@ -727,6 +781,20 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
                  Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
                  Sec-WebSocket-Protocol: chat\r\nSet-Cookie: a=b\r\n\r\n"
             );
+        });
+    }
+
+    #[test]
+    fn plain_accept_response_is_exact() {
+        chromium_upgrade_with_protocols(|up| {
+            let mut out = [0xAAu8; 256];
+            let n = write_accept(&up, None, &[], &mut out).unwrap();
+            assert_eq!(
+                core::str::from_utf8(&out[..n]).unwrap(),
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+            );
+            assert!(out[n..].iter().all(|&b| b == 0xAA));
         });
     }
 
