@@ -218,56 +218,83 @@ impl From<httparse::Error> for HandshakeError {
     }
 }
 
-impl fmt::Display for HandshakeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A piece of an error message: text, or a number to print in decimal.
+///
+/// Messages are kept as pieces so that [`server::write_error`] can write them without
+/// `core::fmt`, whose formatting machinery would add about 3 KB to a firmware image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
+    Text(&'a str),
+    Number(usize),
+}
+
+impl HandshakeError {
+    /// The message that [`Display`](fmt::Display) prints, in pieces.
+    pub(crate) fn pieces(&self) -> [Piece<'static>; 3] {
+        use Piece::{Number, Text};
+        let text = |s| [Text(s), Text(""), Text("")];
         match *self {
-            Self::Http(kind) => write!(f, "malformed HTTP: {}", kind.as_str()),
-            Self::TooManyHeaders => f.write_str(
-                "too many HTTP headers: send fewer headers or enlarge the header array",
-            ),
-            Self::HeadersTooLarge => f.write_str(
+            Self::Http(kind) => [Text("malformed HTTP: "), Text(kind.as_str()), Text("")],
+            Self::TooManyHeaders => {
+                text("too many HTTP headers: send fewer headers or enlarge the header array")
+            }
+            Self::HeadersTooLarge => text(
                 "HTTP head too large: send fewer or shorter headers or enlarge the receive buffer",
             ),
-            Self::NotGet => f.write_str("WebSocket upgrade requests must use the GET method"),
-            Self::HttpVersion => f.write_str("WebSocket upgrades need HTTP/1.1"),
-            Self::MissingHost => f.write_str("missing Host header: send the server's host name"),
+            Self::NotGet => text("WebSocket upgrade requests must use the GET method"),
+            Self::HttpVersion => text("WebSocket upgrades need HTTP/1.1"),
+            Self::MissingHost => text("missing Host header: send the server's host name"),
             Self::MissingUpgrade => {
-                f.write_str("missing header `Upgrade: websocket`: this endpoint only speaks WebSocket")
+                text("missing header `Upgrade: websocket`: this endpoint only speaks WebSocket")
             }
             Self::MissingConnectionUpgrade => {
-                f.write_str("missing header `Connection: Upgrade`: add the Upgrade token")
+                text("missing header `Connection: Upgrade`: add the Upgrade token")
             }
-            Self::MissingKey => f.write_str(
+            Self::MissingKey => text(
                 "missing Sec-WebSocket-Key header: send the base64 encoding of 16 random bytes",
             ),
-            Self::InvalidKey => f.write_str(
+            Self::InvalidKey => text(
                 "invalid Sec-WebSocket-Key: it must be the base64 encoding of exactly 16 bytes",
             ),
-            Self::DuplicateHeader(h) => write!(f, "header {h} appears more than once: send it once"),
-            Self::UnsupportedVersion => f.write_str(
+            Self::DuplicateHeader(h) => {
+                [Text("header "), Text(h.name()), Text(" appears more than once: send it once")]
+            }
+            Self::UnsupportedVersion => text(
                 "missing or unsupported Sec-WebSocket-Version: only version 13 is supported",
             ),
-            Self::UnexpectedStatus(s) => write!(
-                f,
-                "server answered with status {s} instead of 101 Switching Protocols: check the URL and the server logs"
-            ),
-            Self::InvalidAccept => f.write_str(
+            Self::UnexpectedStatus(s) => [
+                Text("server answered with status "),
+                Number(usize::from(s)),
+                Text(
+                    " instead of 101 Switching Protocols: check the URL and the server logs",
+                ),
+            ],
+            Self::InvalidAccept => text(
                 "Sec-WebSocket-Accept does not match the key sent: the server is not a WebSocket server or a proxy interfered",
             ),
-            Self::MissingAccept => f.write_str("server response has no Sec-WebSocket-Accept header"),
-            Self::UnofferedProtocol => {
-                f.write_str("server selected a subprotocol that was not offered")
+            Self::MissingAccept => text("server response has no Sec-WebSocket-Accept header"),
+            Self::UnofferedProtocol => text("server selected a subprotocol that was not offered"),
+            Self::UnofferedExtension => {
+                text("server selected a WebSocket extension, but none was offered")
             }
-            Self::UnofferedExtension => f.write_str(
-                "server selected a WebSocket extension, but none was offered",
-            ),
-            Self::BufferTooSmall { needed } => {
-                write!(f, "output buffer too small: {needed} bytes needed")
-            }
-            Self::InvalidHeaderValue => f.write_str(
+            Self::BufferTooSmall { needed } => [
+                Text("output buffer too small: "),
+                Number(needed),
+                Text(" bytes needed"),
+            ],
+            Self::InvalidHeaderValue => text(
                 "a header name or value contains CR, LF, NUL or other forbidden bytes: not written",
             ),
         }
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pieces().iter().try_for_each(|piece| match *piece {
+            Piece::Text(text) => f.write_str(text),
+            Piece::Number(n) => fmt::Display::fmt(&n, f),
+        })
     }
 }
 

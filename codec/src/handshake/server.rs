@@ -28,13 +28,11 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use core::fmt::Write as _;
-
 use super::accept_key::{accept_key, is_valid_key, ACCEPT_KEY_LEN};
 use super::fields::{Single, UpgradeFields};
 use super::request_head;
 use super::write::{check_headers, check_token, measured, Cursor};
-use super::{find, trim_ows, HandshakeError, HeaderField, HttpErrorKind};
+use super::{find, trim_ows, HandshakeError, HeaderField, HttpErrorKind, Piece};
 use crate::Status;
 
 /// How many separate `Sec-WebSocket-Protocol` header lines a request may carry.
@@ -401,7 +399,7 @@ const fn reason_phrase(status: u16) -> &'static str {
 /// # Ok::<(), wscodec::HandshakeError>(())
 /// ```
 pub fn write_reject(status: u16, reason: &str, out: &mut [u8]) -> Result<usize, HandshakeError> {
-    write_response(status, &reason, status == 426, out)
+    write_response(status, &[Piece::Text(reason)], status == 426, out)
 }
 
 /// Like [`write_reject`], and always adds `Sec-WebSocket-Version: 13`.
@@ -417,7 +415,7 @@ pub fn write_version_reject(
     reason: &str,
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
-    write_response(status, &reason, true, out)
+    write_response(status, &[Piece::Text(reason)], true, out)
 }
 
 /// Writes the response that refuses a request failing with `error`.
@@ -442,20 +440,30 @@ pub fn write_version_reject(
 /// ```
 pub fn write_error(error: HandshakeError, out: &mut [u8]) -> Result<usize, HandshakeError> {
     let version = matches!(error, HandshakeError::UnsupportedVersion);
-    write_response(error.status(), &error, version, out)
+    write_response(error.status(), &error.pieces(), version, out)
 }
 
 fn write_response(
     status: u16,
-    body: &dyn core::fmt::Display,
+    body: &[Piece<'_>],
     version: bool,
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
     if !(100..=999).contains(&status) {
         return Err(HandshakeError::InvalidHeaderValue);
     }
+    // The body is the message and a line end, written piece by piece (no `core::fmt`).
+    let write_body = |c: &mut Cursor<'_>| {
+        for piece in body {
+            match *piece {
+                Piece::Text(text) => c.put(text.as_bytes()),
+                Piece::Number(n) => c.put_usize(n),
+            }
+        }
+        c.put(b"\n");
+    };
     let mut probe = Cursor::new(&mut []);
-    let _ = writeln!(probe, "{body}");
+    write_body(&mut probe);
     let body_len = probe.len();
     measured(out, |c| {
         c.put(b"HTTP/1.1 ");
@@ -475,7 +483,7 @@ fn write_response(
             c.put(b"Sec-WebSocket-Version: 13\r\n");
         }
         c.put(b"\r\n");
-        let _ = writeln!(c, "{body}");
+        write_body(c);
     })
 }
 
@@ -905,5 +913,51 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
 
         let n = write_error(HandshakeError::TooManyHeaders, &mut out).unwrap();
         assert!(out[..n].starts_with(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+    }
+
+    /// The body is written without `core::fmt`, from the same pieces `Display` prints:
+    /// they must agree for every error, numbers included.
+    #[test]
+    fn error_body_is_the_display_text_for_every_error() {
+        use crate::handshake::HttpErrorKind as K;
+        let errors = [
+            HandshakeError::Http(K::Token),
+            HandshakeError::Http(K::NewLine),
+            HandshakeError::Http(K::HeaderValue),
+            HandshakeError::TooManyHeaders,
+            HandshakeError::HeadersTooLarge,
+            HandshakeError::NotGet,
+            HandshakeError::HttpVersion,
+            HandshakeError::MissingHost,
+            HandshakeError::MissingUpgrade,
+            HandshakeError::MissingConnectionUpgrade,
+            HandshakeError::MissingKey,
+            HandshakeError::InvalidKey,
+            HandshakeError::DuplicateHeader(HeaderField::Origin),
+            HandshakeError::UnsupportedVersion,
+            HandshakeError::UnexpectedStatus(0),
+            HandshakeError::UnexpectedStatus(404),
+            HandshakeError::UnexpectedStatus(u16::MAX),
+            HandshakeError::InvalidAccept,
+            HandshakeError::MissingAccept,
+            HandshakeError::UnofferedProtocol,
+            HandshakeError::UnofferedExtension,
+            HandshakeError::BufferTooSmall { needed: 1234 },
+            HandshakeError::BufferTooSmall { needed: usize::MAX },
+            HandshakeError::InvalidHeaderValue,
+        ];
+        let mut out = [0u8; 512];
+        for err in errors {
+            let n = write_error(err, &mut out).unwrap();
+            let text = core::str::from_utf8(&out[..n]).unwrap();
+            let body = format!("{err}\n");
+            assert!(text.ends_with(&format!("\r\n\r\n{body}")), "{err:?}: {text}");
+            assert!(text.contains(&format!("\r\nContent-Length: {}\r\n", body.len())));
+        }
+        assert_eq!(
+            format!("{}", HandshakeError::UnexpectedStatus(404)),
+            "server answered with status 404 instead of 101 Switching Protocols: \
+             check the URL and the server logs"
+        );
     }
 }

@@ -1,8 +1,6 @@
 //! A byte cursor for writing HTTP heads into a lent buffer, and checks on what is written.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use core::fmt;
-
 use super::HandshakeError;
 
 /// Writes into a borrowed buffer, counting every byte even when the buffer is full.
@@ -58,8 +56,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-impl fmt::Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+#[cfg(test)]
+impl core::fmt::Write for Cursor<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
         self.put(s.as_bytes());
         Ok(())
     }
