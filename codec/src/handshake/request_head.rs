@@ -34,7 +34,7 @@
 
 use httparse::Header;
 
-use super::{HandshakeError, HttpErrorKind};
+use super::{trim_ows, HandshakeError, HttpErrorKind};
 
 /// A complete request head: the request line, how many headers were filled and where the
 /// head ends.
@@ -287,15 +287,6 @@ fn exact_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
     Ok((colon, value, next))
 }
 
-/// Strips spaces and tabs from both ends.
-#[inline(always)]
-fn trim_ows(v: &[u8]) -> &[u8] {
-    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = v.iter().position(|b| !is_ows(b)).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !is_ows(b)).map_or(start, |i| i + 1);
-    slice(v, start, end)
-}
-
 /// The index of the `:` that ends the header name starting at `start` (a token byte).
 #[inline(always)]
 fn name_end(buf: &[u8], start: usize) -> Result<usize, Stop> {
@@ -357,7 +348,7 @@ const fn is_value_stop(b: u8) -> bool {
 
 /// RFC 9110 `tchar`: the bytes of a method or header name.
 #[inline(always)]
-fn is_token(b: u8) -> bool {
+pub(super) fn is_token(b: u8) -> bool {
     TOKEN.get(usize::from(b)).copied().unwrap_or(false)
 }
 

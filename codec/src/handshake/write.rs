@@ -1,6 +1,7 @@
 //! A byte cursor for writing HTTP heads into a lent buffer, and checks on what is written.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
+use super::request_head::is_token;
 use super::HandshakeError;
 
 /// Writes into a borrowed buffer, counting every byte even when the buffer is full.
@@ -85,8 +86,7 @@ pub(super) fn measured(
 
 /// A header name or subprotocol: an HTTP token (RFC 9110 section 5.6.2), not empty.
 pub(super) fn check_token(s: &str) -> Result<(), HandshakeError> {
-    let tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
-    if !s.is_empty() && s.bytes().all(|b| tchar(&b)) {
+    if !s.is_empty() && s.bytes().all(is_token) {
         Ok(())
     } else {
         Err(HandshakeError::InvalidHeaderValue)
