@@ -338,7 +338,7 @@ fn value_has_token(value: &[u8], token: &str) -> bool {
 }
 
 /// Strips spaces and horizontal tabs (HTTP "optional whitespace") from both ends.
-#[inline(always)]
+#[inline]
 fn trim_ows(v: &[u8]) -> &[u8] {
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
     let start = v.iter().position(|b| !is_ows(b)).unwrap_or(v.len());
