@@ -34,17 +34,8 @@ const SHOW_BYTES: usize = 64;
 /// Options of `wsc connect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The server, e.g. ws://127.0.0.1:9001/
-    url: String,
-    /// Send this Origin header, as a browser would.
-    #[arg(long)]
-    origin: Option<String>,
-    /// Offer this subprotocol (repeatable, in order of preference).
-    #[arg(long = "protocol", value_name = "NAME")]
-    protocol: Vec<String>,
-    /// Send an extra header (repeatable), e.g. -H 'Authorization: Bearer x'.
-    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
-    header: Vec<String>,
+    #[command(flatten)]
+    request: dial::RequestArgs,
     /// Send each line as a binary message instead of text.
     #[arg(long)]
     binary: bool,
@@ -84,12 +75,12 @@ enum Outcome {
 
 /// Runs the client; exit code 0 after a clean closing handshake, 1 otherwise.
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let url = WsUrl::parse(&args.url)?;
-    let headers = dial::parse_headers(&args.header)?;
-    let protocols: Vec<&str> = args.protocol.iter().map(String::as_str).collect();
+    let url = WsUrl::parse(&args.request.url)?;
+    let headers = args.request.headers()?;
+    let protocols = args.request.protocols();
     let tls_config = if url.tls { Some(tls::client_config(args.tls.trust())?.0) } else { None };
     let options = dial::Options {
-        origin: args.origin.as_deref(),
+        origin: args.request.origin.as_deref(),
         protocols: &protocols,
         headers: &headers,
         tls: tls_config.as_ref(),

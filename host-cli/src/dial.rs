@@ -15,8 +15,37 @@ use wscodec::Config;
 
 use crate::tls;
 
+/// The options every client subcommand shares (`connect`, `probe`): where to connect and
+/// what the opening handshake sends besides the required headers.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RequestArgs {
+    /// The endpoint, e.g. ws://127.0.0.1:9001/ or wss://example.com/socket
+    pub(crate) url: String,
+    /// Send this Origin header, as a browser would (browsers always send one).
+    #[arg(long)]
+    pub(crate) origin: Option<String>,
+    /// Offer this subprotocol (repeatable, in order of preference).
+    #[arg(long = "protocol", value_name = "NAME")]
+    pub(crate) protocol: Vec<String>,
+    /// Send an extra header (repeatable), e.g. -H 'Authorization: Bearer x'.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    pub(crate) header: Vec<String>,
+}
+
+impl RequestArgs {
+    /// The offered subprotocols, as `ClientRequest` takes them.
+    pub(crate) fn protocols(&self) -> Vec<&str> {
+        self.protocol.iter().map(String::as_str).collect()
+    }
+
+    /// The `-H` options as name/value pairs.
+    pub(crate) fn headers(&self) -> anyhow::Result<Vec<(&str, &str)>> {
+        parse_headers(&self.header)
+    }
+}
+
 /// Parses repeated `-H 'Name: value'` options into trimmed name/value pairs.
-pub(crate) fn parse_headers(options: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
+fn parse_headers(options: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
     options
         .iter()
         .map(|h| {

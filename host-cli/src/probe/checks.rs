@@ -16,7 +16,7 @@ impl Probe<'_> {
         nonce: [u8; 16],
     ) -> Result<Done<()>, Failed> {
         let host = url.host_header();
-        let protocols: Vec<&str> = self.args.protocol.iter().map(String::as_str).collect();
+        let protocols = self.args.request.protocols();
         let request =
             ClientRequest { protocols: &protocols, ..ClientRequest::new(&host, "/", nonce) };
         let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];

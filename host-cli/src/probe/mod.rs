@@ -41,17 +41,8 @@ const RX_BUF: usize = 64 * 1024;
 /// Options of `wsc probe`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The endpoint, e.g. ws://127.0.0.1:9001/ or wss://example.com/socket
-    url: String,
-    /// Send this Origin header, as a browser would (browsers always send one).
-    #[arg(long)]
-    origin: Option<String>,
-    /// Offer this subprotocol (repeatable, in order of preference).
-    #[arg(long = "protocol", value_name = "NAME")]
-    protocol: Vec<String>,
-    /// Send an extra header (repeatable), e.g. -H 'Authorization: Bearer x'.
-    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
-    header: Vec<String>,
+    #[command(flatten)]
+    request: crate::dial::RequestArgs,
     /// Seconds each network step may take (connect, TLS, response, pong, close reply).
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
@@ -68,7 +59,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0,
         "--timeout must be between 0 and 3600 seconds"
     );
-    let headers = crate::dial::parse_headers(&args.header)?
+    let headers = args
+        .request
+        .headers()?
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
@@ -76,7 +69,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         args,
         headers,
         timeout: Duration::from_secs_f64(args.timeout),
-        report: Report { url: args.url.clone(), ..Report::default() },
+        report: Report { url: args.request.url.clone(), ..Report::default() },
     };
     // Each step records itself; the first failure ends the walk.
     let _ = probe.walk();
@@ -188,8 +181,8 @@ impl Probe<'_> {
     }
 
     fn parse_url(&mut self) -> Result<Done<WsUrl>, Failed> {
-        let url = WsUrl::parse(&self.args.url).map_err(|e| {
-            let given = self.args.url.trim();
+        let url = WsUrl::parse(&self.args.request.url).map_err(|e| {
+            let given = self.args.request.url.trim();
             let lower = given.to_ascii_lowercase();
             let hint = if let Some(rest) = lower.strip_prefix("https://").map(|_| &given[8..]) {
                 format!(
@@ -211,7 +204,7 @@ impl Probe<'_> {
                 hint,
             )
         })?;
-        if let Some(origin) = &self.args.origin {
+        if let Some(origin) = &self.args.request.origin {
             if origin.starts_with("https://") && !url.tls {
                 self.report.notes.push(format!(
                     "the Origin {origin} is an https:// page: browsers block ws:// from https:// \
@@ -369,11 +362,11 @@ impl Probe<'_> {
         nonce: [u8; 16],
     ) -> Result<Done<(Stream, Vec<u8>, usize)>, Failed> {
         let host = url.host_header();
-        let protocols: Vec<&str> = self.args.protocol.iter().map(String::as_str).collect();
+        let protocols = self.args.request.protocols();
         let headers: Vec<(&str, &str)> =
             self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let request = ClientRequest {
-            origin: self.args.origin.as_deref(),
+            origin: self.args.request.origin.as_deref(),
             protocols: &protocols,
             headers: &headers,
             ..ClientRequest::new(&host, &url.target, nonce)
@@ -496,7 +489,7 @@ impl Probe<'_> {
                 headers: &headers,
                 body_line: body.as_deref(),
                 path: &url.target,
-                origin: self.args.origin.as_deref(),
+                origin: self.args.request.origin.as_deref(),
                 tls: url.tls,
             };
             if let Some(line) = &body {
