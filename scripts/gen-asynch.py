@@ -22,9 +22,9 @@ header = '''//! A WebSocket over an async `embedded_io_async` stream (an `embass
 //! `send`, or a pong or close reply inside `read`) may leave a partial frame on the
 //! wire; the connection must then be dropped.
 
-use embedded_io_async::{Read, Write};
+use embedded_io_async::{ErrorType, Read, Write};
 
-use super::buffer::RxBuf;
+use super::buffer::{RxBuf, RxBuffer};
 use super::{Decision, Error, MIN_RX_BUF, MIN_TX_BUF};
 use crate::conn::{MessageKind, Step, MAX_CONTROL_FRAME};
 use crate::handshake::{client, server, HandshakeError, MAX_HEADERS};
@@ -40,14 +40,14 @@ doc_start = src.rfind("/// A WebSocket connection over a blocking stream")
 assert doc_start != -1
 body = src[src.index("pub struct WebSocket"):]
 
-for name in ["accept", "connect", "read", "fill", "fail", "flush_owed", "flush", "send", "send_fragment", "close", "write_tx"]:
+for name in ["accept", "connect", "read", "fill", "fail", "flush_owed", "send", "send_fragment", "close", "write_tx"]:
     body = re.sub(rf"(\n    (?:pub )?)fn {name}\b", rf"\1async fn {name}", body)
-body = body.replace("\nfn flush_owed<", "\nasync fn flush_owed<")
-for call in [r"\.read\(spare\)", r"\.write_all\(([^;]*?)\)(?=\.map_err)", r"\.flush\(\)(?=\.map_err)"]:
+for name in ["flush_owed", "write_frame", "write_and_flush"]:
+    body = body.replace(f"\nfn {name}<", f"\nasync fn {name}<")
+for call in [r"\.read\(spare\)", r"stream\.write_all\(bytes\)", r"stream\.flush\(\)"]:
     body = re.sub(call, lambda m: m.group(0) + ".await", body)
-body = re.sub(r"(self\.(?:fill|flush_owed|flush|send_fragment|write_tx|send|fail)\((?:[^()]|\([^()]*\))*\))", r"\1.await", body)
-body = re.sub(r"(\bflush_owed\(conn, stream, tx, mask\))", r"\1.await", body)
-body = body.replace("        flush_owed(&mut self.conn, &mut self.stream, self.tx, &mut self.mask)\n", "        flush_owed(&mut self.conn, &mut self.stream, self.tx, &mut self.mask).await\n")
+body = re.sub(r"(self\.(?:fill|flush_owed|send_fragment|write_tx|send|fail)\((?:[^()]|\([^()]*\))*\))", r"\1.await", body)
+body = re.sub(r"((?<![.\w])(?<!fn )(?:flush_owed|write_frame|write_and_flush)\((?:[^()]|\([^()]*\))*\))(?!\s*->)", r"\1.await", body)
 body = body.replace("blocking", "async")
 out = header + body
 import subprocess

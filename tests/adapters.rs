@@ -10,6 +10,7 @@ use wscodec::io::{asynch, blocking, Decision, Error, StdIo};
 use wscodec::{CloseCode, Config, Event, Message, OpCode, Role};
 use wscodec_tests::{
     block_on, client_frame, duplex, loopback_listener, AsyncOverBlocking, Owned, Script,
+    StopsReading,
 };
 
 const PROTOCOLS: &[&str] = &["chat.v2", "chat.v1"];
@@ -393,4 +394,138 @@ fn many_small_fragments_fit_because_joined_headers_are_compacted() {
         }
     }
     assert_eq!(pings, 10);
+}
+
+/// Pings, then a text message, from a client whose side stops reading at once.
+fn pings_then_text() -> Vec<u8> {
+    let mut wire = Vec::new();
+    for i in 0..3u8 {
+        wire.extend(client_frame(true, OpCode::Ping, &[i; 10], [1, 2, 3, i]));
+    }
+    wire.extend(client_frame(true, OpCode::Text, b"after", [4, 3, 2, 1]));
+    wire
+}
+
+#[test]
+fn a_failed_pong_write_ends_the_connection_and_is_reported() {
+    let wire = pings_then_text();
+    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+    // The peer takes the first pong (12 bytes) and nothing more.
+    let stream = StopsReading::new(&wire, 12);
+    let mut ws = blocking::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    assert_eq!(ws.read().unwrap(), Event::Ping(&[0; 10]));
+    // The second pong's write fails: the ping is still handed out...
+    assert_eq!(ws.read().unwrap(), Event::Ping(&[1; 10]));
+    // ...and the failure comes next, not another frame.
+    let err = ws.read().unwrap_err();
+    assert!(matches!(&err, Error::Write(e) if e.kind() == std::io::ErrorKind::TimedOut), "{err:?}");
+    assert!(ws.connection().is_closed());
+    assert!(matches!(ws.read(), Err(Error::Closed)), "nothing more is read");
+    assert!(matches!(ws.send(Message::Text("x")), Err(Error::Send(_))), "nothing more is sent");
+    assert_eq!(ws.into_inner().script.written, [0x8a, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_failed_send_ends_the_connection() {
+    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+    let stream = StopsReading::new(&[], 100);
+    let mut ws = blocking::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    // 1000 bytes go out through the 256-byte tx in pieces; the peer takes 100.
+    let err = ws.send(Message::Binary(&[7; 1000])).unwrap_err();
+    assert!(matches!(err, Error::Write(_)), "{err:?}");
+    assert!(ws.connection().is_closed(), "a frame cut short ends the connection");
+    assert!(matches!(ws.send(Message::Binary(b"again")), Err(Error::Send(_))));
+}
+
+#[test]
+fn async_twin_reports_a_failed_pong_write_too() {
+    let wire = pings_then_text();
+    let stream = StopsReading::new(&wire, 12);
+    block_on(async move {
+        let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+        let mut ws = asynch::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+        assert_eq!(ws.read().await.unwrap(), Event::Ping(&[0; 10]));
+        assert_eq!(ws.read().await.unwrap(), Event::Ping(&[1; 10]));
+        assert!(matches!(ws.read().await, Err(Error::Write(_))));
+        assert!(matches!(ws.read().await, Err(Error::Closed)));
+    });
+}
+
+#[test]
+fn an_async_write_dropped_midway_closes_the_connection() {
+    use std::future::Future as _;
+    let wire = pings_then_text();
+    // The peer takes 5 bytes of the first pong, then the write waits forever.
+    let mut stream = StopsReading::new(&wire, 5);
+    stream.stall = true;
+    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+    let mut ws = asynch::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    {
+        // A timeout around `read` gives up on it while the pong is half written.
+        let mut read = std::pin::pin!(ws.read());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(read.as_mut().poll(&mut cx).is_pending());
+    }
+    // Half a pong is on the wire: nothing more may follow it.
+    assert!(matches!(block_on(ws.read()), Err(Error::Closed)));
+    assert!(ws.connection().is_closed());
+    assert!(matches!(block_on(ws.send(Message::Text("x"))), Err(Error::Send(_))));
+    assert_eq!(ws.into_inner().script.written.len(), 5);
+}
+
+/// Grows to what is asked; records its largest size and how often it shrank back.
+struct Growing {
+    bytes: Vec<u8>,
+    /// (largest size, times shrunk from above 512 bytes)
+    seen: std::rc::Rc<std::cell::Cell<(usize, usize)>>,
+}
+
+impl wscodec::io::RxBuffer for Growing {
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+    fn max_len(&self) -> usize {
+        1 << 20
+    }
+    fn grow(&mut self, min_len: usize) -> bool {
+        self.bytes.resize(min_len, 0);
+        let (largest, shrinks) = self.seen.get();
+        self.seen.set((largest.max(min_len), shrinks));
+        true
+    }
+    fn shrink(&mut self) {
+        if self.bytes.len() > 512 {
+            let (largest, shrinks) = self.seen.get();
+            self.seen.set((largest, shrinks + 1));
+            self.bytes.truncate(512);
+        }
+    }
+}
+
+#[test]
+fn a_growing_buffer_takes_a_large_message_and_shrinks_when_idle() {
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let mut wire = client_frame(true, OpCode::Binary, b"small", [1, 2, 3, 4]);
+    wire.extend(client_frame(true, OpCode::Binary, &big, [5, 6, 7, 8]));
+    wire.extend(client_frame(true, OpCode::Text, b"small again", [1, 2, 3, 4]));
+    let seen = std::rc::Rc::new(std::cell::Cell::new((512, 0)));
+    let rx = Growing { bytes: vec![0; 512], seen: std::rc::Rc::clone(&seen) };
+    let mut tx = [0u8; 256];
+    let conn = wscodec::Connection::new(Role::Server);
+    let script = Script::new(&wire, 4096);
+    let mut ws = blocking::WebSocket::with_buffered(script, conn, rx, 0, &mut tx, || [0; 4]);
+    // 1 MiB (the buffer's ceiling) less a control frame: what reassembly can hold.
+    assert_eq!(ws.connection().config().max_message, (1 << 20) - 131);
+    assert_eq!(ws.read().unwrap(), Event::Binary(b"small"));
+    assert_eq!(seen.get(), (512, 0), "a small message needs no growth");
+    assert_eq!(ws.read().unwrap(), Event::Binary(&big[..]));
+    let (largest, shrinks) = seen.get();
+    assert!((big.len()..big.len() + 4096).contains(&largest), "grew to {largest}");
+    assert_eq!(shrinks, 0, "not while the message is lent out");
+    assert_eq!(ws.read().unwrap(), Event::Text("small again"));
+    assert!(matches!(ws.read(), Err(Error::UnexpectedEof)));
+    assert_eq!(seen.get().1, 1, "back to 512 bytes once it held nothing");
 }

@@ -75,7 +75,9 @@ fn server_events(wire: &[u8], chunk: usize, config: Config) -> Vec<Owned> {
     let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 512]);
     let conn = Connection::with_config(Role::Server, config);
     let mut ws =
-        WebSocket::with_buffered(Script::new(wire, chunk), conn, &mut rx, 0, &mut tx, || [0; 4]);
+        WebSocket::with_buffered(Script::new(wire, chunk), conn, &mut rx[..], 0, &mut tx, || {
+            [0; 4]
+        });
     let mut events = Vec::new();
     loop {
         match ws.read() {

@@ -81,6 +81,74 @@ impl embedded_io_async::Write for Script {
     }
 }
 
+/// A peer that sends `input` and takes only the first `accepts` bytes written to it;
+/// every later write fails as a socket's does when its write timeout passes (or, with
+/// `stall`, never completes: an async write that waits forever).
+#[derive(Debug)]
+pub struct StopsReading {
+    pub script: Script,
+    pub accepts: usize,
+    pub stall: bool,
+}
+
+impl StopsReading {
+    pub fn new(input: &[u8], accepts: usize) -> Self {
+        Self { script: Script::new(input, usize::MAX), accepts, stall: false }
+    }
+
+    fn take(&mut self, buf: &[u8]) -> Option<usize> {
+        let room = self.accepts.saturating_sub(self.script.written.len());
+        if room == 0 {
+            return None;
+        }
+        let n = buf.len().min(room);
+        self.script.written.extend_from_slice(&buf[..n]);
+        Some(n)
+    }
+}
+
+fn write_timed_out() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")
+}
+
+impl embedded_io::ErrorType for StopsReading {
+    type Error = std::io::Error;
+}
+
+impl embedded_io::Read for StopsReading {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, std::io::Error> {
+        Ok(self.script.read_into(buf))
+    }
+}
+
+impl embedded_io::Write for StopsReading {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, std::io::Error> {
+        self.take(buf).ok_or_else(write_timed_out)
+    }
+    fn flush(&mut self) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+}
+
+impl embedded_io_async::Read for StopsReading {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, std::io::Error> {
+        Ok(self.script.read_into(buf))
+    }
+}
+
+impl embedded_io_async::Write for StopsReading {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, std::io::Error> {
+        match self.take(buf) {
+            Some(n) => Ok(n),
+            None if self.stall => std::future::pending().await,
+            None => Err(write_timed_out()),
+        }
+    }
+    async fn flush(&mut self) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+}
+
 /// One end of an in-memory, thread-safe byte pipe pair (a socket pair without sockets).
 #[derive(Debug)]
 pub struct DuplexEnd {

@@ -4,7 +4,7 @@
 //! The WebSocket lends its buffers to each event, so it cannot be shared with a reader
 //! thread. One thread owns it and alternates: send the lines a stdin thread has queued,
 //! then read with a short socket timeout. A timed-out read leaves the adapter intact
-//! (it returns `Error::Io` before touching its buffers), so the next read goes on.
+//! (it returns `Error::Read` before touching its buffers), so the next read goes on.
 //!
 //! With `--reconnect`, a connection that ends abnormally (1006) or with a close code that
 //! invites a retry (see [`wscodec::backoff::should_retry`]) is made again after a delay
@@ -180,8 +180,16 @@ fn session(
                 match sent {
                     Ok(()) if closing_since.is_some() => break,
                     Ok(()) => {}
-                    // The server went away between two reads: the next read says how.
-                    Err(Error::Io(_)) => break,
+                    // The server went away between two reads: the send failed, and the
+                    // connection is closed without a closing handshake.
+                    Err(Error::Write(_)) => {
+                        writeln!(stdout, "closed: {}", CloseCode::ABNORMAL)?;
+                        return Ok(if closing_since.is_some() {
+                            Outcome::Done(ExitCode::FAILURE)
+                        } else {
+                            Outcome::Lost { code: None, exit: ExitCode::FAILURE }
+                        });
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -203,7 +211,7 @@ fn session(
                 });
             }
             Ok(_) => {}
-            Err(Error::Io(e))
+            Err(Error::Read(e))
                 if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
             {
                 if closing_since.is_some_and(|t| t.elapsed() > CLOSE_WAIT) {
@@ -216,13 +224,15 @@ fn session(
                     return Ok(Outcome::Done(ExitCode::FAILURE));
                 }
             }
-            Err(Error::UnexpectedEof | Error::Io(_)) if closing_since.is_none() => {
+            Err(Error::UnexpectedEof | Error::Read(_) | Error::Write(_))
+                if closing_since.is_none() =>
+            {
                 writeln!(stdout, "closed: {}", CloseCode::ABNORMAL)?;
                 return Ok(Outcome::Lost { code: None, exit: ExitCode::FAILURE });
             }
             // Closing, and the server vanished instead of answering (EOF, or a reset
             // because our close frame hit a socket it had already closed).
-            Err(Error::UnexpectedEof | Error::Io(_)) => {
+            Err(Error::UnexpectedEof | Error::Read(_) | Error::Write(_)) => {
                 writeln!(stdout, "closed: {}", CloseCode::ABNORMAL)?;
                 return Ok(Outcome::Done(ExitCode::FAILURE));
             }

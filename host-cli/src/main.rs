@@ -11,6 +11,7 @@ mod dial;
 mod hex;
 mod probe;
 mod serve;
+mod timed;
 mod tls;
 
 use std::process::ExitCode;

@@ -1,13 +1,13 @@
 //! TLS for `wss://` (client) and `wsc serve --tls-cert` (server), with rustls.
 //!
-//! The codec never sees TLS: it runs over [`Stream`], which is a plain TCP stream or a
-//! rustls stream over one. The client handshake runs eagerly in [`handshake`], so that a
+//! The codec never sees TLS: a client runs over [`Stream`], which is a plain TCP stream
+//! or a rustls stream over one (`wsc serve` has its own, with deadlines under TLS). The client handshake runs eagerly in [`handshake`], so that a
 //! failure is reported as a TLS problem (certificate expired, wrong name, unknown
 //! issuer, a plain-HTTP server on the other end) rather than as a WebSocket one.
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,21 +19,19 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
-    ServerConfig, ServerConnection, SignatureScheme, StreamOwned,
+    ServerConfig, SignatureScheme, StreamOwned,
 };
 
 /// How many of the server's first bytes are kept to recognise a non-TLS answer.
 const FIRST_BYTES: usize = 64;
 
-/// A byte stream: plain TCP, or TLS over TCP on either side.
+/// A client's byte stream: plain TCP, or TLS over TCP.
 #[derive(Debug)]
 pub(crate) enum Stream {
     /// `ws://`, or a plain `wsc serve`.
     Plain(TcpStream),
     /// `wss://` as a client.
     Client(Box<StreamOwned<ClientConnection, TcpStream>>),
-    /// `wsc serve --tls-cert` as a server (the handshake runs on the first read).
-    Server(Box<StreamOwned<ServerConnection, TcpStream>>),
 }
 
 impl Stream {
@@ -42,7 +40,6 @@ impl Stream {
         match self {
             Self::Plain(s) => s,
             Self::Client(s) => &s.sock,
-            Self::Server(s) => &s.sock,
         }
     }
 
@@ -55,22 +52,6 @@ impl Stream {
     pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         self.tcp().set_write_timeout(timeout)
     }
-
-    /// Ends the sending direction: a TLS `close_notify`, then a TCP half-close.
-    pub(crate) fn shutdown_write(&mut self) -> io::Result<()> {
-        match self {
-            Self::Plain(_) => {}
-            Self::Client(s) => {
-                s.conn.send_close_notify();
-                s.flush()?;
-            }
-            Self::Server(s) => {
-                s.conn.send_close_notify();
-                s.flush()?;
-            }
-        }
-        self.tcp().shutdown(Shutdown::Write)
-    }
 }
 
 impl Read for Stream {
@@ -78,7 +59,6 @@ impl Read for Stream {
         let result = match self {
             Self::Plain(s) => return s.read(buf),
             Self::Client(s) => s.read(buf),
-            Self::Server(s) => s.read(buf),
         };
         match result {
             // rustls reports a TCP end without `close_notify` as UnexpectedEof. For the
@@ -95,7 +75,6 @@ impl Write for Stream {
         match self {
             Self::Plain(s) => s.write(buf),
             Self::Client(s) => s.write(buf),
-            Self::Server(s) => s.write(buf),
         }
     }
 
@@ -103,7 +82,6 @@ impl Write for Stream {
         match self {
             Self::Plain(s) => s.flush(),
             Self::Client(s) => s.flush(),
-            Self::Server(s) => s.flush(),
         }
     }
 }
@@ -203,12 +181,6 @@ pub(crate) fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<Serve
         .with_single_cert(chain, key)
         .context("the private key does not fit the certificate")?;
     Ok(Arc::new(config))
-}
-
-/// Wraps an accepted connection; the TLS handshake runs on the first read.
-pub(crate) fn accept(tcp: TcpStream, config: &Arc<ServerConfig>) -> io::Result<Stream> {
-    let conn = ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
-    Ok(Stream::Server(Box::new(StreamOwned::new(conn, tcp))))
 }
 
 /// What a finished client handshake agreed on.

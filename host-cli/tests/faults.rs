@@ -3,16 +3,18 @@
 //! never reads, a ping flood, absurd length headers. After each fault a fresh client
 //! must still get correct echoes, and the server's resident memory must stay bounded.
 
+#[path = "support/raw.rs"]
+mod raw;
 mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use raw::{frame, message, raw_ws, read_close, rss_kib, PeakRss, Rng};
 use support::{tcp, ws, Server, TIMEOUT};
-use wscodec::handshake::client::ClientRequest;
 use wscodec::{CloseCode, Connection, Event, Message, Role, Status};
 
 /// How much the server's RSS may grow across one fault (after its connection is gone),
@@ -42,13 +44,7 @@ impl Serve {
 
     /// Resident set size in KiB, from /proc.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .expect("read /proc/PID/status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS line")
+        rss_kib(self.pid())
     }
 
     /// Serves two echo sessions, then returns the RSS to compare against.
@@ -96,100 +92,6 @@ impl Serve {
     }
 }
 
-/// A raw TCP connection after a successful opening handshake.
-fn raw_ws(addr: SocketAddr) -> TcpStream {
-    let mut stream = tcp(addr);
-    let host = addr.to_string();
-    let request = ClientRequest::new(&host, "/", *b"the sample nonce");
-    let mut head = [0u8; 512];
-    let n = request.encode(&mut head).unwrap();
-    stream.write_all(&head[..n]).unwrap();
-    let response = read_head(&mut stream);
-    assert!(response.starts_with("HTTP/1.1 101 "), "{response}");
-    stream
-}
-
-/// Reads an HTTP head byte by byte (so no frame bytes are swallowed).
-fn read_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(stream.read(&mut byte).expect("read the response head"), 1, "EOF in head");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).unwrap()
-}
-
-/// A masked client frame.
-fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
-    let mut conn = Connection::new(Role::Client);
-    let mut out = vec![0u8; payload.len() + 14];
-    let len = payload.len() as u64;
-    let kind = wscodec::MessageKind::Binary;
-    let n = conn.encode_fragment_header(kind, len, true, [1, 2, 3, 4], &mut out).unwrap();
-    out[0] = first;
-    out.truncate(n);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ [1, 2, 3, 4][i % 4]));
-    out
-}
-
-/// Reads server frames until a close arrives (or EOF); returns the close code.
-fn read_close(stream: &mut TcpStream) -> Option<u16> {
-    let mut conn = Connection::new(Role::Client);
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        loop {
-            match conn.handle_input(&mut buf) {
-                Ok(Status::Complete { value, consumed }) => {
-                    let close = match value {
-                        Some(Event::Close { code, .. }) => Some(code.map_or(1005, |c| c.as_u16())),
-                        _ => None,
-                    };
-                    buf.drain(..consumed);
-                    if close.is_some() {
-                        return close;
-                    }
-                }
-                Ok(Status::Partial { .. }) => break,
-                Err(e) => panic!("bad frame from the server: {e}"),
-            }
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-/// A small deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// Message `seq` of connection `id`: a size from a mix (70% up to 125 bytes, 25% up to
-/// 4 KiB, 5% up to 32 KiB), starting with the ids and filled with a pattern of both, so
-/// a lost, reordered or corrupted message cannot match.
-fn message(id: u32, seq: u32, rng: &mut Rng) -> Vec<u8> {
-    let size = match rng.next() % 100 {
-        0..=69 => 8 + rng.next() % 118,
-        70..=94 => 126 + rng.next() % (4096 - 126),
-        _ => 4096 + rng.next() % (32 * 1024 - 4096),
-    } as usize;
-    let mut m = Vec::with_capacity(size);
-    m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(&seq.to_be_bytes());
-    m.extend((8..size).map(|i| (i as u32 ^ id.wrapping_mul(2_654_435_761) ^ seq) as u8));
-    m
-}
-
 #[test]
 fn five_hundred_connections_echo_two_hundred_mixed_messages_each() {
     // One test at a time would be kinder to CI, but the harness runs tests in parallel;
@@ -208,7 +110,6 @@ fn five_hundred_connections_echo_two_hundred_mixed_messages_each() {
     let addr = server.addr;
     let rss_idle = server.rss_kib();
     let start = Instant::now();
-    let peak = Arc::new(Mutex::new(0u64));
     let barrier = Arc::new(std::sync::Barrier::new(CONNECTIONS as usize + 1));
     let clients: Vec<_> = (0..CONNECTIONS)
         .map(|id| {
@@ -261,27 +162,7 @@ fn five_hundred_connections_echo_two_hundred_mixed_messages_each() {
         .collect();
     barrier.wait();
     let rss_all_open = server.rss_kib();
-    let sampler = {
-        let peak = Arc::clone(&peak);
-        let pid = server.pid();
-        thread::spawn(move || {
-            let path = format!("/proc/{pid}/status");
-            while let Ok(status) = std::fs::read_to_string(&path) {
-                let rss: u64 = status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                    .unwrap_or(0);
-                let mut p = peak.lock().unwrap();
-                *p = (*p).max(rss);
-                if *p == u64::MAX {
-                    break;
-                }
-                drop(p);
-                thread::sleep(Duration::from_millis(100));
-            }
-        })
-    };
+    let sampler = PeakRss::start(server.pid());
     let mut errors = Vec::new();
     let mut total = 0;
     for c in clients {
@@ -291,13 +172,7 @@ fn five_hundred_connections_echo_two_hundred_mixed_messages_each() {
         }
     }
     let elapsed = start.elapsed();
-    let peak_rss = {
-        let mut p = peak.lock().unwrap();
-        let v = (*p).max(rss_all_open);
-        *p = u64::MAX;
-        v
-    };
-    let _ = sampler.join();
+    let peak_rss = sampler.stop().max(rss_all_open);
     assert!(
         errors.is_empty(),
         "{} of {CONNECTIONS} clients failed:\n{}",
@@ -308,9 +183,9 @@ fn five_hundred_connections_echo_two_hundred_mixed_messages_each() {
         "load: {CONNECTIONS} connections x {MESSAGES} messages, {total} bytes each way in {elapsed:?}; \
          server RSS idle {rss_idle} KiB, all open {rss_all_open} KiB, peak {peak_rss} KiB"
     );
-    // Per connection the server holds rx (65536 + 1024 rounded to 4 KiB pages), tx
-    // (64 KiB), an 8 KiB head buffer and the echo copy; 512 KiB per connection is a
-    // generous bound that still catches buffering without limit.
+    // Per connection the server holds rx (at most 65536 + 1024 rounded to 4 KiB pages,
+    // while such a message arrives), tx (16 KiB), an 8 KiB head buffer and the echo copy;
+    // 512 KiB per connection is a generous bound that still catches buffering without limit.
     let bound = rss_idle + u64::from(CONNECTIONS) * 512;
     assert!(peak_rss <= bound, "peak RSS {peak_rss} KiB over the bound {bound} KiB");
     let log = server.log();
@@ -456,7 +331,7 @@ fn slowloris_in_a_frame_is_closed_with_1008_when_the_message_is_due() {
 
 #[test]
 fn a_client_that_never_reads_is_closed_without_unbounded_buffering() {
-    let server = Serve::start(&[SMALL[0], SMALL[1], "--idle-timeout", "2"]);
+    let server = Serve::start(&[SMALL[0], SMALL[1], "--write-timeout", "2"]);
     let rss = server.warm_rss();
     let mut s = raw_ws(server.addr);
     let local = s.local_addr().unwrap();
@@ -464,7 +339,7 @@ fn a_client_that_never_reads_is_closed_without_unbounded_buffering() {
     let message = frame(0x82, &vec![9u8; 256 * 1024]);
     let start = Instant::now();
     // Keep sending 256 KiB messages and never read an echo. TCP buffers fill both ways,
-    // the server's echo write times out after --idle-timeout, and it drops the client.
+    // the server's echo write times out after --write-timeout, and it drops the client.
     let writer = thread::spawn(move || {
         // Write until the server drops the connection (it drains for at most 1 s after
         // closing, into a 1 KiB sink, so a write fails soon after), or give up at 30 s.

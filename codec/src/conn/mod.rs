@@ -230,6 +230,12 @@ impl Connection {
         matches!(self.state, State::Closed)
     }
 
+    /// The kind of the data message being received, while one is in progress: its first
+    /// frame (or piece) arrived and its last has not.
+    pub const fn receiving(&self) -> Option<MessageKind> {
+        self.rx_message
+    }
+
     /// Reassembly mode: how many bytes at the start of the input buffer belong to the
     /// message being reassembled so far. They must stay in place between calls.
     pub const fn retained(&self) -> usize {
@@ -252,6 +258,15 @@ impl Connection {
         buf.copy_within(from.., self.retained);
         self.gap = 0;
         gap
+    }
+
+    /// The transport under this connection broke: a write failed, timed out or was
+    /// cancelled, so a frame may be cut short on the wire. Nothing more may be sent or
+    /// received: the connection is [`State::Closed`] and whatever was owed is dropped.
+    pub fn abort(&mut self) {
+        self.state = State::Closed;
+        self.pending_pong = None;
+        self.pending_close = None;
     }
 
     /// Whether output is owed: call [`poll_transmit`](Self::poll_transmit).

@@ -3,9 +3,9 @@
 //! `asynch.rs` is this file's twin for `embedded_io_async`: the same methods, with
 //! `.await`. Keep them in step; logic that differs belongs in the core.
 
-use embedded_io::{Read, Write};
+use embedded_io::{ErrorType, Read, Write};
 
-use super::buffer::RxBuf;
+use super::buffer::{RxBuf, RxBuffer};
 use super::{Decision, Error, MIN_RX_BUF, MIN_TX_BUF};
 use crate::conn::{MessageKind, Step, MAX_CONTROL_FRAME};
 use crate::handshake::{client, server, HandshakeError, MAX_HEADERS};
@@ -48,22 +48,26 @@ use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
 /// }
 /// # Ok::<(), wscodec::io::Error<core::convert::Infallible>>(())
 /// ```
-pub struct WebSocket<'b, S, M> {
+pub struct WebSocket<'b, S: ErrorType, M, R = &'b mut [u8]> {
     stream: S,
     conn: Connection,
-    rx: RxBuf<'b>,
+    rx: RxBuf<R>,
     tx: &'b mut [u8],
     mask: M,
-    /// Bytes to drain from the window before the next read (the last event borrowed them).
-    owed_drain: usize,
+    /// Bytes the last event borrowed from the window: drained at the start of the next read.
+    consumed_by_event: usize,
+    /// Set while a write is under way. Still set when the next call starts only if that
+    /// write never finished (its future was dropped): a frame may be cut short.
+    writing: bool,
+    /// A write that failed while `read` handed out an event; the next call reports it.
+    write_error: Option<S::Error>,
 }
 
-impl<S: core::fmt::Debug, M> core::fmt::Debug for WebSocket<'_, S, M> {
+impl<S: ErrorType + core::fmt::Debug, M, R> core::fmt::Debug for WebSocket<'_, S, M, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WebSocket")
             .field("stream", &self.stream)
             .field("conn", &self.conn)
-            .field("buffered", &self.rx.window().len())
             .finish_non_exhaustive()
     }
 }
@@ -82,37 +86,14 @@ where
         Self::with_buffered(stream, Connection::new(role), rx, 0, tx, mask)
     }
 
-    /// Like [`new`](Self::new) with a configured [`Connection`], for a stream from which
-    /// `buffered` bytes were already read into the start of `rx` (e.g. frames that arrived
-    /// in the same read as the handshake).
-    ///
-    /// # Panics
-    /// As [`new`](Self::new).
-    pub fn with_buffered(
-        stream: S,
-        mut conn: Connection,
-        rx: &'b mut [u8],
-        buffered: usize,
-        tx: &'b mut [u8],
-        mask: M,
-    ) -> Self {
-        assert!(rx.len() >= MIN_RX_BUF, "rx buffer shorter than MIN_RX_BUF");
-        assert!(tx.len() >= MIN_TX_BUF, "tx buffer shorter than MIN_TX_BUF");
-        if !conn.config().streaming {
-            let fits = (rx.len() - MAX_CONTROL_FRAME) as u64;
-            conn.set_max_message(conn.config().max_message.min(fits));
-        }
-        Self { stream, conn, rx: RxBuf::new(rx, buffered), tx, mask, owed_drain: 0 }
-    }
-
     /// Runs the server side of the opening handshake on `stream`, then returns the
     /// connection. `decide` sees the request and the upgrade details (path, Origin,
     /// offered subprotocols, any header) and accepts or rejects it.
     ///
     /// # Errors
     /// [`Error::Handshake`] for a bad request (the matching HTTP error response has been
-    /// sent), [`Error::Rejected`] when `decide` refused, [`Error::Io`] and
-    /// [`Error::UnexpectedEof`] from the transport.
+    /// sent), [`Error::Rejected`] when `decide` refused, [`Error::Read`],
+    /// [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
     pub fn accept<F>(
         mut stream: S,
         config: Config,
@@ -156,15 +137,15 @@ where
             match outcome {
                 Ok(None) => {
                     let spare = rx.get_mut(filled..).unwrap_or(&mut []);
-                    let n = stream.read(spare).map_err(Error::Io)?;
+                    let n = stream.read(spare).map_err(Error::Read)?;
                     if n == 0 {
                         return Err(Error::UnexpectedEof);
                     }
                     filled += n;
                 }
                 Ok(Some((consumed, Ok((n, rejected))))) => {
-                    stream.write_all(tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-                    stream.flush().map_err(Error::Io)?;
+                    write_and_flush(&mut stream, tx.get(..n).unwrap_or(&[]))
+                        .map_err(Error::Write)?;
                     if let Some(status) = rejected {
                         return Err(Error::Rejected(status));
                     }
@@ -174,8 +155,8 @@ where
                 }
                 Ok(Some((_, Err(e)))) | Err(e) => {
                     if let Ok(n) = server::write_error(e, tx) {
-                        stream.write_all(tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-                        stream.flush().map_err(Error::Io)?;
+                        write_and_flush(&mut stream, tx.get(..n).unwrap_or(&[]))
+                            .map_err(Error::Write)?;
                     }
                     return Err(Error::Handshake(e));
                 }
@@ -185,11 +166,12 @@ where
 
     /// Runs the client side of the opening handshake on `stream`: sends `request`,
     /// validates the response, and returns the connection with the subprotocol the
-    /// server chose, if any (copied into `protocol`, which must be long enough).
+    /// server chose, if any (as an index into `request.protocols`).
     ///
     /// # Errors
     /// [`Error::Handshake`] when the response is not a valid upgrade (status, headers,
-    /// accept key, subprotocol); [`Error::Io`] and [`Error::UnexpectedEof`] from the transport.
+    /// accept key, subprotocol); [`Error::Read`], [`Error::Write`] and
+    /// [`Error::UnexpectedEof`] from the transport.
     pub fn connect(
         mut stream: S,
         config: Config,
@@ -199,8 +181,7 @@ where
         mask: M,
     ) -> Result<(Self, Option<usize>), Error<S::Error>> {
         let n = request.encode(tx)?;
-        stream.write_all(tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-        stream.flush().map_err(Error::Io)?;
+        write_and_flush(&mut stream, tx.get(..n).unwrap_or(&[])).map_err(Error::Write)?;
         let mut filled = 0;
         loop {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -210,7 +191,7 @@ where
                 }
                 Status::Partial { .. } => {
                     let spare = rx.get_mut(filled..).unwrap_or(&mut []);
-                    let n = stream.read(spare).map_err(Error::Io)?;
+                    let n = stream.read(spare).map_err(Error::Read)?;
                     if n == 0 {
                         return Err(Error::UnexpectedEof);
                     }
@@ -229,10 +210,61 @@ where
             }
         }
     }
+}
+
+impl<'b, S, M, R> WebSocket<'b, S, M, R>
+where
+    S: Read + Write,
+    M: FnMut() -> [u8; 4],
+    R: RxBuffer,
+{
+    /// Like [`new`](WebSocket::new) with a configured [`Connection`] and any
+    /// [`RxBuffer`] (e.g. one that grows while a large message arrives), for a stream
+    /// from which `buffered` bytes were already read into the start of `rx` (e.g. frames
+    /// that arrived in the same read as the handshake).
+    ///
+    /// In reassembly mode the connection's largest message is capped at what `rx` can
+    /// ever hold ([`RxBuffer::max_len`] minus [`MAX_CONTROL_FRAME`]).
+    ///
+    /// # Panics
+    /// If `rx` can never hold [`MIN_RX_BUF`] bytes or `tx` is shorter than
+    /// [`MIN_TX_BUF`] (a caller contract, independent of anything received).
+    pub fn with_buffered(
+        stream: S,
+        mut conn: Connection,
+        rx: R,
+        buffered: usize,
+        tx: &'b mut [u8],
+        mask: M,
+    ) -> Self {
+        assert!(rx.max_len() >= MIN_RX_BUF, "rx buffer shorter than MIN_RX_BUF");
+        assert!(tx.len() >= MIN_TX_BUF, "tx buffer shorter than MIN_TX_BUF");
+        if !conn.config().streaming {
+            let fits = (rx.max_len() - MAX_CONTROL_FRAME) as u64;
+            conn.set_max_message(conn.config().max_message.min(fits));
+        }
+        Self {
+            stream,
+            conn,
+            rx: RxBuf::new(rx, buffered),
+            tx,
+            mask,
+            consumed_by_event: 0,
+            writing: false,
+            write_error: None,
+        }
+    }
 
     /// The protocol state machine.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// How many received bytes wait to be handled: the start of the next frame (or
+    /// more) when not zero. A server that times each message from its first byte starts
+    /// the clock now if any are waiting.
+    pub fn buffered(&self) -> usize {
+        self.rx.window().len().saturating_sub(self.consumed_by_event)
     }
 
     /// The underlying stream.
@@ -254,9 +286,13 @@ where
     ///
     /// # Errors
     /// [`Error::Protocol`] when the peer broke the protocol (the close frame that says so
-    /// has been sent), [`Error::Io`] from the transport.
+    /// has been sent), [`Error::Read`] from the transport (a read timeout leaves the
+    /// connection usable), [`Error::Write`] when sending a pong or close reply failed (the
+    /// connection is then closed; if the write failed while an event was handed out, the
+    /// event comes first and the next call reports the failure).
     pub fn read(&mut self) -> Result<Event<'_>, Error<S::Error>> {
-        let consumed = core::mem::take(&mut self.owed_drain);
+        self.check_transport()?;
+        let consumed = core::mem::take(&mut self.consumed_by_event);
         self.rx.drain(consumed);
         loop {
             self.flush_owed()?;
@@ -268,48 +304,65 @@ where
                 Status::Complete { value: Step::Progress, .. } => {
                     match self.conn.handle_input(self.rx.window_mut()) {
                         Ok(Status::Complete { consumed, .. }) => self.rx.drain(consumed),
-                        Ok(Status::Partial { .. }) => self.fill()?,
+                        Ok(Status::Partial { needed }) => self.fill(needed)?,
                         Err(e) => return Err(self.fail(e)),
                     }
                 }
-                Status::Partial { .. } => self.fill()?,
+                Status::Partial { needed } => self.fill(needed)?,
             }
         }
-        let Self { stream, conn, rx, tx, mask, owed_drain } = self;
+        let Self { stream, conn, rx, tx, mask, consumed_by_event, writing, write_error } = self;
         match conn.handle_input(rx.window_mut()) {
             Ok(Status::Complete { value: Some(event), consumed }) => {
                 // The event borrows the window: the drain waits for the next read.
-                *owed_drain = consumed;
-                // Send the pong or close reply now. If the transport already failed, the
-                // event (e.g. the peer's close code) is still worth handing out; the next
-                // read reports the transport error.
-                let _ = flush_owed(conn, stream, tx, mask);
+                *consumed_by_event = consumed;
+                // Send the pong or close reply now. If that fails, the event (e.g. the
+                // peer's close code) is still worth handing out; the next call reports
+                // the failure.
+                if let Err(e) = flush_owed(conn, stream, tx, mask, writing) {
+                    *write_error = Some(e);
+                }
                 Ok(event)
             }
             // `next_step` promised an event or an error; anything else is treated as closed.
             Ok(_) => Err(Error::Closed),
             Err(e) => {
-                // Best effort: tell the peer why, with the right close code.
-                let _ = flush_owed(conn, stream, tx, mask);
+                // Tell the peer why, with the right close code.
+                if let Err(e) = flush_owed(conn, stream, tx, mask, writing) {
+                    *write_error = Some(e);
+                }
                 Err(Error::Protocol(e))
             }
         }
     }
 
-    /// Reads more bytes into the window.
-    fn fill(&mut self) -> Result<(), Error<S::Error>> {
+    /// Reports what happened to the transport since the last call: a write that failed
+    /// while an event was handed out, or one that never finished.
+    fn check_transport(&mut self) -> Result<(), Error<S::Error>> {
+        if core::mem::take(&mut self.writing) {
+            // A write's future was dropped before it finished: a frame may be cut short.
+            self.conn.abort();
+        }
+        match self.write_error.take() {
+            Some(e) => Err(Error::Write(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads more bytes into the window; the connection waits for `needed` more.
+    fn fill(&mut self, needed: usize) -> Result<(), Error<S::Error>> {
         if self.rx.is_full() {
             // Reassembling a fragmented message: reclaim the space of joined headers.
             let freed = self.conn.compact(self.rx.window_mut());
             self.rx.truncate(freed);
         }
-        let Some(spare) = self.rx.spare() else {
+        let Some(spare) = self.rx.spare(needed) else {
             // Cannot happen with the limits set in `with_buffered`; fail safely anyway.
-            let size = self.rx.capacity() as u64;
+            let size = self.rx.window().len().saturating_add(needed) as u64;
             let error = crate::FrameError::TooLarge { size, max: self.conn.config().max_message };
             return Err(self.fail(error.into()));
         };
-        let n = self.stream.read(spare).map_err(Error::Io)?;
+        let n = self.stream.read(spare).map_err(Error::Read)?;
         if n == 0 {
             return Err(Error::UnexpectedEof);
         }
@@ -318,13 +371,16 @@ where
     }
 
     fn fail(&mut self, e: crate::ProtocolError) -> Error<S::Error> {
-        // Best effort: the peer broke the protocol, tell it why with the right code.
-        let _ = self.flush_owed();
+        // The peer broke the protocol: tell it why, with the right close code.
+        if let Err(Error::Write(e)) = self.flush_owed() {
+            self.write_error = Some(e);
+        }
         Error::Protocol(e)
     }
 
     fn flush_owed(&mut self) -> Result<(), Error<S::Error>> {
-        flush_owed(&mut self.conn, &mut self.stream, self.tx, &mut self.mask)
+        flush_owed(&mut self.conn, &mut self.stream, self.tx, &mut self.mask, &mut self.writing)
+            .map_err(Error::Write)
     }
 
     /// Sends a whole message. Data larger than the transmit buffer goes out through it
@@ -332,8 +388,10 @@ where
     ///
     /// # Errors
     /// [`Error::Send`] when the state forbids it (after a close) or a control payload is
-    /// too long; [`Error::Io`] from the transport.
+    /// too long; [`Error::Write`] when the transport failed (the connection is then
+    /// closed: part of the frame may be on the wire).
     pub fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
+        self.check_transport()?;
         self.flush_owed()?;
         let data = match message {
             Message::Text(text) => Some((MessageKind::Text, text.as_bytes())),
@@ -363,6 +421,7 @@ where
         data: &[u8],
         last: bool,
     ) -> Result<(), Error<S::Error>> {
+        self.check_transport()?;
         self.flush_owed()?;
         let key = (self.mask)();
         let n = self.conn.encode_fragment_header(kind, data.len() as u64, last, key, self.tx)?;
@@ -398,8 +457,9 @@ where
     }
 
     fn write_tx(&mut self, n: usize) -> Result<(), Error<S::Error>> {
-        self.stream.write_all(self.tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-        self.stream.flush().map_err(Error::Io)
+        let bytes = self.tx.get(..n).unwrap_or(&[]);
+        write_frame(&mut self.stream, &mut self.conn, &mut self.writing, bytes)
+            .map_err(Error::Write)
     }
 }
 
@@ -409,15 +469,35 @@ fn flush_owed<S: Write, M: FnMut() -> [u8; 4]>(
     stream: &mut S,
     tx: &mut [u8],
     mask: &mut M,
-) -> Result<(), Error<S::Error>> {
+    writing: &mut bool,
+) -> Result<(), S::Error> {
     while conn.wants_transmit() {
-        match conn.poll_transmit(mask(), tx)? {
-            Some(n) => {
-                stream.write_all(tx.get(..n).unwrap_or(&[])).map_err(Error::Io)?;
-                stream.flush().map_err(Error::Io)?;
-            }
-            None => break,
-        }
+        // `tx` holds at least MIN_TX_BUF bytes, more than any control frame.
+        let Ok(Some(n)) = conn.poll_transmit(mask(), tx) else { break };
+        write_frame(stream, conn, writing, tx.get(..n).unwrap_or(&[]))?;
     }
     Ok(())
+}
+
+/// Writes and flushes frame bytes. A write that fails or times out may leave part of a
+/// frame on the wire, so it ends the connection.
+fn write_frame<S: Write>(
+    stream: &mut S,
+    conn: &mut Connection,
+    writing: &mut bool,
+    bytes: &[u8],
+) -> Result<(), S::Error> {
+    *writing = true;
+    let result = write_and_flush(stream, bytes);
+    *writing = false;
+    if result.is_err() {
+        conn.abort();
+    }
+    result
+}
+
+/// Writes and flushes `bytes`.
+fn write_and_flush<S: Write>(stream: &mut S, bytes: &[u8]) -> Result<(), S::Error> {
+    stream.write_all(bytes)?;
+    stream.flush()
 }

@@ -1,31 +1,97 @@
-//! The receive window the adapters keep over the caller's `rx` buffer.
+//! The receive buffer: the storage an adapter reads into, and the window it keeps over it.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+/// Storage for an adapter's received bytes.
+///
+/// A lent `&mut [u8]` is the usual choice on a device: it never grows, so it bounds both
+/// memory and, in reassembly mode, the largest message. A host that accepts large
+/// messages but wants memory to follow the traffic implements this trait on a growable
+/// buffer: the adapter calls [`grow`](Self::grow) only while a frame that needs the room
+/// is actually arriving, and [`shrink`](Self::shrink) when it holds nothing.
+///
+/// ```
+/// use wscodec::io::RxBuffer;
+/// /// A buffer of at least 4 KiB that grows up to `max` and shrinks back when idle.
+/// struct Growing { bytes: Vec<u8>, max: usize }
+/// impl RxBuffer for Growing {
+///     fn bytes(&self) -> &[u8] { &self.bytes }
+///     fn bytes_mut(&mut self) -> &mut [u8] { &mut self.bytes }
+///     fn max_len(&self) -> usize { self.max }
+///     fn grow(&mut self, min_len: usize) -> bool {
+///         if min_len > self.max { return false; }
+///         let len = min_len.max(2 * self.bytes.len()).min(self.max);
+///         self.bytes.resize(len, 0);
+///         true
+///     }
+///     fn shrink(&mut self) {
+///         self.bytes.truncate(4096);
+///         self.bytes.shrink_to_fit();
+///     }
+/// }
+/// ```
+pub trait RxBuffer {
+    /// The storage.
+    fn bytes(&self) -> &[u8];
+    /// The storage, writable.
+    fn bytes_mut(&mut self) -> &mut [u8];
+    /// The most [`bytes`](Self::bytes) can ever hold. In reassembly mode the adapter caps
+    /// the connection's largest message at this minus
+    /// [`MAX_CONTROL_FRAME`](crate::io::MAX_CONTROL_FRAME).
+    fn max_len(&self) -> usize {
+        self.bytes().len()
+    }
+    /// Makes the storage at least `min_len` bytes long, keeping its contents. Returns
+    /// `false` if it cannot (the adapter then fails the frame with close code 1009).
+    fn grow(&mut self, min_len: usize) -> bool {
+        min_len <= self.bytes().len()
+    }
+    /// The adapter holds no received bytes: the storage may give memory back, down to
+    /// any length of at least [`MIN_RX_BUF`](crate::io::MIN_RX_BUF). Its contents need
+    /// not be kept.
+    fn shrink(&mut self) {}
+}
+
+impl RxBuffer for &mut [u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+impl<const N: usize> RxBuffer for &mut [u8; N] {
+    fn bytes(&self) -> &[u8] {
+        &self[..]
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self[..]
+    }
+}
 
 /// `buf[start..end]` holds received bytes not yet consumed.
 #[derive(Debug)]
-pub(crate) struct RxBuf<'b> {
-    buf: &'b mut [u8],
+pub(crate) struct RxBuf<R> {
+    buf: R,
     start: usize,
     end: usize,
 }
 
-impl<'b> RxBuf<'b> {
+impl<R: RxBuffer> RxBuf<R> {
     /// A window over `buf` whose first `buffered` bytes were already received.
-    pub(crate) fn new(buf: &'b mut [u8], buffered: usize) -> Self {
-        let end = buffered.min(buf.len());
+    pub(crate) fn new(buf: R, buffered: usize) -> Self {
+        let end = buffered.min(buf.bytes().len());
         Self { buf, start: 0, end }
     }
 
-    pub(crate) fn capacity(&self) -> usize {
-        self.buf.len()
-    }
-
     pub(crate) fn window(&self) -> &[u8] {
-        self.buf.get(self.start..self.end).unwrap_or(&[])
+        self.buf.bytes().get(self.start..self.end).unwrap_or(&[])
     }
 
     pub(crate) fn window_mut(&mut self) -> &mut [u8] {
-        self.buf.get_mut(self.start..self.end).unwrap_or(&mut [])
+        self.buf.bytes_mut().get_mut(self.start..self.end).unwrap_or(&mut [])
     }
 
     /// Removes `len` bytes from the front of the window.
@@ -42,20 +108,33 @@ impl<'b> RxBuf<'b> {
         self.end = self.end.saturating_sub(len).max(self.start);
     }
 
-    /// Whether the window fills the whole buffer.
+    /// Whether the window fills the whole storage.
     pub(crate) fn is_full(&self) -> bool {
-        self.start == 0 && self.end == self.buf.len()
+        self.start == 0 && self.end == self.buf.bytes().len()
     }
 
-    /// Free space after the window, compacting first if the window is not at the start.
-    /// `None` when the window fills the whole buffer.
-    pub(crate) fn spare(&mut self) -> Option<&mut [u8]> {
-        if self.end == self.buf.len() && self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
+    /// Free space after the window for the `needed` more bytes the connection waits for.
+    ///
+    /// When the window is empty the storage may shrink first. When there is no space
+    /// after the window, it is moved to the start; if that frees nothing, the storage is
+    /// asked to grow to hold the window plus `needed` bytes. `None` when it cannot.
+    pub(crate) fn spare(&mut self, needed: usize) -> Option<&mut [u8]> {
+        if self.start == self.end {
+            self.buf.shrink();
+        }
+        let len = self.buf.bytes().len();
+        if self.end >= len && self.start > 0 {
+            self.buf.bytes_mut().copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        match self.buf.get_mut(self.end..) {
+        if self.end >= self.buf.bytes().len() {
+            let want = self.end.saturating_add(needed.max(1));
+            if !self.buf.grow(want) {
+                return None;
+            }
+        }
+        match self.buf.bytes_mut().get_mut(self.end..) {
             Some(spare) if !spare.is_empty() => Some(spare),
             _ => None,
         }
@@ -63,33 +142,92 @@ impl<'b> RxBuf<'b> {
 
     /// Marks `n` bytes of [`spare`](Self::spare) as received.
     pub(crate) fn filled(&mut self, n: usize) {
-        self.end = (self.end + n).min(self.buf.len());
+        self.end = (self.end + n).min(self.buf.bytes().len());
     }
 }
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
     use super::*;
 
     #[test]
     fn drains_at_the_front_and_in_the_middle_and_compacts() {
         let mut mem = [0u8; 8];
         mem[..6].copy_from_slice(b"abcdef");
-        let mut rx = RxBuf::new(&mut mem, 6);
+        let mut rx = RxBuf::new(&mut mem[..], 6);
         rx.drain(1);
         assert_eq!(rx.window(), b"bcdef");
         rx.truncate(2); // "ef" were moved down by the caller
         assert_eq!(rx.window(), b"bcd");
         assert!(!rx.is_full());
-        let spare = rx.spare().unwrap();
+        let spare = rx.spare(1).unwrap();
         assert_eq!(spare.len(), 4);
         spare.copy_from_slice(b"wxyz");
         rx.filled(4);
         assert_eq!(rx.window(), b"bcdwxyz");
-        assert_eq!(rx.spare().map(|s| s.len()), Some(1)); // compacted to the front
+        assert_eq!(rx.spare(1).map(|s| s.len()), Some(1)); // compacted to the front
         assert_eq!(rx.window(), b"bcdwxyz");
-        rx.drain(7);
+        rx.filled(1);
+        assert!(rx.is_full());
+        assert!(rx.spare(1).is_none(), "a lent slice never grows");
+        rx.drain(8);
         assert_eq!(rx.window(), b"");
-        assert_eq!(rx.spare().unwrap().len(), 8);
+        assert_eq!(rx.spare(1).unwrap().len(), 8);
+    }
+
+    /// Grows to what is asked, records when it was asked to shrink.
+    struct Growing {
+        bytes: Vec<u8>,
+        max: usize,
+        shrinks: usize,
+    }
+
+    impl RxBuffer for Growing {
+        fn bytes(&self) -> &[u8] {
+            &self.bytes
+        }
+        fn bytes_mut(&mut self) -> &mut [u8] {
+            &mut self.bytes
+        }
+        fn max_len(&self) -> usize {
+            self.max
+        }
+        fn grow(&mut self, min_len: usize) -> bool {
+            if min_len > self.max {
+                return false;
+            }
+            self.bytes.resize(min_len, 0);
+            true
+        }
+        fn shrink(&mut self) {
+            self.shrinks += 1;
+            self.bytes.truncate(4);
+        }
+    }
+
+    #[test]
+    fn grows_only_when_full_and_shrinks_only_when_empty() {
+        let growing = Growing { bytes: Vec::from(*b"abcd"), max: 10, shrinks: 0 };
+        let mut rx = RxBuf::new(growing, 4);
+        rx.drain(1);
+        // Full at the end: the window moves down first, no growth needed.
+        assert_eq!(rx.spare(5).map(|s| s.len()), Some(1));
+        assert_eq!(rx.window(), b"bcd");
+        rx.filled(1);
+        // Now full from the start: grows to the window plus what is needed.
+        assert_eq!(rx.spare(5).map(|s| s.len()), Some(5));
+        assert_eq!(rx.buf.bytes.len(), 9);
+        assert_eq!(rx.window(), b"bcdd");
+        rx.filled(5);
+        // Past the maximum: refused, nothing lost.
+        assert!(rx.spare(2).is_none());
+        assert_eq!(rx.window().len(), 9);
+        assert_eq!(rx.buf.shrinks, 0, "never shrinks while holding bytes");
+        rx.drain(9);
+        assert_eq!(rx.spare(1).map(|s| s.len()), Some(4));
+        assert_eq!(rx.buf.shrinks, 1);
     }
 }

@@ -6,8 +6,13 @@ use crate::{HandshakeError, ProtocolError, SendError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error<E> {
-    /// The transport failed.
-    Io(E),
+    /// Reading from the transport failed. Nothing was lost: if the error is transient
+    /// (a read timeout), reading again goes on where it stopped.
+    Read(E),
+    /// Writing to the transport failed or timed out. A frame may have been cut short on
+    /// the wire, so the connection is over: it is [`State::Closed`](crate::State::Closed)
+    /// and every later call returns [`Error::Closed`].
+    Write(E),
     /// The peer broke the protocol. The adapter already sent the close frame that
     /// says so (close code [`ProtocolError::close_code`]).
     Protocol(ProtocolError),
@@ -45,7 +50,10 @@ impl<E> From<SendError> for Error<E> {
 impl<E: fmt::Debug> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Io(e) => write!(f, "transport error: {e:?}"),
+            Self::Read(e) => write!(f, "reading from the transport failed: {e:?}"),
+            Self::Write(e) => {
+                write!(f, "writing to the transport failed, so the connection is closed: {e:?}")
+            }
             Self::Protocol(e) => {
                 write!(f, "peer broke the protocol: {e} (closed with {})", e.close_code())
             }
@@ -66,7 +74,7 @@ impl<E: fmt::Debug> core::error::Error for Error<E> {}
 impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
     fn kind(&self) -> embedded_io::ErrorKind {
         match self {
-            Self::Io(e) => e.kind(),
+            Self::Read(e) | Self::Write(e) => e.kind(),
             Self::Protocol(_) | Self::Handshake(_) => embedded_io::ErrorKind::InvalidData,
             Self::Rejected(_) => embedded_io::ErrorKind::ConnectionRefused,
             Self::Send(_) => embedded_io::ErrorKind::InvalidInput,

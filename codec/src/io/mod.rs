@@ -24,6 +24,7 @@ mod error;
 #[cfg(feature = "std")]
 mod std_io;
 
+pub use buffer::RxBuffer;
 pub use error::Error;
 #[cfg(feature = "std")]
 pub use std_io::StdIo;

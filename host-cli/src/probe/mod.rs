@@ -174,7 +174,7 @@ impl Probe<'_> {
         let conn = Connection::with_config(Role::Client, config);
         let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
         let mut ws =
-            WebSocket::with_buffered(StdIo(stream), conn, &mut rx, leftover, &mut tx, mask);
+            WebSocket::with_buffered(StdIo(stream), conn, &mut rx[..], leftover, &mut tx, mask);
         self.step("ping", |p| p.ping(&mut ws))?;
         self.step("close", |p| p.close(&mut ws))?;
         Ok(())
@@ -542,7 +542,7 @@ impl Probe<'_> {
                     before.push(format!("{kind:?} message").to_lowercase())
                 }
                 Ok(_) => {}
-                Err(Error::Io(e))
+                Err(Error::Read(e))
                     if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
                 {
                     return Err(no_pong(self.timeout));
@@ -578,7 +578,7 @@ impl Probe<'_> {
                     return Ok(Done::new((), format!("sent 1000, the server answered {shown}")));
                 }
                 Ok(_) => {}
-                Err(Error::Io(e))
+                Err(Error::Read(e))
                     if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
                 {
                     return Err(no_close_reply(self.timeout));

@@ -86,15 +86,20 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits until the log contains `needle`, and returns the log.
+    /// Waits (at most [`TIMEOUT`]) until the log contains `needle`, and returns the log.
     pub fn wait_for_log(&self, needle: &str) -> String {
+        self.wait_for_log_within(needle, TIMEOUT)
+    }
+
+    /// Waits at most `within` until the log contains `needle`, and returns the log.
+    pub fn wait_for_log_within(&self, needle: &str, within: Duration) -> String {
         let start = Instant::now();
         loop {
             let log = self.log();
             if log.contains(needle) {
                 return log;
             }
-            assert!(start.elapsed() < TIMEOUT, "log never contained {needle:?}:\n{log}");
+            assert!(start.elapsed() < within, "log never contained {needle:?}:\n{log}");
             thread::sleep(Duration::from_millis(20));
         }
     }

@@ -1,0 +1,291 @@
+//! One served connection: the handshake, then the echo, within their deadlines.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use wscodec::handshake::server;
+use wscodec::handshake::MAX_HEADERS;
+use wscodec::io::blocking::WebSocket;
+use wscodec::io::{Error, StdIo};
+use wscodec::{CloseCode, Config, Connection, Event, HandshakeError, Message, ProtocolError};
+use wscodec::{Role, Status};
+
+use super::http::{linger_close, refuse, refuse_error, serve_http};
+use super::rx::GrowingRx;
+use super::transport::Transport;
+use super::{Accepted, Settings};
+use crate::timed::{expired, is_timeout, Budget, Expired, Next, TimedTcp};
+
+/// The request head must fit this buffer; a larger one is answered with 431.
+const HEAD_BUF: usize = 8 * 1024;
+/// The transmit buffer: larger messages go out through it in pieces.
+const TX_BUF: usize = 16 * 1024;
+/// The payload of the ping sent to an idle client.
+const IDLE_PING: &[u8] = b"idle";
+/// The reason of the close frame sent when a message missed its deadline.
+const TOO_SLOW: &str = "message too slow";
+
+/// The echo's WebSocket.
+type Ws<'b> = WebSocket<'b, StdIo<Transport>, fn() -> [u8; 4], GrowingRx>;
+
+/// Handshake, then echo, on one connection; logs how it ended.
+pub(super) fn serve_connection(accepted: Accepted, tcp: TcpStream, peer: SocketAddr) {
+    if let Err(e) = run(&accepted, tcp, peer) {
+        eprintln!("error {peer}: {e}");
+    }
+}
+
+fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> {
+    let s = &*accepted.settings;
+    let mut tcp = TimedTcp::new(tcp)?;
+    tcp.set_deadline(accepted.handshake_deadline());
+    let mut stream = Transport::new(tcp, s.tls.as_ref())?;
+    let mut tx = vec![0u8; TX_BUF];
+    let mut head = [0u8; HEAD_BUF];
+    let mut filled = 0;
+    let consumed = loop {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        match server::parse_request(&head[..filled], &mut headers) {
+            Ok(Status::Complete { consumed, .. }) => break consumed,
+            Ok(Status::Partial { .. }) if filled == head.len() => {
+                return refuse_error(stream, peer, HandshakeError::HeadersTooLarge, &mut tx);
+            }
+            Ok(Status::Partial { .. }) => {}
+            Err(e) => return refuse_error(stream, peer, e, &mut tx),
+        }
+        match stream.read(&mut head[filled..]) {
+            Ok(0) => {
+                eprintln!("drop  {peer}: disconnected before completing its request");
+                return Ok(());
+            }
+            Ok(n) => filled += n,
+            Err(e) if is_timeout(&e) => {
+                let secs = s.handshake_timeout.as_secs();
+                eprintln!("drop  {peer}: no complete request within {secs} s (handshake timeout)");
+                return Ok(());
+            }
+            Err(e) if s.tls.is_some() => {
+                eprintln!("drop  {peer}: TLS handshake failed: {e}");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let Ok(Status::Complete { value: request, .. }) =
+        server::parse_request(&head[..filled], &mut headers)
+    else {
+        return Ok(()); // parsed completely just above
+    };
+    if !request.is_upgrade() {
+        return serve_http(stream, peer, &request, &mut tx);
+    }
+    let upgrade = match request.upgrade() {
+        Ok(upgrade) => upgrade,
+        Err(e) => return refuse_error(stream, peer, e, &mut tx),
+    };
+    if let Some(origin) = upgrade.origin {
+        if !s.allow_origin.is_empty() && !s.allow_origin.iter().any(|a| a == origin) {
+            let reason = format!("origin {origin} is not allowed by this server (--allow-origin)");
+            return refuse(stream, peer, 403, &reason, &mut tx);
+        }
+    }
+    let protocol = upgrade.protocols().find(|p| s.protocols.iter().any(|q| q == p));
+    let n = match server::write_accept(&upgrade, protocol, &[], &mut tx) {
+        Ok(n) => n,
+        Err(e) => return refuse_error(stream, peer, e, &mut tx),
+    };
+    if let Err(e) = stream.write_all(&tx[..n]).and_then(|()| stream.flush()) {
+        eprintln!("drop  {peer}: the 101 could not be sent: {e}");
+        return Ok(());
+    }
+    eprintln!("open  {peer} path={} protocol={}", request.path, protocol.unwrap_or("-"));
+
+    stream.timed().set_budget(Budget {
+        wait: Some(s.idle_timeout),
+        read: Some(s.idle_timeout),
+        write: Some(s.write_timeout),
+    });
+    // Bytes that arrived after the request head already belong to the WebSocket (and
+    // start the first message's deadline now).
+    let early = &head[consumed..filled];
+    stream.timed().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
+    let rx = GrowingRx::new(early, rx_max(s.max_message));
+    let config = Config { max_message: s.max_message as u64, streaming: false };
+    let conn = Connection::with_config(Role::Server, config);
+    let mut ws: Ws<'_> =
+        WebSocket::with_buffered(StdIo(stream), conn, rx, early.len(), &mut tx, || [0; 4]);
+    let (end, msgs) = echo(&mut ws, s);
+    eprintln!("close {peer} {end} msgs={msgs}");
+    // The server closes the TCP connection first (RFC 6455 section 7.1.1), without
+    // resetting it, so that a close frame sent last reaches the client.
+    let StdIo(stream) = ws.into_inner();
+    linger_close(stream);
+    Ok(())
+}
+
+/// The receive buffer's ceiling for messages up to `max_message` bytes: room for the
+/// message, the frame headers and a control frame between fragments, rounded up to 4 KiB.
+fn rx_max(max_message: usize) -> usize {
+    max_message.saturating_add(1024).div_ceil(4096).saturating_mul(4096)
+}
+
+/// How an echo session ended, as logged.
+#[derive(Debug)]
+enum End {
+    /// The client closed (code `None`: its close frame had no code).
+    Closed { code: Option<CloseCode>, reason: String },
+    /// The client stayed silent after the idle ping: the server closed with 1001.
+    Idle,
+    /// A message (or control frame) did not arrive whole within the idle timeout of its
+    /// start: the server closed with 1008.
+    TooSlow,
+    /// The client broke the protocol; the adapter sent the close frame with its code.
+    Protocol(ProtocolError),
+    /// The client did not take a reply within the write timeout: dropped, since part of
+    /// a frame may be on the wire.
+    StoppedReading { secs: u64 },
+    /// The connection ended without a closing handshake.
+    Abnormal(String),
+}
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed { code, reason } => {
+                write!(f, "code={} reason={reason:?}", code.unwrap_or(CloseCode::NO_STATUS))
+            }
+            Self::Idle => {
+                write!(f, "code={} reason=\"idle timeout\" by=server", CloseCode::GOING_AWAY)
+            }
+            Self::TooSlow => {
+                write!(f, "code={} reason={TOO_SLOW:?} by=server", CloseCode::POLICY_VIOLATION)
+            }
+            Self::Protocol(e) => {
+                write!(f, "code={} error={:?} by=server", e.close_code(), e.to_string())
+            }
+            Self::StoppedReading { secs } => write!(
+                f,
+                "code={} error=\"the client stopped reading: a reply was not taken within \
+                 {secs} s (write timeout)\" by=server",
+                CloseCode::ABNORMAL
+            ),
+            Self::Abnormal(why) => write!(f, "code={} error={why:?}", CloseCode::ABNORMAL),
+        }
+    }
+}
+
+/// How a failed write ended the connection.
+fn write_failed(e: &io::Error, s: &Settings) -> End {
+    match expired(e) {
+        Some(Expired::Write) => End::StoppedReading { secs: s.write_timeout.as_secs() },
+        _ => End::Abnormal(format!("write failed: {e}")),
+    }
+}
+
+/// Echoes text and binary messages until the connection ends; returns how it ended and
+/// how many messages were echoed.
+fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
+    let mut msgs = 0;
+    let mut pinged = false;
+    let mut peer_close = None;
+    loop {
+        let event = ws.read();
+        if event.is_ok() {
+            pinged = false;
+        }
+        // `read` lends the message from the receive buffer until the next call, and
+        // `send` needs the whole WebSocket, so the echo goes through a copy.
+        let reply = match event {
+            Ok(Event::Text(t)) => Some(Reply::Text(t.to_owned())),
+            Ok(Event::Binary(b)) => Some(Reply::Binary(b.to_vec())),
+            Ok(Event::Close { code, reason }) => {
+                // The adapter already sent the close reply; the next read says Closed.
+                peer_close = Some((code, reason.to_owned()));
+                None
+            }
+            // Pings are answered by the adapter; pongs only show the client is alive.
+            Ok(_) => None,
+            Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
+                let _ = ws.close(CloseCode::POLICY_VIOLATION, TOO_SLOW);
+                return (End::TooSlow, msgs);
+            }
+            Err(Error::Read(e)) if is_timeout(&e) => {
+                if pinged {
+                    let _ = ws.close(CloseCode::GOING_AWAY, "idle timeout");
+                    return (End::Idle, msgs);
+                }
+                pinged = true;
+                match ws.send(Message::Ping(IDLE_PING)) {
+                    Ok(()) => continue,
+                    Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
+                    Err(e) => return (End::Abnormal(e.to_string()), msgs),
+                }
+            }
+            Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
+            Err(Error::Closed) => {
+                let end = match peer_close {
+                    Some((code, reason)) => End::Closed { code, reason },
+                    None => End::Abnormal("closed".to_owned()),
+                };
+                return (end, msgs);
+            }
+            Err(Error::Protocol(e)) => return (End::Protocol(e), msgs),
+            Err(Error::UnexpectedEof) => {
+                return (End::Abnormal("connection dropped without a close frame".into()), msgs)
+            }
+            Err(e) => return (End::Abnormal(e.to_string()), msgs),
+        };
+        let sent = match &reply {
+            Some(Reply::Text(text)) => ws.send(Message::Text(text)),
+            Some(Reply::Binary(data)) => ws.send(Message::Binary(data)),
+            None => Ok(()),
+        };
+        match sent {
+            Ok(()) => {}
+            Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
+            Err(e) => return (End::Abnormal(e.to_string()), msgs),
+        }
+        msgs += u64::from(reply.is_some());
+        // The event is handled: the next one's deadline starts with its first byte
+        // (or now, if that byte is already here); a message still being reassembled
+        // keeps its own.
+        let next = match (ws.connection().receiving(), ws.buffered()) {
+            (Some(_), _) => Next::Continuing,
+            (None, 0) => Next::Waiting,
+            (None, _) => Next::Arrived,
+        };
+        ws.stream_mut().0.timed().done(next);
+    }
+}
+
+/// The copy of a message that is echoed.
+enum Reply {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rx_holds_the_largest_message_and_rounds_to_pages() {
+        assert_eq!(rx_max(1000), 4096);
+        assert_eq!(rx_max(16 * 1024 * 1024), 16 * 1024 * 1024 + 4096);
+        assert_eq!(rx_max(usize::MAX), usize::MAX); // saturates rather than wrapping
+        assert!(rx_max(0) >= wscodec::io::MIN_RX_BUF);
+    }
+
+    #[test]
+    fn the_page_opens_a_websocket_to_its_own_host() {
+        let page = super::super::http::PAGE;
+        assert!(page.contains(
+            "new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.host+'/')"
+        ));
+        for id in ["msg", "send", "log", "close", "code", "reason", "status"] {
+            assert!(page.contains(&format!("id=\"{id}\"")), "#{id}");
+        }
+    }
+}

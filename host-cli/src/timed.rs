@@ -1,0 +1,284 @@
+//! A TCP stream whose reads and writes end at absolute deadlines.
+//!
+//! A socket timeout bounds one system call, so a peer that sends (or reads) one byte
+//! just inside it can hold a connection forever, and a TLS stream above the socket makes
+//! that worse: rustls reads until it has a whole record. [`TimedTcp`] sits below TLS and
+//! sets the socket's timeout, before each read or write, to the time left until the
+//! deadline, so every deadline holds whatever the peer's timing and whatever is layered
+//! on top.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Which deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expired {
+    /// The data being read did not arrive in time.
+    Read,
+    /// The peer did not take what was being written in time (it stopped reading).
+    Write,
+}
+
+impl fmt::Display for Expired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Read => "the read deadline passed",
+            Self::Write => "the write deadline passed: the peer stopped reading",
+        })
+    }
+}
+
+impl std::error::Error for Expired {}
+
+/// Which deadline `e` reports as passed, if it is one of [`TimedTcp`]'s.
+pub(crate) fn expired(e: &io::Error) -> Option<Expired> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<Expired>()).copied()
+}
+
+/// Whether `e` is a timeout of any kind (a deadline, or the socket's own timeout).
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
+/// How long reads and writes may take while no deadline is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Budget {
+    /// The longest a read waits for its first byte (an idle timeout); `None`: forever.
+    pub(crate) wait: Option<Duration>,
+    /// The first byte read sets a read deadline this far ahead: the data that starts
+    /// with it must arrive whole before it (see [`TimedTcp::done`]).
+    pub(crate) read: Option<Duration>,
+    /// The first write sets a write deadline this far ahead.
+    pub(crate) write: Option<Duration>,
+}
+
+/// Where the input stands once a piece of it was handled (see [`TimedTcp::done`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Nothing more has arrived: the next byte read starts the read deadline, and until
+    /// then a read waits at most the budget's `wait`.
+    Waiting,
+    /// Bytes of something new already arrived: its read deadline starts now.
+    Arrived,
+    /// What was handled was inside something still arriving (a control frame between the
+    /// fragments of a message): the read deadline goes on.
+    Continuing,
+}
+
+/// A [`TcpStream`] with a read deadline and a write deadline.
+#[derive(Debug)]
+pub(crate) struct TimedTcp {
+    tcp: TcpStream,
+    read_by: Option<Instant>,
+    write_by: Option<Instant>,
+    budget: Budget,
+    /// The socket's timeouts as last set, to skip redundant system calls.
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl TimedTcp {
+    /// Wraps `tcp`; until a deadline or budget is set, reads and writes wait forever.
+    pub(crate) fn new(tcp: TcpStream) -> io::Result<Self> {
+        tcp.set_read_timeout(None)?;
+        tcp.set_write_timeout(None)?;
+        Ok(Self {
+            tcp,
+            read_by: None,
+            write_by: None,
+            budget: Budget::default(),
+            read_timeout: None,
+            write_timeout: None,
+        })
+    }
+
+    /// Every read and write must be done by `deadline` (e.g. a whole handshake).
+    pub(crate) fn set_deadline(&mut self, deadline: Instant) {
+        self.read_by = Some(deadline);
+        self.write_by = Some(deadline);
+    }
+
+    /// Clears both deadlines and sets how the next ones start (see [`Budget`]).
+    pub(crate) fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+        self.read_by = None;
+        self.write_by = None;
+    }
+
+    /// What was being read and written is complete; `next` says whether what comes next
+    /// already started. The next write starts a new write deadline.
+    pub(crate) fn done(&mut self, next: Next) {
+        self.write_by = None;
+        match next {
+            Next::Waiting => self.read_by = None,
+            Next::Arrived => self.read_by = self.budget.read.map(|d| Instant::now() + d),
+            Next::Continuing if self.read_by.is_none() => {
+                self.read_by = self.budget.read.map(|d| Instant::now() + d);
+            }
+            Next::Continuing => {}
+        }
+    }
+
+    /// Ends the sending direction (a FIN after what is queued).
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        self.tcp.shutdown(Shutdown::Write)
+    }
+
+    /// The socket timeout for the next operation: the time left before `deadline`, or
+    /// `fallback` without one. `Err` once the deadline has passed.
+    fn timeout(
+        deadline: Option<Instant>,
+        fallback: Option<Duration>,
+        which: Expired,
+    ) -> io::Result<Option<Duration>> {
+        let Some(deadline) = deadline else { return Ok(fallback) };
+        let left = deadline.saturating_duration_since(Instant::now());
+        // The socket refuses a zero timeout, and a millisecond is below its resolution.
+        if left < Duration::from_millis(1) {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, which));
+        }
+        Ok(Some(left))
+    }
+}
+
+impl Read for TimedTcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let timeout = Self::timeout(self.read_by, self.budget.wait, Expired::Read)?;
+            if timeout != self.read_timeout {
+                self.tcp.set_read_timeout(timeout)?;
+                self.read_timeout = timeout;
+            }
+            match self.tcp.read(buf) {
+                Ok(n) => {
+                    if n > 0 && self.read_by.is_none() {
+                        self.read_by = self.budget.read.map(|d| Instant::now() + d);
+                    }
+                    return Ok(n);
+                }
+                // Woken early, or the deadline is due: the next turn tells which.
+                Err(e) if self.read_by.is_some() && is_timeout(&e) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Write for TimedTcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.write_by.is_none() {
+            self.write_by = self.budget.write.map(|d| Instant::now() + d);
+        }
+        loop {
+            let timeout = Self::timeout(self.write_by, None, Expired::Write)?;
+            if timeout != self.write_timeout {
+                self.tcp.set_write_timeout(timeout)?;
+                self.write_timeout = timeout;
+            }
+            match self.tcp.write(buf) {
+                Err(e) if self.write_by.is_some() && is_timeout(&e) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    fn pair() -> (TimedTcp, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (TimedTcp::new(server).unwrap(), client)
+    }
+
+    #[test]
+    fn a_trickle_does_not_outlive_the_read_deadline() {
+        let (mut timed, mut client) = pair();
+        timed.set_budget(Budget {
+            wait: Some(Duration::from_secs(5)),
+            read: Some(Duration::from_millis(300)),
+            write: None,
+        });
+        let trickle = std::thread::spawn(move || {
+            // One byte every 100 ms: each read finishes well inside any per-read timeout.
+            for _ in 0..30 {
+                if client.write_all(b"x").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let start = Instant::now();
+        let mut got = 0;
+        let error = loop {
+            match timed.read(&mut [0u8; 16]) {
+                Ok(n) => got += n,
+                Err(e) => break e,
+            }
+        };
+        let took = start.elapsed();
+        assert_eq!(expired(&error), Some(Expired::Read), "{error}");
+        assert!((1..=5).contains(&got), "{got} bytes before the deadline");
+        assert!(took < Duration::from_millis(900), "the deadline held: {took:?}");
+        drop(timed);
+        trickle.join().unwrap();
+    }
+
+    #[test]
+    fn without_a_deadline_a_read_waits_at_most_the_budget() {
+        let (mut timed, _client) = pair();
+        timed.set_budget(Budget {
+            wait: Some(Duration::from_millis(100)),
+            read: Some(Duration::from_secs(5)),
+            write: None,
+        });
+        let error = timed.read(&mut [0u8; 16]).unwrap_err();
+        assert!(is_timeout(&error) && expired(&error).is_none(), "{error}");
+    }
+
+    #[test]
+    fn a_peer_that_never_reads_meets_the_write_deadline() {
+        let (mut timed, _client) = pair();
+        timed.set_budget(Budget {
+            wait: None,
+            read: None,
+            write: Some(Duration::from_millis(300)),
+        });
+        let start = Instant::now();
+        let chunk = vec![0u8; 64 * 1024];
+        let error = loop {
+            if let Err(e) = timed.write_all(&chunk) {
+                break e;
+            }
+        };
+        assert_eq!(expired(&error), Some(Expired::Write), "{error}");
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn a_passed_deadline_fails_at_once_and_done_lifts_it() {
+        let (mut timed, mut client) = pair();
+        timed.set_deadline(Instant::now());
+        let error = timed.read(&mut [0u8; 1]).unwrap_err();
+        assert_eq!(expired(&error), Some(Expired::Read));
+        let error = timed.write(b"x").unwrap_err();
+        assert_eq!(expired(&error), Some(Expired::Write));
+        timed.done(Next::Waiting);
+        client.write_all(b"y").unwrap();
+        assert_eq!(timed.read(&mut [0u8; 1]).unwrap(), 1);
+        timed.write_all(b"z").unwrap();
+    }
+}
