@@ -235,7 +235,9 @@ fn start_firmware(netns: &Netns, peer: Option<&str>) -> Process {
     let firmware = firmware_binary();
     let address = format!("{FIRMWARE_IP}/24");
     let port = PORT.to_string();
-    let mut args = vec!["--tap", "tap0", "--address", &address, "--port", &port];
+    // A short write timeout, so that the ping flood check (peers.py) is quick.
+    let mut args =
+        vec!["--tap", "tap0", "--address", &address, "--port", &port, "--write-timeout", "2"];
     if let Some(peer) = peer {
         args.extend(["--peer", peer]);
     }
@@ -358,7 +360,7 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     );
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        11,
+        12,
         "peers.py checks:\n{stdout}"
     );
     // What the firmware itself reported for those connections.
@@ -366,6 +368,12 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     firmware.wait_for("upgrade refused: HTTP 404", 1, "", Duration::from_secs(5));
     firmware.wait_for("closed 1006", 2, "", Duration::from_secs(5));
     firmware.wait_for("closed 1002", 1, "", Duration::from_secs(5));
+    firmware.wait_for(
+        "closed 1006 (writing to the transport failed, so the connection is closed: Stalled)",
+        1,
+        "",
+        Duration::from_secs(5),
+    );
 
     // wsc probe walks every step (DNS, TCP, upgrade, 101 checks, ping/pong, close).
     let child = netns

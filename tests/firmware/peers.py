@@ -18,6 +18,7 @@ import os
 import socket
 import struct
 import sys
+import time
 from urllib.parse import urlsplit
 
 try:
@@ -158,6 +159,28 @@ def protocol_error(host: str, port: int) -> None:
     ok("unmasked client frame closed with 1002")
 
 
+def ping_flood_without_reading(host: str, port: int) -> None:
+    # Pings as fast as the firmware takes them, and the pongs are never read: once the
+    # buffers between the two fill up, the firmware's pong write stalls. It must give up
+    # within its write timeout (the test starts it with 2 s) rather than hold the task.
+    s = raw_upgrade(host, port)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    burst = masked_frame(0x9, b"p" * 125) * 64
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < 20:
+            s.sendall(burst)
+        raise Failure("the firmware was still taking pings after 20 s without a pong read")
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    except socket.timeout:
+        raise Failure("the firmware stopped reading but never dropped the connection")
+    took = time.monotonic() - start
+    s.close()
+    check(took < 12, f"dropped within the write timeout plus buffering (took {took:.1f} s)")
+    ok(f"ping flood without reading the pongs dropped after {took:.1f} s")
+
+
 async def survives(url: str) -> None:
     async with connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
         await ws.send("still there?")
@@ -173,6 +196,7 @@ async def main() -> None:
     await rejected_path(url)
     abrupt_disconnects(host, port)
     protocol_error(host, port)
+    ping_flood_without_reading(host, port)
     await asyncio.sleep(0.5)
     await survives(url)
 

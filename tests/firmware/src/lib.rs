@@ -16,6 +16,8 @@
 //! | echo | 8192 | the copy of a received piece that is sent back |
 #![no_std]
 
+mod timeouts;
+
 use core::fmt::Write as _;
 
 use embassy_executor::Spawner;
@@ -29,6 +31,8 @@ use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
 use wscodec::io::{Decision, Error};
 use wscodec::{CloseCode, Config, Event, Message, MessageKind};
+
+pub use timeouts::{TimedError, Timeouts};
 
 /// Echo server tasks: each owns one listening socket, so this many connections are served
 /// at once (a new client is refused with a TCP reset while all are busy).
@@ -49,8 +53,6 @@ pub const WS_TX: usize = 1024;
 /// held back, so every message of up to `WS_RX` bytes is echoed whole (one frame), however
 /// the network split it, and larger ones go back fragment by fragment.
 pub const ECHO: usize = 2 * WS_RX;
-/// A connection that sends nothing for this long is dropped.
-const IDLE: Duration = Duration::from_secs(60);
 
 /// What the board tells the application.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +68,11 @@ pub struct Settings {
     /// echo with bounded memory once the message outgrows what the two TCP stacks buffer
     /// between them. The limit turns that stall into a prompt, explicit 1009.
     pub max_message: u64,
+    /// A connection that sends nothing for this long is dropped.
+    pub idle_timeout: Duration,
+    /// A peer must take each reply (an echo, a pong, a close frame) within this long,
+    /// or it is dropped: one that pings and never reads cannot hold a server task.
+    pub write_timeout: Duration,
     /// A WebSocket echo server (path `/`) the client task talks to once at start.
     pub peer: Option<IpEndpoint>,
     /// A seed from the board's hardware random number generator.
@@ -116,8 +123,7 @@ static CLIENT_BUFFERS: ConstStaticCell<ClientBuffers> = ConstStaticCell::new(Cli
 /// If called twice (the static buffers are handed out once).
 pub fn start(spawner: Spawner, stack: Stack<'static>, settings: Settings) {
     for (id, buffers) in SERVER_BUFFERS.iter().enumerate() {
-        let token = echo_server(id, stack, settings.port, settings.max_message, buffers.take());
-        spawner.spawn(token.unwrap());
+        spawner.spawn(echo_server(id, stack, settings, buffers.take()).unwrap());
     }
     if let Some(peer) = settings.peer {
         let rng = Rng::new(settings.seed);
@@ -139,16 +145,16 @@ fn close_code_of<E>(result: &Result<Option<CloseCode>, Error<E>>) -> CloseCode {
 async fn echo_server(
     id: usize,
     stack: Stack<'static>,
-    port: u16,
-    max_message: u64,
+    settings: Settings,
     buffers: &'static mut ServerBuffers,
 ) -> ! {
     stack.wait_config_up().await;
     let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx, echo } = buffers;
+    let port = settings.port;
     info!("server[{id}]: listening on port {port}");
     loop {
         let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
-        socket.set_timeout(Some(IDLE));
+        socket.set_timeout(Some(settings.idle_timeout));
         if let Err(e) = socket.accept(port).await {
             warn!("server[{id}]: accept failed: {e:?}");
             continue;
@@ -156,8 +162,9 @@ async fn echo_server(
         if let Some(remote) = socket.remote_endpoint() {
             info!("server[{id}]: connection from {remote}");
         }
-        let config = Config { max_message, streaming: true };
-        let result = echo_connection(&mut socket, config, ws_rx, ws_tx, echo).await;
+        let config = Config { max_message: settings.max_message, streaming: true };
+        let timed = Timeouts::new(&mut socket, settings.idle_timeout, settings.write_timeout);
+        let result = echo_connection(timed, config, ws_rx, ws_tx, echo).await;
         let code = close_code_of(&result);
         match result {
             Ok(_) => info!("server[{id}]: closed {code}"),

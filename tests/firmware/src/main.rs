@@ -6,6 +6,7 @@
 //! ```text
 //! wscodec-firmware --tap tap0 --address 192.168.69.2/24 [--gateway 192.168.69.1]
 //!                  [--port 8080] [--max-message 262144] [--peer 192.168.69.1:9100]
+//!                  [--idle-timeout 60] [--write-timeout 10]
 //! ```
 
 use std::io::{Read as _, Write as _};
@@ -26,13 +27,16 @@ struct Board {
     port: u16,
     max_message: u64,
     peer: Option<SocketAddrV4>,
+    idle_timeout: u64,
+    write_timeout: u64,
 }
 
 fn usage(error: &str) -> ! {
     eprintln!("wscodec-firmware: {error}");
     eprintln!(
         "usage: wscodec-firmware --tap NAME --address A.B.C.D/LEN [--gateway A.B.C.D] \
-         [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT]"
+         [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT] [--idle-timeout SECS] \
+         [--write-timeout SECS]"
     );
     exit(2)
 }
@@ -45,6 +49,8 @@ fn parse_args() -> Board {
         port: 8080,
         max_message: 256 * 1024,
         peer: None,
+        idle_timeout: 60,
+        write_timeout: 10,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -67,6 +73,12 @@ fn parse_args() -> Board {
                 board.max_message = value.parse().unwrap_or_else(|_| bad("a byte count"))
             }
             "--peer" => board.peer = Some(value.parse().unwrap_or_else(|_| bad("A.B.C.D:PORT"))),
+            "--idle-timeout" => {
+                board.idle_timeout = value.parse().unwrap_or_else(|_| bad("a number of seconds"))
+            }
+            "--write-timeout" => {
+                board.write_timeout = value.parse().unwrap_or_else(|_| bad("a number of seconds"))
+            }
             _ => usage(&format!("unknown option {flag}")),
         }
     }
@@ -138,6 +150,8 @@ async fn main(spawner: Spawner) {
     let settings = Settings {
         port: board.port,
         max_message: board.max_message,
+        idle_timeout: embassy_time::Duration::from_secs(board.idle_timeout),
+        write_timeout: embassy_time::Duration::from_secs(board.write_timeout),
         peer,
         seed: seed.rotate_left(32),
     };
