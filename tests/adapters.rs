@@ -7,7 +7,7 @@ use std::thread;
 use wscodec::conn::MessageKind;
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::{asynch, blocking, Decision, Error, StdIo};
-use wscodec::{CloseCode, Config, Event, Message, OpCode, Role};
+use wscodec::{CloseCode, Config, Event, Message, OpCode};
 use wscodec_tests::{
     block_on, client_frame, duplex, loopback_listener, AsyncOverBlocking, Owned, Script,
     StopsReading,
@@ -22,13 +22,8 @@ where
     S::Error: std::fmt::Debug,
 {
     let (mut rx, mut tx) = (vec![0u8; 4 * 1024 * 1024], vec![0u8; 1024]);
-    let mut ws = blocking::WebSocket::accept(
-        stream,
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        || [0; 4],
-        |req, up| {
+    let mut ws =
+        blocking::WebSocket::accept(stream, Config::default(), &mut rx, &mut tx, |req, up| {
             assert_eq!(req.path, "/echo?room=1");
             assert_eq!(up.origin, Some("http://device.local"));
             if up.offers_protocol("chat.v1") {
@@ -36,9 +31,8 @@ where
             } else {
                 Decision::Accept { protocol: None }
             }
-        },
-    )
-    .expect("server handshake");
+        })
+        .expect("server handshake");
     let mut seen = Vec::new();
     let mut echo = Vec::new();
     loop {
@@ -185,16 +179,12 @@ fn async_server_over_a_scripted_stream_byte_by_byte() {
     let script = Script::new(&input, 1);
     let (events, written) = block_on(async move {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
-        let mut ws = asynch::WebSocket::accept(
-            script,
-            Config::default(),
-            &mut rx,
-            &mut tx,
-            || [0; 4],
-            |_, _| Decision::Accept { protocol: None },
-        )
-        .await
-        .unwrap();
+        let mut ws =
+            asynch::WebSocket::accept(script, Config::default(), &mut rx, &mut tx, |_, _| {
+                Decision::Accept { protocol: None }
+            })
+            .await
+            .unwrap();
         let mut events = Vec::new();
         for _ in 0..3 {
             events.push(Owned::from(ws.read().await.unwrap()));
@@ -224,15 +214,11 @@ fn frames_in_the_same_read_as_the_handshake_are_not_lost() {
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     // One read delivers the request and the first frame together.
     let script = Script::new(&input, usize::MAX);
-    let mut ws = blocking::WebSocket::accept(
-        script,
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        || [0; 4],
-        |_, _| Decision::Accept { protocol: None },
-    )
-    .unwrap();
+    let mut ws =
+        blocking::WebSocket::accept(script, Config::default(), &mut rx, &mut tx, |_, _| {
+            Decision::Accept { protocol: None }
+        })
+        .unwrap();
     assert_eq!(Owned::from(ws.read().unwrap()), Owned::Text("early".into()));
 }
 
@@ -242,32 +228,21 @@ fn rejected_and_malformed_upgrades_get_http_errors() {
     let mut input = vec![0u8; 1024];
     let n = request([1; 16]).encode(&mut input).unwrap();
     let script = Script::new(&input[..n], 7);
-    let err = blocking::WebSocket::accept(
-        script,
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        || [0; 4],
-        |_, up| {
-            assert_eq!(up.origin, Some("http://device.local"));
-            Decision::Reject { status: 403, reason: "origin not allowed" }
-        },
-    )
+    let err = blocking::WebSocket::accept(script, Config::default(), &mut rx, &mut tx, |_, up| {
+        assert_eq!(up.origin, Some("http://device.local"));
+        Decision::Reject { status: 403, reason: "origin not allowed" }
+    })
     .unwrap_err();
     assert!(matches!(err, Error::Rejected(403)));
 
     let bad = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
     let mut script = Script::new(bad, 5);
     let mut rx = [0u8; 1024];
-    let err = blocking::WebSocket::accept(
-        &mut script,
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        || [0; 4],
-        |_, _| Decision::Accept { protocol: None },
-    )
-    .unwrap_err();
+    let err =
+        blocking::WebSocket::accept(&mut script, Config::default(), &mut rx, &mut tx, |_, _| {
+            Decision::Accept { protocol: None }
+        })
+        .unwrap_err();
     assert!(matches!(err, Error::Handshake(e) if e.status() == 426), "{err:?}");
     let response = String::from_utf8_lossy(&script.written);
     assert!(response.starts_with("HTTP/1.1 426 "), "{response}");
@@ -278,15 +253,11 @@ fn rejected_and_malformed_upgrades_get_http_errors() {
     huge.extend(std::iter::repeat_n(b'a', 2000));
     let mut script = Script::new(&huge, 64);
     let mut rx = [0u8; 512];
-    let err = blocking::WebSocket::accept(
-        &mut script,
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        || [0; 4],
-        |_, _| Decision::Accept { protocol: None },
-    )
-    .unwrap_err();
+    let err =
+        blocking::WebSocket::accept(&mut script, Config::default(), &mut rx, &mut tx, |_, _| {
+            Decision::Accept { protocol: None }
+        })
+        .unwrap_err();
     assert!(matches!(err, Error::Handshake(e) if e.status() == 431), "{err:?}");
     assert!(script.written.starts_with(b"HTTP/1.1 431 "));
 }
@@ -303,7 +274,7 @@ fn protocol_errors_send_the_right_close_code() {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
         let mut script = Script::new(&wire, 3);
         let mut ws =
-            blocking::WebSocket::new(&mut script, Role::Server, &mut rx, &mut tx, || [0; 4]);
+            blocking::WebSocket::server(&mut script, Config::default(), &mut rx, 0, &mut tx);
         let err = ws.read().unwrap_err();
         assert!(matches!(err, Error::Protocol(e) if e.close_code().as_u16() == code), "{err:?}");
         assert!(ws.connection().is_closed());
@@ -322,12 +293,12 @@ fn protocol_errors_send_the_right_close_code() {
 fn eof_without_close_is_abnormal() {
     let wire = client_frame(true, OpCode::Text, b"x", [1, 2, 3, 4]);
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let mut ws = blocking::WebSocket::new(
+    let mut ws = blocking::WebSocket::server(
         Script::new(&wire[..3], 1),
-        Role::Server,
+        Config::default(),
         &mut rx,
+        0,
         &mut tx,
-        || [0; 4],
     );
     assert!(matches!(ws.read(), Err(Error::UnexpectedEof)));
 }
@@ -337,22 +308,12 @@ fn streaming_mode_reads_a_message_larger_than_rx() {
     let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
     let wire = client_frame(true, OpCode::Binary, &payload, [4, 3, 2, 1]);
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
-    let conn = wscodec::Connection::with_config(
-        Role::Server,
-        Config { max_message: u64::MAX, streaming: true },
-    );
-    let mut ws = blocking::WebSocket::with_buffered(
-        Script::new(&wire, 700),
-        conn,
-        &mut rx,
-        0,
-        &mut tx,
-        || [0; 4],
-    );
+    let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
+    let mut ws = blocking::WebSocket::server(Script::new(&wire, 700), config, &mut rx, 0, &mut tx);
     let mut got = Vec::new();
     loop {
         match ws.read().unwrap() {
-            Event::Fragment { data, last, .. } => {
+            Event::Piece { data, last, .. } => {
                 got.extend_from_slice(data);
                 if last {
                     break;
@@ -378,7 +339,7 @@ fn many_small_fragments_fit_because_joined_headers_are_compacted() {
     }
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     let mut ws =
-        blocking::WebSocket::new(Script::new(&wire, 97), Role::Server, &mut rx, &mut tx, || [0; 4]);
+        blocking::WebSocket::server(Script::new(&wire, 97), Config::default(), &mut rx, 0, &mut tx);
     let mut pings = 0;
     loop {
         match ws.read().unwrap() {
@@ -412,7 +373,7 @@ fn a_failed_pong_write_ends_the_connection_and_is_reported() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     // The peer takes the first pong (12 bytes) and nothing more.
     let stream = StopsReading::new(&wire, 12);
-    let mut ws = blocking::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    let mut ws = blocking::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
     assert_eq!(ws.read().unwrap(), Event::Ping(&[0; 10]));
     // The second pong's write fails: the ping is still handed out...
     assert_eq!(ws.read().unwrap(), Event::Ping(&[1; 10]));
@@ -429,7 +390,7 @@ fn a_failed_pong_write_ends_the_connection_and_is_reported() {
 fn a_failed_send_ends_the_connection() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let stream = StopsReading::new(&[], 100);
-    let mut ws = blocking::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    let mut ws = blocking::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
     // 1000 bytes go out through the 256-byte tx in pieces; the peer takes 100.
     let err = ws.send(Message::Binary(&[7; 1000])).unwrap_err();
     assert!(matches!(err, Error::Write(_)), "{err:?}");
@@ -443,7 +404,7 @@ fn async_twin_reports_a_failed_pong_write_too() {
     let stream = StopsReading::new(&wire, 12);
     block_on(async move {
         let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-        let mut ws = asynch::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+        let mut ws = asynch::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
         assert_eq!(ws.read().await.unwrap(), Event::Ping(&[0; 10]));
         assert_eq!(ws.read().await.unwrap(), Event::Ping(&[1; 10]));
         assert!(matches!(ws.read().await, Err(Error::Write(_))));
@@ -459,7 +420,7 @@ fn an_async_write_dropped_midway_closes_the_connection() {
     let mut stream = StopsReading::new(&wire, 5);
     stream.stall = true;
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let mut ws = asynch::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    let mut ws = asynch::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
     {
         // A timeout around `read` gives up on it while the pong is half written.
         let mut read = std::pin::pin!(ws.read());
@@ -514,9 +475,8 @@ fn a_growing_buffer_takes_a_large_message_and_shrinks_when_idle() {
     let seen = std::rc::Rc::new(std::cell::Cell::new((512, 0)));
     let rx = Growing { bytes: vec![0; 512], seen: std::rc::Rc::clone(&seen) };
     let mut tx = [0u8; 256];
-    let conn = wscodec::Connection::new(Role::Server);
     let script = Script::new(&wire, 4096);
-    let mut ws = blocking::WebSocket::with_buffered(script, conn, rx, 0, &mut tx, || [0; 4]);
+    let mut ws = blocking::WebSocket::server(script, Config::default(), rx, 0, &mut tx);
     // 1 MiB (the buffer's ceiling) less a control frame: what reassembly can hold.
     assert_eq!(ws.connection().config().max_message, (1 << 20) - 131);
     assert_eq!(ws.read().unwrap(), Event::Binary(b"small"));

@@ -2,7 +2,7 @@
 //!
 //! `fuzz/corpus/<target>/` holds the seeds (`seed-*`) and every input that once crashed
 //! a target (`crash-*`). Each goes through the same body the fuzz target runs
-//! (`wscodec::__fuzz`), so a fixed crash stays fixed. The `differential_frames` inputs
+//! (`wscodec-fuzz-bodies`), so a fixed crash stays fixed. The `differential_frames` inputs
 //! need tungstenite, which only the fuzz crate depends on: here they replay through the
 //! wscodec half (the header decoder and both connection roles); CI replays them against
 //! tungstenite with `cargo fuzz run differential_frames -- -runs=0`.
@@ -11,7 +11,7 @@ use std::fs;
 use std::panic;
 use std::path::{Path, PathBuf};
 
-use wscodec::__fuzz;
+use wscodec_fuzz_bodies as __fuzz;
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);

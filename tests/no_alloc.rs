@@ -62,7 +62,7 @@ fn decode_all(conn: &mut Connection, buf: &mut [u8], out: &mut [u8]) -> (usize, 
                 Event::Text(t) => t.len(),
                 Event::Binary(b) | Event::Ping(b) | Event::Pong(b) => b.len(),
                 Event::Close { reason, .. } => reason.len(),
-                Event::Fragment { data, .. } => data.len(),
+                Event::Piece { data, .. } => data.len(),
             };
             while conn.poll_transmit(KEY, out).expect("room").is_some() {}
         }
@@ -191,27 +191,19 @@ impl embedded_io::Write for Wire<'_> {
 /// The blocking adapter: accept an upgrade, then echo every data message until the close.
 fn adapter_echo(input: &[u8], written: &mut [u8], rx: &mut [u8], tx: &mut [u8]) -> usize {
     let wire = Wire { input, written, len: 0 };
-    let mut ws = WebSocket::accept(
-        wire,
-        Config::default(),
-        rx,
-        tx,
-        || KEY,
-        |_, _| Decision::Accept { protocol: None },
-    )
+    let mut ws = WebSocket::accept(wire, Config::default(), rx, tx, |_, _| Decision::Accept {
+        protocol: None,
+    })
     .expect("accepted");
-    let mut echoed = [0u8; 256];
+    // The echo goes out straight from the received bytes.
     let mut messages = 0;
     loop {
-        let len = match ws.read().expect("valid input") {
-            Event::Binary(b) => {
-                echoed[..b.len()].copy_from_slice(b);
-                b.len()
-            }
+        let (event, mut sender) = ws.read_with_sender().expect("valid input");
+        match event {
+            Event::Binary(b) => sender.send(Message::Binary(b)).expect("sent"),
             Event::Close { .. } => break,
             _ => continue,
-        };
-        ws.send(Message::Binary(&echoed[..len])).expect("sent");
+        }
         messages += 1;
     }
     messages

@@ -2,7 +2,8 @@
 //! handler calls a symbol that is defined nowhere. A binary links only if the optimizer
 //! removed every panic from its path (release, opt-level 3, fat LTO).
 //!
-//! Proven: `FrameHeader::decode`; `Connection::handle_input`, `next_step` and `compact`
+//! Proven: `FrameHeader::decode`; `Connection::handle_input`, `handle_input_at`, `event_at`
+//! and `compact`
 //! (both roles, both receive modes); `CloseFrame::decode`; `apply_mask` and `mask_into`;
 //! `server::parse_request` and `Request::upgrade` (wscodec's own request parser since it
 //! replaced httparse there).

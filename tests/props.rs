@@ -73,11 +73,7 @@ fn client_wire(messages: &[Sent], key: [u8; 4]) -> (Vec<u8>, Vec<Owned>) {
 /// Reads every event the server adapter produces from `wire` handed over `chunk` bytes at a time.
 fn server_events(wire: &[u8], chunk: usize, config: Config) -> Vec<Owned> {
     let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 512]);
-    let conn = Connection::with_config(Role::Server, config);
-    let mut ws =
-        WebSocket::with_buffered(Script::new(wire, chunk), conn, &mut rx[..], 0, &mut tx, || {
-            [0; 4]
-        });
+    let mut ws = WebSocket::server(Script::new(wire, chunk), config, &mut rx[..], 0, &mut tx);
     let mut events = Vec::new();
     loop {
         match ws.read() {
@@ -94,7 +90,7 @@ fn join_pieces(events: Vec<Owned>) -> Vec<Owned> {
     let mut acc = Vec::new();
     for e in events {
         match e {
-            Owned::Fragment { kind, data, last, .. } => {
+            Owned::Piece { kind, data, last, .. } => {
                 acc.extend(data);
                 if last {
                     let whole = std::mem::take(&mut acc);

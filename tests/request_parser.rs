@@ -3,11 +3,11 @@
 //! broken, both must give the same verdict (complete, partial or the same error), the
 //! same `consumed`, method, path, version and headers.
 //!
-//! The comparison is `wscodec::__fuzz::compare_request_parsers`, which the
+//! The comparison is `wscodec_fuzz_bodies::compare_request_parsers`, which the
 //! `request_parser` fuzz target runs too.
 
 use proptest::prelude::*;
-use wscodec::__fuzz::{compare_request_parsers, REQUEST_PARSER_MAX_HEADERS};
+use wscodec_fuzz_bodies::{compare_request_parsers, REQUEST_PARSER_MAX_HEADERS};
 
 fn request_line() -> impl Strategy<Value = Vec<u8>> {
     let method = prop::sample::select(vec![

@@ -233,7 +233,7 @@ impl<T: std::io::Write> embedded_io_async::Write for AsyncOverBlocking<T> {
 pub enum Owned {
     Text(String),
     Binary(Vec<u8>),
-    Fragment { kind: MessageKind, data: Vec<u8>, first: bool, last: bool },
+    Piece { kind: MessageKind, data: Vec<u8>, first: bool, last: bool },
     Ping(Vec<u8>),
     Pong(Vec<u8>),
     Close(Option<u16>, String),
@@ -244,8 +244,8 @@ impl From<Event<'_>> for Owned {
         match e {
             Event::Text(t) => Self::Text(t.into()),
             Event::Binary(b) => Self::Binary(b.to_vec()),
-            Event::Fragment { kind, data, first, last } => {
-                Self::Fragment { kind, data: data.to_vec(), first, last }
+            Event::Piece { kind, data, first, last } => {
+                Self::Piece { kind, data: data.to_vec(), first, last }
             }
             Event::Ping(p) => Self::Ping(p.to_vec()),
             Event::Pong(p) => Self::Pong(p.to_vec()),

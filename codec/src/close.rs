@@ -3,8 +3,6 @@
 
 use core::fmt;
 
-use crate::conn::ProtocolError;
-
 /// A WebSocket close status code.
 ///
 /// A `u16` newtype with named constants for the registered codes, so that application
@@ -141,28 +139,51 @@ pub struct CloseFrame<'a> {
     pub reason: &'a str,
 }
 
+/// Why a received close frame payload is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseFrameError {
+    /// A 1-byte payload: too short for a code, too long for none (close code 1002).
+    OneByte,
+    /// A code that may not be sent, e.g. 1005, 1006, 999 or 5000 (close code 1002).
+    BadCode(u16),
+    /// A reason that is not UTF-8 (close code 1007).
+    InvalidReason,
+}
+
+impl fmt::Display for CloseFrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::OneByte => f.write_str("close frame with a 1-byte payload"),
+            Self::BadCode(c) => write!(f, "close code {c} may not be sent on the wire"),
+            Self::InvalidReason => f.write_str("close reason is not valid UTF-8"),
+        }
+    }
+}
+
+impl core::error::Error for CloseFrameError {}
+
 impl<'a> CloseFrame<'a> {
     /// Parses and validates the payload of a received close frame.
     ///
     /// # Errors
-    /// - [`ProtocolError::BadClosePayload`] for a 1-byte payload (1002),
-    /// - [`ProtocolError::BadCloseCode`] for a code that may not be sent (1002),
-    /// - [`ProtocolError::InvalidCloseReason`] for a reason that is not UTF-8 (1007).
+    /// A [`CloseFrameError`]: a 1-byte payload, a code that may not be sent, or a reason
+    /// that is not UTF-8.
     ///
     /// ```
     /// use wscodec::close::CloseFrame;
     /// let f = CloseFrame::decode(&[0x03, 0xe8, b'b', b'y', b'e']).unwrap();
     /// assert_eq!((f.code.unwrap().as_u16(), f.reason), (1000, "bye"));
     /// ```
-    pub fn decode(payload: &'a [u8]) -> Result<Self, ProtocolError> {
+    pub fn decode(payload: &'a [u8]) -> Result<Self, CloseFrameError> {
         match payload {
             [] => Ok(Self { code: None, reason: "" }),
-            [_] => Err(ProtocolError::BadClosePayload),
+            [_] => Err(CloseFrameError::OneByte),
             [hi, lo, reason @ ..] => {
                 let raw = u16::from_be_bytes([*hi, *lo]);
-                let code = CloseCode::from_wire(raw).ok_or(ProtocolError::BadCloseCode(raw))?;
+                let code = CloseCode::from_wire(raw).ok_or(CloseFrameError::BadCode(raw))?;
                 let reason =
-                    core::str::from_utf8(reason).map_err(|_| ProtocolError::InvalidCloseReason)?;
+                    core::str::from_utf8(reason).map_err(|_| CloseFrameError::InvalidReason)?;
                 Ok(Self { code: Some(code), reason })
             }
         }
@@ -184,10 +205,10 @@ mod tests {
     #[test]
     fn close_payload_rules() {
         assert_eq!(CloseFrame::decode(&[]).unwrap().code, None);
-        assert_eq!(CloseFrame::decode(&[3]), Err(ProtocolError::BadClosePayload));
-        assert_eq!(CloseFrame::decode(&[0x03, 0xed]), Err(ProtocolError::BadCloseCode(1005)));
-        assert_eq!(CloseFrame::decode(&[0x03, 0xe7]), Err(ProtocolError::BadCloseCode(999)));
-        assert_eq!(CloseFrame::decode(&[0x0f, 0xa0, 0xff]), Err(ProtocolError::InvalidCloseReason));
+        assert_eq!(CloseFrame::decode(&[3]), Err(CloseFrameError::OneByte));
+        assert_eq!(CloseFrame::decode(&[0x03, 0xed]), Err(CloseFrameError::BadCode(1005)));
+        assert_eq!(CloseFrame::decode(&[0x03, 0xe7]), Err(CloseFrameError::BadCode(999)));
+        assert_eq!(CloseFrame::decode(&[0x0f, 0xa0, 0xff]), Err(CloseFrameError::InvalidReason));
         let f = CloseFrame::decode(&[0x0f, 0xa0, b'o', b'k']).unwrap();
         assert_eq!(f.code, Some(CloseCode::new(4000)));
         assert_eq!(f.reason, "ok");

@@ -13,10 +13,6 @@
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "__fuzz")]
-#[doc(hidden)]
-#[path = "fuzz.rs"]
-pub mod __fuzz;
 pub mod backoff;
 pub mod close;
 pub mod conn;
@@ -32,7 +28,7 @@ pub mod utf8;
 
 pub use close::CloseCode;
 pub use conn::{
-    Config, Connection, Event, Message, MessageKind, ProtocolError, Role, SendError, State, Step,
+    Config, Connection, Event, EventAt, Message, MessageKind, ProtocolError, Role, SendError, State,
 };
 pub use frame::{FrameError, FrameHeader, OpCode};
 pub use handshake::HandshakeError;

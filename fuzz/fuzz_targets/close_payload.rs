@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wscodec::__fuzz::close_payload(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wscodec_fuzz_bodies::close_payload(data));

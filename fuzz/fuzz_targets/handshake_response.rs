@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wscodec::__fuzz::handshake_response(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wscodec_fuzz_bodies::handshake_response(data));

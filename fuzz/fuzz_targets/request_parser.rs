@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wscodec::__fuzz::request_parser(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wscodec_fuzz_bodies::request_parser(data));

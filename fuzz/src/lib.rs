@@ -1,7 +1,7 @@
 //! The differential oracle: the same bytes through `wscodec` and through tungstenite.
 //!
-//! The other targets' bodies live in `wscodec::__fuzz`, so `tests/corpus.rs` replays
-//! them on stable; this one needs tungstenite, which only this crate depends on.
+//! The other targets' bodies live in the `wscodec-fuzz-bodies` crate, so `tests/corpus.rs`
+//! replays them on stable; this one needs tungstenite, which only this crate depends on.
 
 use std::io::{self, Cursor, Read, Write};
 
@@ -49,7 +49,7 @@ pub enum End {
 pub fn run_wscodec(server: bool, wire: &[u8]) -> (Vec<Ev>, End) {
     let role = if server { Role::Server } else { Role::Client };
     let mut conn =
-        Connection::with_config(role, Config { max_message: MAX as u64, streaming: false });
+        Connection::with_config(role, Config { max_message: MAX as u64, streaming: false, ..Config::default() });
     let mut buf = wire.to_vec();
     let mut filled = buf.len();
     let mut events = Vec::new();
@@ -69,7 +69,7 @@ pub fn run_wscodec(server: bool, wire: &[u8]) -> (Vec<Ev>, End) {
                             .push(Ev::Close(code.map(|c| c.as_u16()), reason.as_bytes().to_vec()));
                         closed = true;
                     }
-                    Some(Event::Fragment { .. }) => unreachable!("reassembly mode"),
+                    Some(Event::Piece { .. }) => unreachable!("reassembly mode"),
                 }
                 buf.copy_within(consumed..filled, 0);
                 filled -= consumed;

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use wscodec::conn::MessageKind;
 use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, Message};
 
@@ -32,7 +31,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let base = WsUrl::parse(&args.url)?;
     let agent = percent_encode(&args.agent);
-    let config = Config { max_message: MAX_MESSAGE as u64, streaming: false };
+    let config = Config { max_message: MAX_MESSAGE as u64, streaming: false, ..Config::default() };
     let mut rx = vec![0u8; MAX_MESSAGE + 4096];
     let mut tx = vec![0u8; 64 * 1024];
     let tls_config = if base.tls { Some(tls::client_config(args.tls.trust())?.0) } else { None };
@@ -70,30 +69,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Echoes every text and binary message until the connection ends.
+/// Echoes every text and binary message until the connection ends, straight from the
+/// received bytes.
 fn echo(ws: &mut Client<'_>) -> Result<(), Error<std::io::Error>> {
-    let mut text = String::new();
-    let mut binary = Vec::new();
     loop {
-        let kind = match ws.read() {
-            Ok(Event::Text(t)) => {
-                text.clear();
-                text.push_str(t);
-                MessageKind::Text
-            }
-            Ok(Event::Binary(b)) => {
-                binary.clear();
-                binary.extend_from_slice(b);
-                MessageKind::Binary
-            }
-            Ok(_) => continue,
+        match ws.read_with_sender() {
+            Ok((Event::Text(text), mut sender)) => sender.send(Message::Text(text))?,
+            Ok((Event::Binary(data), mut sender)) => sender.send(Message::Binary(data))?,
+            Ok(_) => {}
             // The closing handshake is over, or the case ended the connection.
             Err(Error::Closed | Error::UnexpectedEof) => return Ok(()),
             Err(e) => return Err(e),
-        };
-        match kind {
-            MessageKind::Text => ws.send(Message::Text(&text))?,
-            MessageKind::Binary => ws.send(Message::Binary(&binary))?,
         }
     }
 }

@@ -85,7 +85,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         headers: &headers,
         tls: tls_config.as_ref(),
     };
-    let config = Config { max_message: args.max_message as u64, streaming: false };
+    let config =
+        Config { max_message: args.max_message as u64, streaming: false, ..Config::default() };
     let mut rx = vec![0u8; args.max_message.saturating_add(4096)];
     let mut tx = vec![0u8; 64 * 1024];
     let mut backoff = Backoff::new(args.backoff_initial, args.backoff_max);

@@ -78,8 +78,10 @@ fn dissect(bytes: &[u8], receiver: Role) -> Report {
         Role::Server => "client",
         Role::Client => "server",
     };
-    let mut conn =
-        Connection::with_config(receiver, Config { max_message: u64::MAX, streaming: true });
+    let mut conn = Connection::with_config(
+        receiver,
+        Config { max_message: u64::MAX, streaming: true, ..Config::default() },
+    );
     let mut out = String::new();
     let mut violations = 0;
     let mut failed_at: Option<usize> = None;
@@ -202,7 +204,7 @@ fn unmasked(payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
 /// What the receiver got from one frame.
 fn describe(event: &Event<'_>) -> String {
     match *event {
-        Event::Fragment { kind, data, first, last } => {
+        Event::Piece { kind, data, first, last } => {
             let part = match (first, last) {
                 (true, true) => String::new(),
                 (true, false) => "  (first fragment; the message continues)\n".to_owned(),

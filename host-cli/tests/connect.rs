@@ -20,15 +20,11 @@ fn echo_server(drop_after: Option<usize>) -> (SocketAddr, JoinHandle<Vec<String>
         let (stream, _) = listener.accept().unwrap();
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
-        let mut ws = WebSocket::accept(
-            StdIo(stream),
-            Config::default(),
-            &mut rx,
-            &mut tx,
-            || [0; 4],
-            |_, _| Decision::Accept { protocol: None },
-        )
-        .unwrap();
+        let mut ws =
+            WebSocket::accept(StdIo(stream), Config::default(), &mut rx, &mut tx, |_, _| {
+                Decision::Accept { protocol: None }
+            })
+            .unwrap();
         let mut seen = Vec::new();
         loop {
             let (kind, data) = match ws.read() {

@@ -179,7 +179,6 @@ fn closing_server(code: u16) -> (String, Arc<Mutex<usize>>) {
                 wscodec::Config::default(),
                 &mut rx,
                 &mut tx,
-                || [0; 4],
                 |_, _| Decision::Accept { protocol: None },
             ) else {
                 continue;

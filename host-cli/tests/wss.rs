@@ -88,18 +88,12 @@ fn fuzzingserver_connection(
     let stream = rustls::StreamOwned::new(conn, tcp);
     let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
     let mut path = String::new();
-    let mut ws = WebSocket::accept(
-        StdIo(stream),
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        || [0; 4],
-        |request, _| {
+    let mut ws =
+        WebSocket::accept(StdIo(stream), Config::default(), &mut rx, &mut tx, |request, _| {
             path = request.path.to_owned();
             Decision::Accept { protocol: None }
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     seen.push(path.clone());
     if path.starts_with("/getCaseCount") {
         ws.send(Message::Text("1")).unwrap();

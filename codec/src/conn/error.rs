@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::close::CloseFrameError;
 use crate::{CloseCode, FrameError};
 
 /// The peer broke RFC 6455. Each error maps to the close code the connection sends.
@@ -68,6 +69,16 @@ impl ProtocolError {
     }
 }
 
+impl From<CloseFrameError> for ProtocolError {
+    fn from(e: CloseFrameError) -> Self {
+        match e {
+            CloseFrameError::OneByte => Self::BadClosePayload,
+            CloseFrameError::BadCode(code) => Self::BadCloseCode(code),
+            CloseFrameError::InvalidReason => Self::InvalidCloseReason,
+        }
+    }
+}
+
 impl From<FrameError> for ProtocolError {
     fn from(e: FrameError) -> Self {
         Self::Frame(e)
@@ -112,8 +123,6 @@ pub enum SendError {
     InvalidCloseCode(u16),
     /// A new message was started while a fragmented send is still open.
     MessageInProgress,
-    /// A continuation fragment was sent without a started message.
-    NoMessageInProgress,
 }
 
 impl fmt::Display for SendError {
@@ -134,9 +143,6 @@ impl fmt::Display for SendError {
             Self::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent"),
             Self::MessageInProgress => {
                 f.write_str("a fragmented message is in progress: finish it before sending another")
-            }
-            Self::NoMessageInProgress => {
-                f.write_str("no fragmented message in progress to continue")
             }
         }
     }

@@ -20,10 +20,12 @@ pub enum Event<'a> {
     Binary(&'a [u8]),
     /// In streaming mode ([`Config::streaming`](crate::Config)): a piece of a message.
     ///
-    /// Pieces arrive in order; `first` marks the first piece and `last` the final one.
-    /// Text pieces are checked incrementally, so a piece may end inside a code point,
-    /// but the message as a whole is valid UTF-8 once `last` arrives.
-    Fragment {
+    /// A piece is any run of a message's bytes, not an RFC 6455 fragment: one frame may
+    /// arrive as several pieces, and each frame gives at least one. Pieces arrive in
+    /// order; `first` marks the first piece and `last` the final one. Text pieces are
+    /// checked incrementally, so a piece may end inside a code point, but the message as
+    /// a whole is valid UTF-8 once `last` arrives.
+    Piece {
         /// Text or binary.
         kind: MessageKind,
         /// The unmasked bytes of this piece (may be empty).
@@ -60,4 +62,52 @@ pub enum Message<'a> {
     Pong(&'a [u8]),
     /// A close frame: `None` for an empty payload, or a code and a reason of at most 123 bytes.
     Close(Option<(CloseCode, &'a str)>),
+}
+
+/// What [`Connection::handle_input_at`](crate::Connection::handle_input_at) found: an
+/// event by its position in the input buffer, without borrowing it. Turn it into the
+/// [`Event`] with [`Connection::event_at`](crate::Connection::event_at), on the same
+/// buffer, before the buffer changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventAt {
+    pub(super) found: Found,
+    pub(super) at: usize,
+    pub(super) len: usize,
+}
+
+/// The kind of event found, and what is not in the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    Text,
+    Binary,
+    Piece {
+        kind: MessageKind,
+        first: bool,
+        last: bool,
+    },
+    Ping,
+    Pong,
+    /// The bytes are the reason.
+    Close(Option<CloseCode>),
+}
+
+impl EventAt {
+    pub(super) const fn new(found: Found, at: usize, len: usize) -> Self {
+        Self { found, at, len }
+    }
+
+    /// Where the event's bytes start in the input buffer.
+    pub const fn start(&self) -> usize {
+        self.at
+    }
+
+    /// How many bytes the event's data (or close reason) has.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the event carries no data.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }

@@ -221,7 +221,7 @@ impl From<httparse::Error> for HandshakeError {
 /// A piece of an error message: text, or a number to print in decimal.
 ///
 /// Messages are kept as pieces so that [`server::write_error`] can write them without
-/// `core::fmt`, whose formatting machinery would add about 3 KB to a firmware image.
+/// `core::fmt`, whose formatting machinery would add about 2.6 KB to a firmware image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Piece<'a> {
     Text(&'a str),

@@ -51,23 +51,14 @@ pub trait RxBuffer {
     fn shrink(&mut self) {}
 }
 
-impl RxBuffer for &mut [u8] {
+/// Any lent buffer (`&mut [u8]`, `&mut [u8; N]`, `&mut Vec<u8>`): fixed at its length.
+impl<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized> RxBuffer for &mut T {
     fn bytes(&self) -> &[u8] {
-        self
+        (**self).as_ref()
     }
 
     fn bytes_mut(&mut self) -> &mut [u8] {
-        self
-    }
-}
-
-impl<const N: usize> RxBuffer for &mut [u8; N] {
-    fn bytes(&self) -> &[u8] {
-        &self[..]
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self[..]
+        (**self).as_mut()
     }
 }
 

@@ -2,14 +2,16 @@
 //!
 //! [`blocking::WebSocket`] works over `embedded_io::{Read, Write}` and
 //! [`asynch::WebSocket`] over `embedded_io_async::{Read, Write}` (an `embassy-net`
-//! `TcpSocket` plugs straight in). They are twins with the same methods. Neither owns
-//! memory: both borrow a receive buffer and a transmit buffer from the caller.
+//! `TcpSocket` plugs straight in). They are twins with the same methods, expanded from
+//! one source. Neither owns memory: both borrow a receive buffer and a transmit buffer
+//! from the caller.
 //!
 //! # Buffer sizes
 //! - `rx` must hold at least [`MIN_RX_BUF`] bytes. Without streaming, the largest message
 //!   received is `rx.len() - MAX_CONTROL_FRAME` bytes (or the configured limit if
 //!   smaller); larger ones are refused with close code 1009. With
-//!   [`Config::streaming`](crate::Config) any size is handed out in pieces.
+//!   [`Config::streaming`](crate::Config) any size is handed out in pieces, a frame that
+//!   fits `rx` as one piece.
 //! - `tx` must hold at least [`MIN_TX_BUF`] bytes. Messages larger than `tx` are sent
 //!   through it in pieces, so `tx` only bounds the size of each write.
 //! - For the handshake, `rx` must hold the whole request or response head (a browser's
@@ -23,6 +25,7 @@ mod buffer;
 mod error;
 #[cfg(feature = "std")]
 mod std_io;
+mod twin;
 
 pub use buffer::RxBuffer;
 pub use error::Error;
@@ -35,6 +38,29 @@ pub use crate::conn::MAX_CONTROL_FRAME;
 pub const MIN_RX_BUF: usize = 256;
 /// The smallest transmit buffer the adapters accept.
 pub const MIN_TX_BUF: usize = 256;
+
+/// Where a client's mask keys come from: one fresh, unpredictable key per frame
+/// (RFC 6455 section 5.3). A closure over the device's RNG is one.
+pub trait MaskKeys {
+    /// The key for the next frame.
+    fn next_key(&mut self) -> [u8; 4];
+}
+
+impl<F: FnMut() -> [u8; 4]> MaskKeys for F {
+    fn next_key(&mut self) -> [u8; 4] {
+        self()
+    }
+}
+
+/// A server's "mask keys": servers send unmasked frames, so they need none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unmasked;
+
+impl MaskKeys for Unmasked {
+    fn next_key(&mut self) -> [u8; 4] {
+        [0; 4]
+    }
+}
 
 /// What the server does with an upgrade request, decided by the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

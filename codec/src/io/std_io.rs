@@ -7,7 +7,9 @@
 /// use wscodec::io::{blocking::WebSocket, StdIo};
 /// let stream = std::net::TcpStream::connect("127.0.0.1:9001")?;
 /// let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
-/// let ws = WebSocket::new(StdIo(stream), wscodec::Role::Client, &mut rx, &mut tx, wscodec::random::mask_key);
+/// let config = wscodec::Config::default();
+/// // The handshake is done (by hand, here): frames follow.
+/// let ws = WebSocket::client(StdIo(stream), config, &mut rx, 0, &mut tx, wscodec::random::mask_key);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]

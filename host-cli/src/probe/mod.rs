@@ -22,7 +22,7 @@ use wscodec::handshake::client::{self, ClientRequest};
 use wscodec::handshake::MAX_HEADERS;
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Error, StdIo};
-use wscodec::{CloseCode, Config, Connection, Event, Message, Role, Status};
+use wscodec::{CloseCode, Config, Event, Message, Status};
 
 use self::diagnose::{
     body_line, closed_early, lost, no_close_reply, no_pong, no_response, not_http, resolve,
@@ -170,11 +170,9 @@ impl Probe<'_> {
         let mut tx = vec![0u8; 16 * 1024];
         let leftover = head.len() - consumed;
         rx[..leftover].copy_from_slice(&head[consumed..]);
-        let config = Config { max_message: u64::MAX, streaming: true };
-        let conn = Connection::with_config(Role::Client, config);
+        let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
         let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
-        let mut ws =
-            WebSocket::with_buffered(StdIo(stream), conn, &mut rx[..], leftover, &mut tx, mask);
+        let mut ws = WebSocket::client(StdIo(stream), config, &mut rx, leftover, &mut tx, mask);
         self.step("ping", |p| p.ping(&mut ws))?;
         self.step("close", |p| p.close(&mut ws))?;
         Ok(())
@@ -538,7 +536,7 @@ impl Probe<'_> {
                 }
                 Ok(Event::Text(t)) => before.push(format!("text {:?}", truncate(t, 60))),
                 Ok(Event::Binary(b)) => before.push(format!("binary ({} bytes)", b.len())),
-                Ok(Event::Fragment { kind, last: true, .. }) => {
+                Ok(Event::Piece { kind, last: true, .. }) => {
                     before.push(format!("{kind:?} message").to_lowercase())
                 }
                 Ok(_) => {}
@@ -590,4 +588,4 @@ impl Probe<'_> {
 }
 
 /// The probe's connection after the handshake.
-type Probed<'b> = WebSocket<'b, StdIo<Stream>, fn() -> [u8; 4]>;
+type Probed<'b> = WebSocket<'b, StdIo<Stream>, fn() -> [u8; 4], &'b mut Vec<u8>>;

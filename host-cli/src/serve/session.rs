@@ -7,9 +7,8 @@ use std::net::{SocketAddr, TcpStream};
 use wscodec::handshake::server;
 use wscodec::handshake::MAX_HEADERS;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::{Error, StdIo};
-use wscodec::{CloseCode, Config, Connection, Event, HandshakeError, Message, ProtocolError};
-use wscodec::{Role, Status};
+use wscodec::io::{Error, StdIo, Unmasked};
+use wscodec::{CloseCode, Config, Event, HandshakeError, Message, ProtocolError, Status};
 
 use super::http::{linger_close, refuse, refuse_error, serve_http};
 use super::rx::GrowingRx;
@@ -27,7 +26,7 @@ const IDLE_PING: &[u8] = b"idle";
 const TOO_SLOW: &str = "message too slow";
 
 /// The echo's WebSocket.
-type Ws<'b> = WebSocket<'b, StdIo<Transport>, fn() -> [u8; 4], GrowingRx>;
+type Ws<'b> = WebSocket<'b, StdIo<Transport>, Unmasked, GrowingRx>;
 
 /// Handshake, then echo, on one connection; logs how it ended.
 pub(super) fn serve_connection(accepted: Accepted, tcp: TcpStream, peer: SocketAddr) {
@@ -112,10 +111,8 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     let early = &head[consumed..filled];
     stream.timed().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
     let rx = GrowingRx::new(early, rx_max(s.max_message));
-    let config = Config { max_message: s.max_message as u64, streaming: false };
-    let conn = Connection::with_config(Role::Server, config);
-    let mut ws: Ws<'_> =
-        WebSocket::with_buffered(StdIo(stream), conn, rx, early.len(), &mut tx, || [0; 4]);
+    let config = Config { max_message: s.max_message as u64, ..Config::default() };
+    let mut ws: Ws<'_> = WebSocket::server(StdIo(stream), config, rx, early.len(), &mut tx);
     let (end, msgs) = echo(&mut ws, s);
     eprintln!("close {peer} {end} msgs={msgs}");
     // The server closes the TCP connection first (RFC 6455 section 7.1.1), without
@@ -191,22 +188,28 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
     let mut pinged = false;
     let mut peer_close = None;
     loop {
-        let event = ws.read();
+        // The echo goes out straight from the received bytes: the event borrows the
+        // receive buffer, the sender everything else.
+        let event = ws.read_with_sender();
         if event.is_ok() {
             pinged = false;
         }
-        // `read` lends the message from the receive buffer until the next call, and
-        // `send` needs the whole WebSocket, so the echo goes through a copy.
-        let reply = match event {
-            Ok(Event::Text(t)) => Some(Reply::Text(t.to_owned())),
-            Ok(Event::Binary(b)) => Some(Reply::Binary(b.to_vec())),
-            Ok(Event::Close { code, reason }) => {
+        let sent = match event {
+            Ok((Event::Text(text), mut sender)) => {
+                msgs += 1;
+                sender.send(Message::Text(text))
+            }
+            Ok((Event::Binary(data), mut sender)) => {
+                msgs += 1;
+                sender.send(Message::Binary(data))
+            }
+            Ok((Event::Close { code, reason }, _)) => {
                 // The adapter already sent the close reply; the next read says Closed.
                 peer_close = Some((code, reason.to_owned()));
-                None
+                Ok(())
             }
             // Pings are answered by the adapter; pongs only show the client is alive.
-            Ok(_) => None,
+            Ok(_) => Ok(()),
             Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
                 let _ = ws.close(CloseCode::POLICY_VIOLATION, TOO_SLOW);
                 return (End::TooSlow, msgs);
@@ -237,17 +240,11 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
             }
             Err(e) => return (End::Abnormal(e.to_string()), msgs),
         };
-        let sent = match &reply {
-            Some(Reply::Text(text)) => ws.send(Message::Text(text)),
-            Some(Reply::Binary(data)) => ws.send(Message::Binary(data)),
-            None => Ok(()),
-        };
         match sent {
             Ok(()) => {}
             Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
             Err(e) => return (End::Abnormal(e.to_string()), msgs),
         }
-        msgs += u64::from(reply.is_some());
         // The event is handled: the next one's deadline starts with its first byte
         // (or now, if that byte is already here); a message still being reassembled
         // keeps its own.
@@ -258,12 +255,6 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
         };
         ws.stream_mut().0.timed().done(next);
     }
-}
-
-/// The copy of a message that is echoed.
-enum Reply {
-    Text(String),
-    Binary(Vec<u8>),
 }
 
 #[cfg(test)]

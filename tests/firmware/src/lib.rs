@@ -12,8 +12,9 @@
 //! |---|---|---|
 //! | TCP rx + tx | 2 × 4096 | `embassy-net` (smoltcp) socket |
 //! | WebSocket rx | 4096 | handshake head, then frames (streaming mode) |
-//! | WebSocket tx | 1024 | outgoing frames are written through it in pieces |
-//! | echo | 8192 | the copy of a received piece that is sent back |
+//! | WebSocket tx | 1024 | frame headers, control frames and small frames |
+//!
+//! The echo goes back straight from the WebSocket receive buffer: no copy.
 #![no_std]
 
 mod timeouts;
@@ -49,10 +50,6 @@ pub const TCP_TX: usize = 4096;
 pub const WS_RX: usize = 4096;
 /// The WebSocket transmit buffer of an echo server.
 pub const WS_TX: usize = 1024;
-/// Twice [`WS_RX`]: the next piece (at most `WS_RX` bytes) always fits behind the bytes
-/// held back, so every message of up to `WS_RX` bytes is echoed whole (one frame), however
-/// the network split it, and larger ones go back fragment by fragment.
-pub const ECHO: usize = 2 * WS_RX;
 
 /// What the board tells the application.
 #[derive(Debug, Clone, Copy)]
@@ -85,18 +82,11 @@ pub struct ServerBuffers {
     tcp_tx: [u8; TCP_TX],
     ws_rx: [u8; WS_RX],
     ws_tx: [u8; WS_TX],
-    echo: [u8; ECHO],
 }
 
 impl ServerBuffers {
     const fn new() -> Self {
-        Self {
-            tcp_rx: [0; TCP_RX],
-            tcp_tx: [0; TCP_TX],
-            ws_rx: [0; WS_RX],
-            ws_tx: [0; WS_TX],
-            echo: [0; ECHO],
-        }
+        Self { tcp_rx: [0; TCP_RX], tcp_tx: [0; TCP_TX], ws_rx: [0; WS_RX], ws_tx: [0; WS_TX] }
     }
 }
 
@@ -149,7 +139,7 @@ async fn echo_server(
     buffers: &'static mut ServerBuffers,
 ) -> ! {
     stack.wait_config_up().await;
-    let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx, echo } = buffers;
+    let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = buffers;
     let port = settings.port;
     info!("server[{id}]: listening on port {port}");
     loop {
@@ -162,9 +152,10 @@ async fn echo_server(
         if let Some(remote) = socket.remote_endpoint() {
             info!("server[{id}]: connection from {remote}");
         }
-        let config = Config { max_message: settings.max_message, streaming: true };
+        let config =
+            Config { max_message: settings.max_message, streaming: true, ..Config::default() };
         let timed = Timeouts::new(&mut socket, settings.idle_timeout, settings.write_timeout);
-        let result = echo_connection(timed, config, ws_rx, ws_tx, echo).await;
+        let result = echo_connection(timed, config, ws_rx, ws_tx).await;
         let code = close_code_of(&result);
         match result {
             Ok(_) => info!("server[{id}]: closed {code}"),
@@ -182,65 +173,35 @@ async fn echo_server(
 
 /// Runs the handshake, then echoes every message until the connection closes.
 ///
-/// Data arrives as [`Event::Fragment`] pieces (streaming mode): pieces are collected in
-/// `echo`, a message that fits goes back whole, a larger one goes back as a fragmented
-/// message as `echo` fills up, so a message of any size passes with fixed memory.
+/// Data arrives as [`Event::Piece`]s (streaming mode) and goes back straight from the
+/// receive buffer, with no copy: a frame that fits `ws_rx` is one piece and goes back as
+/// one frame, a larger message goes back in fragments as it arrives. So a message of any
+/// size passes with fixed memory.
 ///
-/// `echo` must be at least twice `ws_rx` long. Works over any `embedded-io-async` stream
-/// (the firmware passes its `TcpSocket`; `scripts/firmware-budget` an in-memory one).
+/// Works over any `embedded-io-async` stream (the firmware passes its `TcpSocket`,
+/// wrapped in [`Timeouts`]; `scripts/firmware-budget` an in-memory one).
 pub async fn echo_connection<S: Read + Write>(
     socket: S,
     config: Config,
     ws_rx: &mut [u8],
     ws_tx: &mut [u8],
-    echo: &mut [u8],
 ) -> Result<Option<CloseCode>, Error<S::Error>> {
-    let piece_max = ws_rx.len();
-    let mut ws = WebSocket::accept(
-        socket,
-        config,
-        ws_rx,
-        ws_tx,
-        || [0; 4],
-        |request, _| match request.path {
-            "/" | "/echo" => Decision::Accept { protocol: None },
-            _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
-        },
-    )
+    let mut ws = WebSocket::accept(socket, config, ws_rx, ws_tx, |request, _| match request.path {
+        "/" | "/echo" => Decision::Accept { protocol: None },
+        _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
+    })
     .await?;
-    // Bytes of the current message held in `echo`, and whether part of it already went out.
-    let mut held = 0;
-    let mut streamed = false;
     loop {
-        let (kind, last) = match ws.read().await? {
-            Event::Fragment { kind, data, last, .. } => {
-                // Fits: `held <= echo.len() - ws_rx.len()` between pieces, and a piece is
-                // at most `ws_rx.len()` bytes.
-                echo[held..held + data.len()].copy_from_slice(data);
-                held += data.len();
-                (kind, last)
-            }
-            // Pongs and the close reply are sent inside `read`.
-            Event::Ping(_) | Event::Pong(_) => continue,
+        // The event borrows the receive buffer, the sender everything else.
+        let (event, mut sender) = ws.read_with_sender().await?;
+        match event {
+            // The first piece starts a message, the last ends it: one piece is a whole
+            // message in one frame.
+            Event::Piece { kind, data, last, .. } => sender.send_fragment(kind, data, last).await?,
             Event::Close { code, .. } => return Ok(code),
-            // Not produced in streaming mode.
-            Event::Text(_) | Event::Binary(_) => continue,
-        };
-        let data = &echo[..held];
-        if last && !streamed {
-            let message = match kind {
-                // Checked by the codec as the pieces arrived.
-                MessageKind::Text => Message::Text(core::str::from_utf8(data).unwrap_or("")),
-                MessageKind::Binary => Message::Binary(data),
-            };
-            ws.send(message).await?;
-        } else if last || held > echo.len() - piece_max {
-            ws.send_fragment(kind, data, last).await?;
-            streamed = !last;
-        } else {
-            continue;
+            // Pings are answered inside `read`; whole messages come only without streaming.
+            Event::Ping(_) | Event::Pong(_) | Event::Text(_) | Event::Binary(_) => {}
         }
-        held = 0;
     }
 }
 

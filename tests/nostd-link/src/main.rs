@@ -73,7 +73,7 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     let mut output = [0u8; 64];
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let stream = Wire { input: &input, output: &mut output, written: 0 };
-    let mut ws = wscodec::io::blocking::WebSocket::new(stream, Role::Server, &mut rx, &mut tx, || [0; 4]);
+    let mut ws = wscodec::io::blocking::WebSocket::server(stream, wscodec::Config::default(), &mut rx, 0, &mut tx);
     match ws.read() {
         Ok(Event::Binary(&[7])) => {}
         _ => failures += 1,

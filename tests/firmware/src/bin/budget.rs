@@ -17,8 +17,9 @@ use std::task::{Context, Poll, Waker};
 use embassy_net::tcp::{self, TcpSocket};
 use wscodec::io::asynch::WebSocket;
 use wscodec::io::Error;
+use wscodec::io::{MaskKeys, Unmasked};
 use wscodec::{CloseCode, Config, Connection};
-use wscodec_firmware::{echo_connection, ClientBuffers, Rng, ServerBuffers, ECHO, WS_RX, WS_TX};
+use wscodec_firmware::{echo_connection, ClientBuffers, Rng, ServerBuffers, WS_RX, WS_TX};
 
 const STACK: usize = 512 * 1024;
 const PAINT: u8 = 0xA5;
@@ -138,10 +139,9 @@ fn prepare_echo(len: usize) {
     let output: &'static mut [u8] = Box::leak(vec![0u8; len + 4096].into_boxed_slice());
     let rx = Box::leak(vec![0u8; WS_RX].into_boxed_slice());
     let tx = Box::leak(vec![0u8; WS_TX].into_boxed_slice());
-    let echo = Box::leak(vec![0u8; ECHO].into_boxed_slice());
     let script = Script { input, output, written: 0 };
-    let config = Config { max_message: 1 << 20, streaming: true };
-    let future = Box::pin(echo_connection(script, config, rx, tx, echo));
+    let config = Config { max_message: 1 << 20, streaming: true, ..Config::default() };
+    let future = Box::pin(echo_connection(script, config, rx, tx));
     *JOB.lock().expect("lock") = Some(future);
 }
 
@@ -161,23 +161,23 @@ fn empty() {
     black_box(0u8);
 }
 
-/// `size_of` a WebSocket over the firmware's socket with the given mask-key closure.
-fn ws_size<M: FnMut() -> [u8; 4]>(_: &M) -> usize {
+/// `size_of` a WebSocket over the firmware's socket with the given mask keys.
+fn ws_size<M: MaskKeys>(_: &M) -> usize {
     size_of::<WebSocket<'static, &'static mut TcpSocket<'static>, M>>()
 }
 
 fn main() {
     let mut rng = Rng::new(1);
-    let server_mask = || [0u8; 4];
+    let server_mask = Unmasked;
     let client_mask = || rng.next_u32().to_ne_bytes();
     println!("size_of Connection (client and server: one type) {}", size_of::<Connection>());
     println!("size_of asynch::WebSocket server, over &mut TcpSocket {}", ws_size(&server_mask));
     println!("size_of asynch::WebSocket client, over &mut TcpSocket {}", ws_size(&client_mask));
     println!("size_of embassy_net TcpSocket {}", size_of::<TcpSocket<'static>>());
-    let (mut rx, mut tx, mut echo) = ([0u8; WS_RX], [0u8; WS_TX], [0u8; ECHO]);
+    let (mut rx, mut tx) = ([0u8; WS_RX], [0u8; WS_TX]);
     let script = Script { input: &[], output: &mut [], written: 0 };
     let config = Config::default();
-    let future = echo_connection(script, config, &mut rx, &mut tx, &mut echo);
+    let future = echo_connection(script, config, &mut rx, &mut tx);
     println!(
         "size_of echo_connection future (in the task pool) {}",
         std::mem::size_of_val(&future)

@@ -1,5 +1,6 @@
-//! `Connection::handle_input` (and `next_step`, `compact`) for both roles and both
-//! receive modes, over any bytes, called repeatedly as an adapter does.
+//! `Connection::handle_input`, `handle_input_at` with `event_at` (the adapters' path)
+//! and `compact`, for both roles and both receive modes, over any bytes, called
+//! repeatedly as an adapter does.
 #![no_std]
 #![no_main]
 
@@ -12,11 +13,16 @@ proof!({
     let config = Config {
         max_message: core::hint::black_box(u64::MAX),
         streaming: core::hint::black_box(false),
+        min_piece: core::hint::black_box(0),
     };
     let mut conn = Connection::with_config(role, config);
     let mut filled = len;
     for _ in 0..core::hint::black_box(4) {
-        keep(conn.next_step(opaque_ref(&buf, filled)));
+        if let Ok(Status::Complete { value: Some(at), .. }) =
+            conn.handle_input_at(opaque_mut(&mut buf, filled))
+        {
+            keep(conn.event_at(at, opaque_ref(&buf, filled)).is_ok());
+        }
         let consumed = match conn.handle_input(opaque_mut(&mut buf, filled)) {
             Ok(Status::Complete { consumed, .. }) => consumed,
             Ok(Status::Partial { .. }) => conn.compact(opaque_mut(&mut buf, filled)),

@@ -33,35 +33,24 @@ impl embedded_io::Write for Stdio {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    let (mut rx, mut tx, mut copy) = ([0u8; 4096], [0u8; 1024], [0u8; 4096]);
+    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 1024]);
     let accepted = WebSocket::accept(
         Stdio,
         Config::default(),
         &mut rx,
         &mut tx,
-        || [0; 4],
         |_, _| Decision::Accept { protocol: None },
     );
     let Ok(mut ws) = accepted else {
         return 1;
     };
-    let (text, len) = match ws.read() {
-        Ok(Event::Text(t)) => {
-            copy[..t.len()].copy_from_slice(t.as_bytes());
-            (true, t.len())
-        }
-        Ok(Event::Binary(b)) => {
-            copy[..b.len()].copy_from_slice(b);
-            (false, b.len())
-        }
+    // The echo goes out straight from the received bytes.
+    let sent = match ws.read_with_sender() {
+        Ok((Event::Text(t), mut sender)) => sender.send(Message::Text(t)),
+        Ok((Event::Binary(b), mut sender)) => sender.send(Message::Binary(b)),
         _ => return 2,
     };
-    let data = &copy[..len];
-    let message = match core::str::from_utf8(data) {
-        Ok(t) if text => Message::Text(t),
-        _ => Message::Binary(data),
-    };
-    if ws.send(message).is_err() || ws.close(CloseCode::NORMAL, "").is_err() {
+    if sent.is_err() || ws.close(CloseCode::NORMAL, "").is_err() {
         return 3;
     }
     0

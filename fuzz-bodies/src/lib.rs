@@ -1,18 +1,19 @@
 //! Fuzz target bodies, shared by `fuzz/` (cargo-fuzz, libFuzzer) and `tests/corpus.rs`
 //! (which replays the committed seeds and every crash input on stable).
 //!
-//! Each function takes arbitrary bytes, drives one entry point of the codec, and
-//! asserts its invariants: a failed `assert!` here is a finding. Nothing in this module
-//! allocates, so it runs in the `no_std` library as it is. Not part of the semver API.
+//! Each function takes arbitrary bytes, drives one entry point of the codec through its
+//! public API, and asserts its invariants: a failed `assert!` here is a finding. Nothing
+//! here allocates. An unpublished crate of its own, so the library carries no test code.
+#![no_std]
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use crate::close::{CloseFrame, MAX_REASON_LEN};
-use crate::conn::MAX_CONTROL_FRAME;
-use crate::handshake::client::{self, ClientRequest};
-use crate::handshake::{server, MAX_HEADERS};
-use crate::{
+use wscodec::close::{CloseFrame, MAX_REASON_LEN};
+use wscodec::conn::MAX_CONTROL_FRAME;
+use wscodec::handshake::client::{self, ClientRequest};
+use wscodec::handshake::{server, MAX_HEADERS};
+use wscodec::{
     CloseCode, Config, Connection, Event, FrameError, FrameHeader, HandshakeError, Message,
-    MessageKind, OpCode, ProtocolError, Role, SendError, State, Status, Step,
+    MessageKind, OpCode, ProtocolError, Role, SendError, State, Status,
 };
 
 /// A close code a protocol error may earn (RFC 6455 section 7.4.1).
@@ -106,6 +107,7 @@ pub fn close_payload(data: &[u8]) {
             }
         }
         Err(e) => {
+            let e = ProtocolError::from(e);
             assert!(matches!(
                 e,
                 ProtocolError::BadClosePayload
@@ -320,8 +322,8 @@ fn may_follow(from: State, to: State) -> bool {
 /// - `5 len`: send a ping.
 ///
 /// Invariants after every step: `consumed` and `needed` are consistent with the buffer,
-/// [`Connection::next_step`] predicted what [`Connection::handle_input`] did, the
-/// state only moves forward, nothing is produced after [`State::Closed`], every
+/// an event found by [`Connection::handle_input_at`] is where it says, the state only
+/// moves forward, nothing is produced after [`State::Closed`], every
 /// protocol error closes with 1002, 1007 or 1009 and makes the connection owe exactly
 /// that close frame, output never exceeds the buffer and every frame sent is well formed
 /// for this role (masked from a client, unmasked from a server).
@@ -332,7 +334,11 @@ pub fn connection(role: Role, data: &[u8]) {
     let cap = 16 + usize::from(size) * 8; // 16..=2056
     let cap = cap.min(RX_CAP);
     let max_message = if mode & 2 == 2 { cap as u64 / 2 } else { cap as u64 };
-    let mut conn = Connection::with_config(role, Config { max_message, streaming });
+    // Streaming: pieces as they arrive, or held until half the buffer (as an adapter
+    // holds them until its buffer is full).
+    let min_piece = if mode & 4 == 4 { cap / 2 } else { 0 };
+    let config = Config { max_message, streaming, min_piece };
+    let mut conn = Connection::with_config(role, config);
     let mut rx = [0u8; RX_CAP];
     let mut filled = 0usize;
     let mut received_message: u64 = 0;
@@ -483,7 +489,7 @@ fn send(
             assert!(out.iter().all(|&b| b == 0xA5), "wrote into a short buffer");
         }
         Err(SendError::Closed) => assert!(before != State::Open),
-        Err(SendError::MessageInProgress | SendError::NoMessageInProgress) => {}
+        Err(SendError::MessageInProgress) => {}
         Err(e) => panic!("unexpected send error {e:?}"),
     }
     assert_eq!(conn.state(), before, "a data send changed the state");
@@ -506,7 +512,7 @@ fn check_frame(role: Role, frame: &[u8], whole: bool) {
         let payload = payload.get_mut(..src.len()).unwrap();
         payload.copy_from_slice(src);
         if let Some(key) = value.mask {
-            crate::mask::apply_mask(payload, key, 0);
+            wscodec::mask::apply_mask(payload, key, 0);
         }
         assert!(CloseFrame::decode(payload).is_ok(), "sent a bad close payload");
     }
@@ -525,13 +531,23 @@ fn drain_input(
         let window = rx.get_mut(..*filled).unwrap();
         let retained = conn.retained();
         assert!(retained <= *filled);
-        let step = conn.next_step(window);
-        let result = conn.handle_input(window);
+        let result = conn.handle_input_at(window).and_then(|status| match status {
+            Status::Complete { value: Some(at), consumed } => {
+                assert!(at.start() + at.len() <= consumed.max(window.len()), "{at:?} outside");
+                assert!(at.start() + at.len() <= window.len(), "{at:?} past the input");
+                let event = conn.event_at(at, window)?;
+                Ok(Status::Complete { value: Some(event), consumed })
+            }
+            Status::Complete { value: None, consumed } => {
+                Ok(Status::Complete { value: None, consumed })
+            }
+            Status::Partial { needed } => Ok(Status::Partial { needed }),
+        });
         let after = conn.state();
         assert!(may_follow(state, after), "state went from {state:?} to {after:?}");
-        match (step, result) {
-            (Status::Partial { needed: a }, Ok(Status::Partial { needed: b })) => {
-                assert!(a >= 1 && b >= 1);
+        match result {
+            Ok(Status::Partial { needed }) => {
+                assert!(needed >= 1);
                 if *filled < cap {
                     return true;
                 }
@@ -545,25 +561,17 @@ fn drain_input(
                 *filled -= freed;
                 assert!(conn.retained() <= *filled);
             }
-            (
-                Status::Complete { value: Step::Progress, .. },
-                Ok(Status::Complete { value: None, consumed }),
-            ) => {
+            Ok(Status::Complete { value: None, consumed }) => {
                 drain(rx, filled, consumed);
             }
-            (
-                Status::Complete { value: Step::Event, .. },
-                Ok(Status::Complete { value: Some(event), consumed }),
-            ) => {
+            Ok(Status::Complete { value: Some(event), consumed }) => {
                 let closing = check_event(conn, &event, received);
                 drain(rx, filled, consumed);
                 if closing {
                     return true;
                 }
             }
-            // `next_step` does not validate UTF-8, so a non-final text fragment it
-            // announced as progress may still fail; the adapters handle both.
-            (Status::Complete { .. }, Err(e)) => {
+            Err(e) => {
                 assert_error_code(e.close_code());
                 if e == ProtocolError::AfterClose {
                     assert!(matches!(state, State::CloseReceived | State::Failing | State::Closed));
@@ -585,7 +593,7 @@ fn drain_input(
                     assert_eq!(value.opcode, OpCode::Close);
                     let payload = out.get_mut(consumed..n).unwrap();
                     if let Some(key) = value.mask {
-                        crate::mask::apply_mask(payload, key, 0);
+                        wscodec::mask::apply_mask(payload, key, 0);
                     }
                     let close = CloseFrame::decode(payload).unwrap();
                     assert_eq!(close.code, Some(e.close_code()));
@@ -595,7 +603,6 @@ fn drain_input(
                 }
                 return false;
             }
-            (step, result) => panic!("next_step said {step:?} but handle_input gave {result:?}"),
         }
     }
 }
@@ -606,7 +613,7 @@ fn check_event(conn: &Connection, event: &Event<'_>, received: &mut u64) -> bool
     match *event {
         Event::Text(t) => assert!(t.len() as u64 <= max),
         Event::Binary(b) => assert!(b.len() as u64 <= max),
-        Event::Fragment { data, first, last, .. } => {
+        Event::Piece { data, first, last, .. } => {
             if first {
                 *received = 0;
             }
@@ -656,8 +663,10 @@ pub fn roundtrip(data: &[u8]) {
         if flags & 1 == 0 { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
     let streaming = flags & 4 != 0;
     let mut sender = Connection::new(sender_role);
-    let mut receiver =
-        Connection::with_config(receiver_role, Config { max_message: MAX as u64, streaming });
+    let mut receiver = Connection::with_config(
+        receiver_role,
+        Config { max_message: MAX as u64, streaming, ..Config::default() },
+    );
     // Encode, fragmenting every `frag` bytes and putting a ping between fragments.
     // Worst case: 1-byte fragments, each with a 6-byte header and a 7-byte ping after it.
     let mut wire = [0u8; 14 * MAX + 256];
@@ -720,7 +729,7 @@ pub fn roundtrip(data: &[u8]) {
                     None => {}
                     Some(Event::Text(t)) => whole = Some(t.as_bytes()),
                     Some(Event::Binary(b)) => whole = Some(b),
-                    Some(Event::Fragment { kind: k, data, .. }) => {
+                    Some(Event::Piece { kind: k, data, .. }) => {
                         assert_eq!(k, kind);
                         got.get_mut(got_len..got_len + data.len()).unwrap().copy_from_slice(data);
                         got_len += data.len();

@@ -1,0 +1,145 @@
+//! Control frames: pings, pongs and close frames received, and the replies owed for them.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+use super::event::{EventAt, Found};
+use super::receive::missing;
+use super::{Connection, ProtocolError, SendError, State};
+use crate::close::{CloseFrame, MAX_REASON_LEN};
+use crate::frame::{FrameHeader, OpCode};
+use crate::mask::apply_mask;
+use crate::{CloseCode, Status};
+
+/// A control frame payload we owe the peer (a pong or a close reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ControlPayload {
+    bytes: [u8; 125],
+    len: u8,
+}
+
+impl ControlPayload {
+    pub(super) fn new(data: &[u8]) -> Self {
+        let mut bytes = [0u8; 125];
+        let len = data.len().min(125);
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), data.get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        Self { bytes, len: len as u8 }
+    }
+
+    pub(super) fn close(code: Option<CloseCode>, reason: &str) -> Self {
+        let mut bytes = [0u8; 125];
+        let Some(code) = code else {
+            return Self { bytes, len: 0 };
+        };
+        let reason = reason.as_bytes();
+        let len = reason.len().min(MAX_REASON_LEN);
+        if let ([hi, lo, rest @ ..], Some(src)) = (&mut bytes, reason.get(..len)) {
+            [*hi, *lo] = code.as_u16().to_be_bytes();
+            if let Some(dst) = rest.get_mut(..len) {
+                dst.copy_from_slice(src);
+            }
+        }
+        Self { bytes, len: (len + 2) as u8 }
+    }
+
+    pub(super) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl Connection {
+    /// A ping, pong or close frame whose header is at `start` in `buf`.
+    #[inline]
+    pub(super) fn control_frame(
+        &mut self,
+        buf: &mut [u8],
+        header: FrameHeader,
+        header_len: usize,
+    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        let start = self.frame_start();
+        // Control payloads are at most 125 bytes (checked by the header decoder).
+        let len = header.payload_len as usize;
+        let at = start + header_len;
+        if let Some(partial) = missing(buf.len(), start, (header_len + len) as u64) {
+            return Ok(partial);
+        }
+        let Some(payload) = buf.get_mut(at..at + len) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        if let Some(key) = header.mask {
+            apply_mask(payload, key, 0);
+        }
+        let consumed = if self.rx_message.is_some() && !self.config.streaming {
+            // Between fragments being reassembled: the message so far stays at the front
+            // of the buffer. (Streaming mode keeps nothing, so the frame is consumed.)
+            self.gap += header_len + len;
+            0
+        } else {
+            header_len + len
+        };
+        let found = match header.opcode {
+            OpCode::Ping => {
+                if self.state == State::Open {
+                    // "MAY elect to send a Pong frame for only the most recently processed
+                    // Ping frame" (5.5.3): one pending pong, the newest, bounds memory.
+                    self.pending_pong = Some(ControlPayload::new(payload));
+                }
+                EventAt::new(Found::Ping, at, len)
+            }
+            OpCode::Pong => EventAt::new(Found::Pong, at, len),
+            _ => {
+                let close = CloseFrame::decode(payload)?;
+                self.pending_pong = None;
+                if self.state == State::CloseSent {
+                    self.state = State::Closed;
+                } else {
+                    // "the endpoint MUST send a Close frame in response ... typically
+                    // echoing the status code it received" (5.5.1). The reason is echoed
+                    // too, so the peer's application sees the words it chose.
+                    self.state = State::CloseReceived;
+                    self.pending_close = Some(ControlPayload::close(close.code, close.reason));
+                }
+                let reason_len = close.reason.len();
+                EventAt::new(Found::Close(close.code), at + len - reason_len, reason_len)
+            }
+        };
+        Ok(Status::Complete { value: Some(found), consumed })
+    }
+
+    /// Whether output is owed: call [`poll_transmit`](Self::poll_transmit).
+    pub const fn wants_transmit(&self) -> bool {
+        self.pending_close.is_some() || self.pending_pong.is_some()
+    }
+
+    /// Writes the control frame the connection owes the peer, if any: the close frame of a
+    /// failure, the reply to the peer's close, or the pong for the latest ping.
+    ///
+    /// Returns the number of bytes written into `out`, or `None` if nothing is owed.
+    /// `mask_key` is used by clients only; pass fresh random bytes for each call.
+    ///
+    /// # Errors
+    /// [`SendError::BufferTooSmall`] if `out` is shorter than the frame (at most
+    /// [`MAX_CONTROL_FRAME`](super::MAX_CONTROL_FRAME) bytes); the frame stays owed.
+    #[inline]
+    pub fn poll_transmit(
+        &mut self,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<Option<usize>, SendError> {
+        if let Some(close) = self.pending_close {
+            let n = self.write_frame(OpCode::Close, true, close.as_slice(), mask_key, out)?;
+            self.pending_close = None;
+            self.state = match self.state {
+                State::CloseReceived | State::Failing => State::Closed,
+                other => other,
+            };
+            return Ok(Some(n));
+        }
+        if let Some(pong) = self.pending_pong {
+            let n = self.write_frame(OpCode::Pong, true, pong.as_slice(), mask_key, out)?;
+            self.pending_pong = None;
+            return Ok(Some(n));
+        }
+        Ok(None)
+    }
+}

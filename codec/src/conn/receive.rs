@@ -1,0 +1,417 @@
+//! The receiving side: frames in, events out, in reassembly or streaming mode.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+use super::event::{Event, EventAt, Found, MessageKind};
+use super::{Connection, OpenFrame, ProtocolError, Role, State};
+use crate::frame::{FrameError, FrameHeader, OpCode};
+use crate::mask::apply_mask;
+use crate::Status;
+
+impl Connection {
+    /// Processes input: the unconsumed bytes received so far.
+    ///
+    /// Returns one step at a time; see the [module docs](super) for the contract on
+    /// `consumed` and [`retained`](Self::retained). Payloads are unmasked in place.
+    ///
+    /// # Errors
+    /// A [`ProtocolError`] when the peer broke the protocol; the connection moves to
+    /// [`State::Failing`] and [`poll_transmit`](Self::poll_transmit) yields the close
+    /// frame with [`ProtocolError::close_code`]. After the peer's close frame, or after
+    /// a failure, any further call returns [`ProtocolError::AfterClose`].
+    #[inline(always)]
+    pub fn handle_input<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
+        match self.handle_input_at(buf)? {
+            Status::Complete { value: Some(at), consumed } => {
+                Ok(Status::Complete { value: Some(self.event_at(at, buf)?), consumed })
+            }
+            Status::Complete { value: None, consumed } => {
+                Ok(Status::Complete { value: None, consumed })
+            }
+            Status::Partial { needed } => Ok(Status::Partial { needed }),
+        }
+    }
+
+    /// [`handle_input`](Self::handle_input), with the event given by its position in
+    /// `buf` rather than borrowed from it, for a caller that reads more input into `buf`
+    /// in a loop until there is an event. It is the same step: `handle_input` is this
+    /// followed by [`event_at`](Self::event_at).
+    ///
+    /// # Errors
+    /// As [`handle_input`](Self::handle_input).
+    ///
+    /// ```
+    /// use wscodec::{Connection, Event, Role, Status};
+    /// let mut conn = Connection::new(Role::Server);
+    /// let mut buf = [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]; // masked "Hi"
+    /// let at = loop {
+    ///     match conn.handle_input_at(&mut buf)? {
+    ///         Status::Complete { value: Some(at), .. } => break at,
+    ///         _ => { /* drain `consumed` bytes or read more into `buf`, then go on */ }
+    ///     }
+    /// };
+    /// assert_eq!(conn.event_at(at, &buf)?, Event::Text("Hi"));
+    /// # Ok::<(), wscodec::ProtocolError>(())
+    /// ```
+    #[inline(always)]
+    pub fn handle_input_at(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        if matches!(self.state, State::CloseReceived | State::Failing | State::Closed) {
+            return Err(ProtocolError::AfterClose);
+        }
+        let result =
+            if self.open_frame.is_some() { self.continue_frame(buf) } else { self.next_frame(buf) };
+        if let Err(e) = result {
+            self.fail(e);
+        }
+        result
+    }
+
+    /// The event that [`handle_input_at`](Self::handle_input_at) found in `buf` (the same
+    /// buffer, unchanged since). A text message is checked to be UTF-8 here, once.
+    ///
+    /// # Errors
+    /// [`ProtocolError::InvalidUtf8`] for text that is not UTF-8 (the connection fails as
+    /// in `handle_input`).
+    #[inline(always)]
+    pub fn event_at<'a>(&mut self, at: EventAt, buf: &'a [u8]) -> Result<Event<'a>, ProtocolError> {
+        let bytes = buf.get(at.at..at.at.saturating_add(at.len)).unwrap_or(&[]);
+        let text = |bytes| core::str::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8);
+        let event = match at.found {
+            Found::Binary => Ok(Event::Binary(bytes)),
+            Found::Text => text(bytes).map(Event::Text),
+            Found::Piece { kind, first, last } => {
+                Ok(Event::Piece { kind, data: bytes, first, last })
+            }
+            Found::Ping => Ok(Event::Ping(bytes)),
+            Found::Pong => Ok(Event::Pong(bytes)),
+            // Checked when the close frame was decoded.
+            Found::Close(code) => text(bytes).map(|reason| Event::Close { code, reason }),
+        };
+        if let Err(e) = event {
+            self.fail(e);
+        }
+        event
+    }
+
+    #[inline(always)]
+    fn next_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        if let Some(small) = self.small_message(buf) {
+            return Ok(self.small_message_event(buf, small));
+        }
+        self.any_frame(buf)
+    }
+
+    /// The general path of [`next_frame`](Self::next_frame): every frame kind, length,
+    /// mode and state.
+    #[inline(always)]
+    pub(super) fn any_frame(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        let input = buf.get(self.frame_start()..).unwrap_or(&[]);
+        let (header, header_len) = match FrameHeader::decode(input)? {
+            Status::Complete { value, consumed } => (value, consumed),
+            Status::Partial { needed } => return Ok(Status::Partial { needed }),
+        };
+        self.check_header(&header)?;
+        if header.opcode.is_control() {
+            return self.control_frame(buf, header, header_len);
+        }
+        let kind = match (header.opcode, self.rx_message) {
+            (OpCode::Continuation, Some(kind)) => kind,
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (OpCode::Text, None) => MessageKind::Text,
+            _ => MessageKind::Binary,
+        };
+        let message_len = self.rx_message_len.saturating_add(header.payload_len);
+        if message_len > self.config.max_message {
+            return Err(
+                FrameError::TooLarge { size: message_len, max: self.config.max_message }.into()
+            );
+        }
+        if self.config.streaming {
+            Ok(self.start_streamed_frame(header, header_len, kind))
+        } else {
+            self.reassemble_frame(buf, header, header_len, kind)
+        }
+    }
+
+    /// The common case, told apart with few branches: a whole text or binary message in
+    /// one frame with a 7-bit length, at the front of the input, masked if and only if
+    /// the peer is a client, while no message is in progress (reassembly mode). Returns
+    /// the kind, the mask key, the header length and the payload length. `None` sends
+    /// everything else, including every error and every partial frame, down the general
+    /// path, which treats these frames the same way (the connection tests and proptests
+    /// run both).
+    #[inline(always)]
+    pub(super) fn small_message(
+        &self,
+        buf: &[u8],
+    ) -> Option<(MessageKind, Option<[u8; 4]>, usize, usize)> {
+        if self.rx_message.is_some() || self.checked != 0 || self.config.streaming {
+            return None;
+        }
+        let [first, second, rest @ ..] = buf else { return None };
+        // FIN set, RSV clear, opcode 1 (text) or 2 (binary).
+        let kind = match *first {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::from(*second & 0x7f);
+        if len > 125 || len as u64 > self.config.max_message {
+            return None;
+        }
+        let (key, header_len) = match (*second & 0x80 != 0, self.role, rest) {
+            (true, Role::Server, [k0, k1, k2, k3, ..]) => (Some([*k0, *k1, *k2, *k3]), 6),
+            (false, Role::Client, _) => (None, 2),
+            _ => return None,
+        };
+        (buf.len() >= header_len + len).then_some((kind, key, header_len, len))
+    }
+
+    /// Unmasks what [`small_message`](Self::small_message) found.
+    #[inline(always)]
+    fn small_message_event(
+        &self,
+        buf: &mut [u8],
+        (kind, key, header_len, len): (MessageKind, Option<[u8; 4]>, usize, usize),
+    ) -> Status<Option<EventAt>> {
+        let Some(payload) = buf.get_mut(header_len..header_len + len) else {
+            return Status::Partial { needed: 1 };
+        };
+        if let Some(key) = key {
+            apply_mask(payload, key, 0);
+        }
+        let found = match kind {
+            MessageKind::Binary => Found::Binary,
+            MessageKind::Text => Found::Text,
+        };
+        Status::Complete {
+            value: Some(EventAt::new(found, header_len, len)),
+            consumed: header_len + len,
+        }
+    }
+
+    /// Where the next frame starts in the input buffer.
+    #[inline(always)]
+    pub(super) const fn frame_start(&self) -> usize {
+        self.retained.saturating_add(self.gap)
+    }
+
+    #[inline(always)]
+    fn check_header(&self, header: &FrameHeader) -> Result<(), FrameError> {
+        // "MUST be 0 unless an extension is negotiated that defines meanings" (5.2)
+        if header.rsv != 0 {
+            return Err(FrameError::ReservedBits(header.rsv));
+        }
+        match (self.role, header.mask.is_some()) {
+            // "The server MUST close the connection upon receiving a frame that is not masked." (5.1)
+            (Role::Server, false) => Err(FrameError::UnmaskedClientFrame),
+            // "A client MUST close a connection if it detects a masked frame." (5.1)
+            (Role::Client, true) => Err(FrameError::MaskedServerFrame),
+            _ => Ok(()),
+        }
+    }
+
+    #[inline(always)]
+    fn begin_piece(&mut self, kind: MessageKind, header: &FrameHeader) {
+        if self.rx_message.is_none() {
+            self.rx_message = Some(kind);
+            self.rx_message_len = 0;
+            self.rx_first_piece = true;
+            if self.checked == 0 {
+                // (Text already checked ahead in this frame started the validator.)
+                self.utf8.reset();
+            }
+        }
+        self.rx_message_len = self.rx_message_len.saturating_add(header.payload_len);
+    }
+
+    #[inline(always)]
+    fn end_message(&mut self) {
+        self.rx_message = None;
+        self.rx_message_len = 0;
+        self.retained = 0;
+        self.gap = 0;
+    }
+
+    /// Text in a frame that has not fully arrived: unmask and check `fresh`, the bytes
+    /// after the `self.checked` already checked, so that invalid UTF-8 fails the
+    /// connection at once rather than when the frame ends ("fail fast", RFC 6455 section
+    /// 8.1 and Autobahn 6.4.x). `offset` is `fresh`'s position in the frame's payload.
+    fn check_text_ahead(
+        &mut self,
+        fresh: &mut [u8],
+        mask: Option<[u8; 4]>,
+        offset: usize,
+    ) -> Result<(), ProtocolError> {
+        if self.checked == 0 && self.rx_message.is_none() {
+            self.utf8.reset();
+        }
+        if let Some(key) = mask {
+            apply_mask(fresh, key, offset);
+        }
+        self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+        self.checked += fresh.len();
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn reassemble_frame(
+        &mut self,
+        buf: &mut [u8],
+        header: FrameHeader,
+        header_len: usize,
+        kind: MessageKind,
+    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        let (retained, start) = (self.retained, self.frame_start());
+        let frame_len = (header_len as u64).saturating_add(header.payload_len);
+        let payload_at = start + header_len;
+        if let Some(partial) = missing(buf.len(), start, frame_len) {
+            let checked = self.checked;
+            return match buf.get_mut(payload_at + checked..) {
+                Some(fresh) if kind == MessageKind::Text && !fresh.is_empty() => {
+                    self.check_text_ahead(fresh, header.mask, checked)?;
+                    Ok(Status::Complete { value: None, consumed: 0 })
+                }
+                _ => Ok(partial),
+            };
+        }
+        // The whole frame is in `buf`, so its length fits in usize.
+        let len = header.payload_len as usize;
+        let checked = self.checked.min(len);
+        let single_frame = header.fin && self.rx_message.is_none() && checked == 0;
+        self.begin_piece(kind, &header);
+        self.checked = 0;
+        let Some(payload) = buf.get_mut(payload_at..payload_at + len) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        let (_, unchecked) = payload.split_at_mut(checked);
+        if let Some(key) = header.mask {
+            apply_mask(unchecked, key, checked);
+        }
+        // A single frame's text is checked once, by `event_at`.
+        if kind == MessageKind::Text && !single_frame {
+            self.utf8.feed(unchecked).map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        let message_at = if single_frame {
+            // A whole message in one frame (nothing retained, `start` is 0): hand it out
+            // where it lies, without moving it.
+            payload_at
+        } else {
+            // Join the payload to the bytes already reassembled.
+            move_down(buf, payload_at, len, retained);
+            if !header.fin {
+                self.retained = retained + len;
+                self.gap += header_len;
+                return Ok(Status::Complete { value: None, consumed: 0 });
+            }
+            if kind == MessageKind::Text && !self.utf8.is_complete() {
+                return Err(ProtocolError::InvalidUtf8);
+            }
+            0
+        };
+        self.end_message();
+        let consumed = start + header_len + len;
+        let found = match kind {
+            MessageKind::Binary => Found::Binary,
+            MessageKind::Text => Found::Text,
+        };
+        Ok(Status::Complete {
+            value: Some(EventAt::new(found, message_at, retained + len)),
+            consumed,
+        })
+    }
+
+    /// Streaming mode: a data frame's header is taken at once; its payload is handed out
+    /// in pieces by [`continue_frame`](Self::continue_frame).
+    fn start_streamed_frame(
+        &mut self,
+        header: FrameHeader,
+        header_len: usize,
+        kind: MessageKind,
+    ) -> Status<Option<EventAt>> {
+        self.begin_piece(kind, &header);
+        self.checked = 0;
+        self.open_frame = Some(OpenFrame {
+            fin: header.fin,
+            mask: header.mask,
+            remaining: header.payload_len,
+            offset: 0,
+        });
+        Status::Complete { value: None, consumed: header_len }
+    }
+
+    /// Streaming mode: hand out the next piece of the current frame's payload, once its
+    /// rest has arrived or at least [`Config::min_piece`](super::Config) bytes of it.
+    fn continue_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        let rest = usize::try_from(frame.remaining).unwrap_or(usize::MAX);
+        let min_piece = self.config.min_piece.max(1);
+        if buf.len() < rest && buf.len() < min_piece {
+            let checked = self.checked;
+            return match buf.get_mut(checked..) {
+                Some(fresh) if kind == MessageKind::Text && !fresh.is_empty() => {
+                    let offset = frame.offset.wrapping_add(checked);
+                    self.check_text_ahead(fresh, frame.mask, offset)?;
+                    Ok(Status::Complete { value: None, consumed: 0 })
+                }
+                _ => Ok(Status::Partial { needed: rest.min(min_piece) - buf.len() }),
+            };
+        }
+        let take = rest.min(buf.len());
+        let checked = self.checked.min(take);
+        self.checked = 0;
+        let Some(piece) = buf.get_mut(..take) else {
+            return Ok(Status::Partial { needed: 1 });
+        };
+        let (_, unchecked) = piece.split_at_mut(checked);
+        if let Some(key) = frame.mask {
+            apply_mask(unchecked, key, frame.offset.wrapping_add(checked));
+        }
+        if kind == MessageKind::Text {
+            self.utf8.feed(unchecked).map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        frame.remaining -= take as u64;
+        frame.offset = frame.offset.wrapping_add(take);
+        let frame_done = frame.remaining == 0;
+        let last = frame_done && frame.fin;
+        if last && kind == MessageKind::Text && !self.utf8.is_complete() {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        let first = core::mem::replace(&mut self.rx_first_piece, false);
+        self.open_frame = if frame_done { None } else { Some(frame) };
+        if last {
+            self.end_message();
+        }
+        let found = Found::Piece { kind, first, last };
+        Ok(Status::Complete { value: Some(EventAt::new(found, 0, take)), consumed: take })
+    }
+}
+
+/// Bytes still missing for a frame of `total` bytes at `start`, as a `Partial` status.
+#[inline(always)]
+pub(super) fn missing<T>(buf_len: usize, start: usize, total: u64) -> Option<Status<T>> {
+    let have = buf_len.saturating_sub(start) as u64;
+    (have < total)
+        .then(|| Status::Partial { needed: usize::try_from(total - have).unwrap_or(usize::MAX) })
+}
+
+/// `buf.copy_within(from..from + len, to)` for `to <= from`, written with explicit checks
+/// so that no panic path is left for bounds the caller already checked (the
+/// `tests/panic-never` link check proves it); out-of-range arguments copy nothing.
+fn move_down(buf: &mut [u8], from: usize, len: usize, to: usize) {
+    let Some(offset) = from.checked_sub(to) else { return };
+    let Some(end) = offset.checked_add(len) else { return };
+    let Some(span) = buf.get_mut(to..).and_then(|b| b.get_mut(..end)) else { return };
+    span.copy_within(offset.., 0);
+}

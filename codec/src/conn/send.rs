@@ -1,0 +1,204 @@
+//! The sending side: messages and fragments out, as frames, with the closing rules.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+use super::control::ControlPayload;
+use super::event::{Message, MessageKind};
+use super::{Connection, Role, SendError, State};
+use crate::close::MAX_REASON_LEN;
+use crate::frame::{FrameHeader, OpCode};
+use crate::mask::mask_into;
+use crate::CloseCode;
+
+impl Connection {
+    /// Encodes a whole message as one frame into `out` and returns its length.
+    ///
+    /// `mask_key` is used by clients only; pass fresh random bytes for each frame.
+    /// Sending a close frame moves the connection to [`State::CloseSent`] (or
+    /// [`State::Closed`] if it answers the peer's close).
+    ///
+    /// # Errors
+    /// [`SendError`] if the state forbids the message (after a close), a control payload
+    /// is too long, the close code may not be sent, or `out` is too small.
+    #[inline(always)]
+    pub fn encode(
+        &mut self,
+        message: Message<'_>,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let (opcode, payload): (OpCode, &[u8]) = match message {
+            Message::Text(text) => (OpCode::Text, text.as_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Ping(data) => (OpCode::Ping, data),
+            Message::Pong(data) => (OpCode::Pong, data),
+            Message::Close(close) => return self.encode_close(close, mask_key, out),
+        };
+        self.write_frame(opcode, true, payload, mask_key, out)
+    }
+
+    /// Encodes one fragment of a message sent in pieces: the first call starts a message
+    /// of `kind`, later calls continue it, and `last = true` ends it. Control messages
+    /// may be sent between fragments.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    ///
+    /// ```
+    /// use wscodec::{conn::MessageKind, Connection, Role};
+    /// let mut c = Connection::new(Role::Server);
+    /// let mut out = [0u8; 16];
+    /// let n = c.encode_fragment(MessageKind::Text, b"Hel", false, [0; 4], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[0x01, 0x03, b'H', b'e', b'l']); // RFC 6455 section 5.7
+    /// let n = c.encode_fragment(MessageKind::Text, b"lo", true, [0; 4], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[0x80, 0x02, b'l', b'o']);
+    /// ```
+    pub fn encode_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let needed = self.frame_len(data.len());
+        if out.len() < needed {
+            return Err(SendError::BufferTooSmall { needed });
+        }
+        let header_len =
+            self.encode_fragment_header(kind, data.len() as u64, last, mask_key, out)?;
+        self.write_payload(header_len, data, mask_key, out)
+    }
+
+    /// Like [`encode_fragment`](Self::encode_fragment) but writes only the header, for a
+    /// payload of `len` bytes the caller sends itself (masked with
+    /// [`mask::apply_mask`](crate::mask::apply_mask) and `mask_key` when this is a client).
+    /// This is how an adapter streams a payload larger than its output buffer.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    pub fn encode_fragment_header(
+        &mut self,
+        kind: MessageKind,
+        len: u64,
+        last: bool,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let opcode = match (self.tx_message, kind) {
+            (Some(open), _) if open != kind => return Err(SendError::MessageInProgress),
+            (Some(_), _) => OpCode::Continuation,
+            (None, MessageKind::Text) => OpCode::Text,
+            (None, MessageKind::Binary) => OpCode::Binary,
+        };
+        let n = self.encode_header(opcode, last, len, mask_key, out)?;
+        self.tx_message = if last { None } else { Some(kind) };
+        Ok(n)
+    }
+
+    fn encode_close(
+        &mut self,
+        close: Option<(CloseCode, &str)>,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        if let Some((code, reason)) = close {
+            if !code.is_sendable() {
+                return Err(SendError::InvalidCloseCode(code.as_u16()));
+            }
+            if reason.len() > MAX_REASON_LEN {
+                return Err(SendError::ControlTooLong(reason.len() + 2));
+            }
+        }
+        let payload = ControlPayload::close(close.map(|c| c.0), close.map_or("", |c| c.1));
+        self.write_frame(OpCode::Close, true, payload.as_slice(), mask_key, out)
+    }
+
+    /// Checks state and sizes, writes a header and updates the state for control frames.
+    #[inline(always)]
+    fn encode_header(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        len: u64,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let sendable = match self.state {
+            State::Open => true,
+            // Only the close reply (or the close that reports a failure) may still go out.
+            State::CloseReceived | State::Failing => opcode == OpCode::Close,
+            State::CloseSent | State::Closed => false,
+        };
+        if !sendable {
+            return Err(SendError::Closed);
+        }
+        if opcode.is_control() && len > 125 {
+            return Err(SendError::ControlTooLong(usize::try_from(len).unwrap_or(usize::MAX)));
+        }
+        if !opcode.is_control() && opcode != OpCode::Continuation && self.tx_message.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let mask = (self.role == Role::Client).then_some(mask_key);
+        let header = FrameHeader { fin, rsv: 0, opcode, mask, payload_len: len };
+        let needed = header.encoded_len();
+        let n = header.encode(out).ok_or(SendError::BufferTooSmall { needed })?;
+        if opcode == OpCode::Close {
+            self.pending_pong = None;
+            self.state = match self.state {
+                State::CloseReceived | State::Failing => {
+                    self.pending_close = None;
+                    State::Closed
+                }
+                _ => State::CloseSent,
+            };
+        }
+        Ok(n)
+    }
+
+    #[inline(always)]
+    pub(super) fn write_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &[u8],
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let needed = self.frame_len(payload.len());
+        if out.len() < needed {
+            // Check before changing any state so a failed send can be retried.
+            return Err(SendError::BufferTooSmall { needed });
+        }
+        let header_len = self.encode_header(opcode, fin, payload.len() as u64, mask_key, out)?;
+        self.write_payload(header_len, payload, mask_key, out)
+    }
+
+    /// The encoded size of a frame with `len` payload bytes sent by this end.
+    #[inline(always)]
+    pub const fn frame_len(&self, len: usize) -> usize {
+        let mask = match self.role {
+            Role::Client => Some([0; 4]),
+            Role::Server => None,
+        };
+        FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask, payload_len: len as u64 }
+            .encoded_len()
+            + len
+    }
+
+    #[inline(always)]
+    fn write_payload(
+        &self,
+        header_len: usize,
+        payload: &[u8],
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let end = header_len + payload.len();
+        let dst = out.get_mut(header_len..end).ok_or(SendError::BufferTooSmall { needed: end })?;
+        match self.role {
+            Role::Client => mask_into(dst, payload, mask_key),
+            Role::Server => dst.copy_from_slice(payload),
+        }
+        Ok(end)
+    }
+}

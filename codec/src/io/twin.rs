@@ -1,0 +1,581 @@
+//! The one source of both adapters: [`blocking`](super::blocking) and
+//! [`asynch`](super::asynch) are this macro, expanded once without `.await` and once
+//! with it, so the twins cannot drift apart.
+//!
+//! `$io` is the I/O crate (`embedded_io` or `embedded_io_async`), `$($async)?` is
+//! `async` or nothing, and `$(.$await)?` follows every call that may block.
+
+macro_rules! websocket_adapter {
+    ($io:ident, $($async:ident)?, $(.$await:ident)?) => {
+use $io::{ErrorType, Read, Write};
+
+use crate::conn::{EventAt, MessageKind, MAX_CONTROL_FRAME};
+use crate::frame::FrameHeader;
+use crate::handshake::{client, server, HandshakeError, MAX_HEADERS};
+use crate::io::buffer::{RxBuf, RxBuffer};
+use crate::io::{Decision, Error, MaskKeys, Unmasked, MIN_RX_BUF, MIN_TX_BUF};
+use crate::mask::apply_mask;
+use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
+
+/// A WebSocket connection over a byte stream, with caller-owned buffers.
+///
+/// `M` makes the 4-byte mask key of each frame a client sends ([`MaskKeys`]; a closure
+/// over the device's RNG will do): they must be unpredictable (RFC 6455 section 5.3).
+/// A server sends unmasked frames: its `M` is [`Unmasked`]. `R` is the receive buffer
+/// ([`RxBuffer`]): a lent slice, or storage that grows while a large message arrives.
+///
+/// To reply to an event without copying it, use
+/// [`read_with_sender`](Self::read_with_sender): the event borrows only the receive
+/// buffer, and the [`Sender`] everything else.
+pub struct WebSocket<'b, S: ErrorType, M = Unmasked, R = &'b mut [u8]> {
+    link: Link<'b, S, M>,
+    rx: RxBuf<R>,
+    /// Bytes the last event borrowed from the window: drained at the start of the next read.
+    consumed_by_event: usize,
+}
+
+/// The means to send, borrowed from a [`WebSocket`] next to the event it read (see
+/// [`WebSocket::read_with_sender`]): the stream, the transmit buffer, the connection
+/// state and the mask keys, none of which the event borrows.
+pub struct Sender<'w, 'b, S: ErrorType, M> {
+    link: &'w mut Link<'b, S, M>,
+}
+
+/// Everything but the receive buffer.
+struct Link<'b, S: ErrorType, M> {
+    stream: S,
+    conn: Connection,
+    tx: &'b mut [u8],
+    mask: M,
+    /// Set while a write is under way. Still set when the next call starts only if that
+    /// write never finished (its future was dropped): a frame may be cut short.
+    writing: bool,
+    /// A write that failed while `read` handed out an event; the next call reports it.
+    write_error: Option<S::Error>,
+}
+
+impl<S: ErrorType + core::fmt::Debug, M, R: RxBuffer> core::fmt::Debug for WebSocket<'_, S, M, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("stream", &self.link.stream)
+            .field("conn", &self.link.conn)
+            .field("buffered", &self.rx.window().len().saturating_sub(self.consumed_by_event))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: ErrorType + core::fmt::Debug, M> core::fmt::Debug for Sender<'_, '_, S, M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sender").field("conn", &self.link.conn).finish_non_exhaustive()
+    }
+}
+
+impl<'b, S, R> WebSocket<'b, S, Unmasked, R>
+where
+    S: Read + Write,
+    R: RxBuffer,
+{
+    /// A server connection on a stream whose opening handshake is done; the first
+    /// `received` bytes of `rx` were already read from the stream (frames that came with
+    /// the handshake).
+    ///
+    /// # Panics
+    /// If `rx` can never hold [`MIN_RX_BUF`] bytes or `tx` is shorter than [`MIN_TX_BUF`]
+    /// (a caller contract, independent of anything received).
+    pub fn server(stream: S, config: Config, rx: R, received: usize, tx: &'b mut [u8]) -> Self {
+        let conn = Connection::with_config(Role::Server, config);
+        Self::with_parts(stream, conn, rx, received, tx, Unmasked)
+    }
+
+    /// Runs the server side of the opening handshake on `stream`, then returns the
+    /// connection. `decide` sees the request and the upgrade details (path, Origin,
+    /// offered subprotocols, any header) and accepts or rejects it.
+    ///
+    /// The request head is read into `rx` and must fit in it (431 otherwise).
+    ///
+    /// # Errors
+    /// [`Error::Handshake`] for a bad request (the matching HTTP error response has been
+    /// sent), [`Error::Rejected`] when `decide` refused, [`Error::Read`],
+    /// [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
+    pub $($async)? fn accept<F>(
+        mut stream: S,
+        config: Config,
+        mut rx: R,
+        tx: &'b mut [u8],
+        decide: F,
+    ) -> Result<Self, Error<S::Error>>
+    where
+        F: for<'r> FnOnce(&server::Request<'_, 'r>, &server::Upgrade<'r>) -> Decision<'r>,
+    {
+        let mut decide = Some(decide);
+        let mut filled = 0;
+        loop {
+            let head = rx.bytes_mut();
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let parsed = server::parse_request(head.get(..filled).unwrap_or(&[]), &mut headers);
+            let outcome = match parsed {
+                Ok(Status::Partial { .. }) if filled == head.len() => {
+                    Err(HandshakeError::HeadersTooLarge)
+                }
+                Ok(Status::Partial { .. }) => Ok(None),
+                Ok(Status::Complete { value: request, consumed }) => Ok(Some((
+                    consumed,
+                    match request.upgrade() {
+                        Ok(upgrade) => match decide.take().map(|decide| decide(&request, &upgrade))
+                        {
+                            Some(Decision::Accept { protocol }) => {
+                                server::write_accept(&upgrade, protocol, &[], tx).map(|n| (n, None))
+                            }
+                            Some(Decision::Reject { status, reason }) => {
+                                server::write_reject(status, reason, tx).map(|n| (n, Some(status)))
+                            }
+                            // A complete request is seen once: `decide` is always there.
+                            None => Err(HandshakeError::BufferTooSmall { needed: 0 }),
+                        },
+                        Err(e) => Err(e),
+                    },
+                ))),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(None) => {
+                    let spare = head.get_mut(filled..).unwrap_or(&mut []);
+                    let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
+                    if n == 0 {
+                        return Err(Error::UnexpectedEof);
+                    }
+                    filled += n;
+                }
+                Ok(Some((consumed, Ok((n, rejected))))) => {
+                    let response = tx.get(..n).unwrap_or(&[]);
+                    write_all_flush(&mut stream, response)$(.$await)?.map_err(Error::Write)?;
+                    if let Some(status) = rejected {
+                        return Err(Error::Rejected(status));
+                    }
+                    head.copy_within(consumed..filled, 0);
+                    return Ok(Self::server(stream, config, rx, filled - consumed, tx));
+                }
+                Ok(Some((_, Err(e)))) | Err(e) => {
+                    if let Ok(n) = server::write_error(e, tx) {
+                        let response = tx.get(..n).unwrap_or(&[]);
+                        write_all_flush(&mut stream, response)$(.$await)?.map_err(Error::Write)?;
+                    }
+                    return Err(Error::Handshake(e));
+                }
+            }
+        }
+    }
+}
+
+impl<'b, S, M, R> WebSocket<'b, S, M, R>
+where
+    S: Read + Write,
+    M: MaskKeys,
+    R: RxBuffer,
+{
+    /// A client connection on a stream whose opening handshake is done; the first
+    /// `received` bytes of `rx` were already read from the stream.
+    ///
+    /// # Panics
+    /// As [`server`](WebSocket::server).
+    pub fn client(
+        stream: S,
+        config: Config,
+        rx: R,
+        received: usize,
+        tx: &'b mut [u8],
+        mask: M,
+    ) -> Self {
+        let conn = Connection::with_config(Role::Client, config);
+        Self::with_parts(stream, conn, rx, received, tx, mask)
+    }
+
+    /// Runs the client side of the opening handshake on `stream`: sends `request`,
+    /// validates the response, and returns the connection with the subprotocol the
+    /// server chose, if any (as an index into `request.protocols`).
+    ///
+    /// # Errors
+    /// [`Error::Handshake`] when the response is not a valid upgrade (status, headers,
+    /// accept key, subprotocol); [`Error::Read`], [`Error::Write`] and
+    /// [`Error::UnexpectedEof`] from the transport.
+    pub $($async)? fn connect(
+        mut stream: S,
+        config: Config,
+        request: &client::ClientRequest<'_>,
+        mut rx: R,
+        tx: &'b mut [u8],
+        mask: M,
+    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
+        let n = request.encode(tx)?;
+        write_all_flush(&mut stream, tx.get(..n).unwrap_or(&[]))$(.$await)?.map_err(Error::Write)?;
+        let mut filled = 0;
+        loop {
+            let head = rx.bytes_mut();
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            match client::parse_response(head.get(..filled).unwrap_or(&[]), &mut headers)? {
+                Status::Partial { .. } if filled == head.len() => {
+                    return Err(Error::Handshake(HandshakeError::HeadersTooLarge))
+                }
+                Status::Partial { .. } => {
+                    let spare = head.get_mut(filled..).unwrap_or(&mut []);
+                    let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
+                    if n == 0 {
+                        return Err(Error::UnexpectedEof);
+                    }
+                    filled += n;
+                }
+                Status::Complete { value: response, consumed } => {
+                    let accepted = response.validate(request)?;
+                    let protocol = accepted
+                        .protocol
+                        .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
+                    head.copy_within(consumed..filled, 0);
+                    let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
+                    return Ok((ws, protocol));
+                }
+            }
+        }
+    }
+
+    /// The adapter over a connection: caps what `rx` must hold (the largest message in
+    /// reassembly mode, the largest piece in streaming mode).
+    fn with_parts(
+        stream: S,
+        mut conn: Connection,
+        rx: R,
+        received: usize,
+        tx: &'b mut [u8],
+        mask: M,
+    ) -> Self {
+        assert!(rx.max_len() >= MIN_RX_BUF, "rx buffer shorter than MIN_RX_BUF");
+        assert!(tx.len() >= MIN_TX_BUF, "tx buffer shorter than MIN_TX_BUF");
+        let config = conn.config();
+        if config.streaming {
+            // A piece and the header of its frame fit in `rx`.
+            let fits = rx.max_len() - FrameHeader::MAX_LEN;
+            let min = if config.min_piece == 0 { fits } else { config.min_piece.min(fits) };
+            conn.set_min_piece(min);
+        } else {
+            let fits = (rx.max_len() - MAX_CONTROL_FRAME) as u64;
+            conn.set_max_message(config.max_message.min(fits));
+        }
+        let link = Link { stream, conn, tx, mask, writing: false, write_error: None };
+        Self { link, rx: RxBuf::new(rx, received), consumed_by_event: 0 }
+    }
+
+    /// The protocol state machine.
+    pub fn connection(&self) -> &Connection {
+        &self.link.conn
+    }
+
+    /// How many received bytes wait to be handled: the start of the next frame (or
+    /// more) when not zero. A server that times each message from its first byte starts
+    /// the clock now if any are waiting.
+    pub fn buffered(&self) -> usize {
+        self.rx.window().len().saturating_sub(self.consumed_by_event)
+    }
+
+    /// The underlying stream.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.link.stream
+    }
+
+    /// Gives the stream back.
+    pub fn into_inner(self) -> S {
+        self.link.stream
+    }
+
+    /// Reads until the next event. Pongs and the close reply are sent automatically
+    /// before the event is returned.
+    ///
+    /// The event borrows the receive buffer until the next call. At EOF without a close
+    /// frame this returns [`Error::UnexpectedEof`] (close code 1006); after the closing
+    /// handshake, [`Error::Closed`].
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] when the peer broke the protocol (the close frame that says so
+    /// has been sent), [`Error::Read`] from the transport (a read timeout leaves the
+    /// connection usable), [`Error::Write`] when sending a pong or close reply failed (the
+    /// connection is then closed; if the write failed while an event was handed out, the
+    /// event comes first and the next call reports the failure).
+    pub $($async)? fn read(&mut self) -> Result<Event<'_>, Error<S::Error>> {
+        self.read_with_sender()$(.$await)?.map(|(event, _)| event)
+    }
+
+    /// Like [`read`](Self::read), with a [`Sender`] beside the event, so that a reply can
+    /// be sent straight from the received bytes: the event borrows only the receive
+    /// buffer.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub $($async)? fn read_with_sender(
+        &mut self,
+    ) -> Result<(Event<'_>, Sender<'_, 'b, S, M>), Error<S::Error>> {
+        let at = self.next_event()$(.$await)??;
+        let Self { link, rx, .. } = self;
+        match link.conn.event_at(at, rx.window()) {
+            Ok(event) => {
+                // Send the pong or close reply now. If that fails, the event (e.g. the
+                // peer's close code) is still worth handing out; the next call reports
+                // the failure.
+                if let Err(Error::Write(e)) = link.flush_owed()$(.$await)? {
+                    link.write_error = Some(e);
+                }
+                Ok((event, Sender { link }))
+            }
+            Err(e) => Err(link.fail(e)$(.$await)?),
+        }
+    }
+
+    /// Reads until the connection finds an event; returns where it is in the window.
+    $($async)? fn next_event(&mut self) -> Result<EventAt, Error<S::Error>> {
+        self.link.check_transport()?;
+        let consumed = core::mem::take(&mut self.consumed_by_event);
+        self.rx.drain(consumed);
+        loop {
+            self.link.flush_owed()$(.$await)??;
+            if self.link.conn.state() == State::Closed {
+                return Err(Error::Closed);
+            }
+            match self.link.conn.handle_input_at(self.rx.window_mut()) {
+                Ok(Status::Complete { value: Some(at), consumed }) => {
+                    // The event borrows the window: the drain waits for the next read.
+                    self.consumed_by_event = consumed;
+                    return Ok(at);
+                }
+                Ok(Status::Complete { value: None, consumed }) => self.rx.drain(consumed),
+                Ok(Status::Partial { needed }) => self.fill(needed)$(.$await)??,
+                Err(e) => return Err(self.link.fail(e)$(.$await)?),
+            }
+        }
+    }
+
+    /// Reads more bytes into the window; the connection waits for `needed` more.
+    $($async)? fn fill(&mut self, needed: usize) -> Result<(), Error<S::Error>> {
+        if self.rx.is_full() {
+            // Reassembling a fragmented message: reclaim the space of joined headers.
+            let freed = self.link.conn.compact(self.rx.window_mut());
+            self.rx.truncate(freed);
+        }
+        let Some(spare) = self.rx.spare(needed) else {
+            // Cannot happen with the limits set in `with_parts`; fail safely anyway.
+            let size = self.rx.window().len().saturating_add(needed) as u64;
+            let max = self.link.conn.config().max_message;
+            let error = crate::FrameError::TooLarge { size, max };
+            return Err(self.link.fail(error.into())$(.$await)?);
+        };
+        let n = self.link.stream.read(spare)$(.$await)?.map_err(Error::Read)?;
+        if n == 0 {
+            return Err(Error::UnexpectedEof);
+        }
+        self.rx.filled(n);
+        Ok(())
+    }
+
+    /// Sends a whole message. Data larger than the transmit buffer goes out without
+    /// being copied through it on a server, and through it in pieces on a client (which
+    /// must mask it); `tx` bounds each write, not the message.
+    ///
+    /// # Errors
+    /// [`Error::Send`] when the state forbids it (after a close) or a control payload is
+    /// too long; [`Error::Write`] when the transport failed (the connection is then
+    /// closed: part of the frame may be on the wire).
+    pub $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
+        self.link.send(message)$(.$await)?
+    }
+
+    /// Sends one fragment of a message sent in pieces (see
+    /// [`Connection::encode_fragment`]); `last` ends the message.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub $($async)? fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error<S::Error>> {
+        self.link.send_fragment(kind, data, last)$(.$await)?
+    }
+
+    /// Starts the closing handshake: sends a close frame with `code` and `reason`
+    /// (at most 123 bytes). Keep calling [`read`](Self::read) until it returns the
+    /// peer's [`Event::Close`], then drop the stream.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub $($async)? fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error<S::Error>> {
+        self.link.send(Message::Close(Some((code, reason))))$(.$await)?
+    }
+}
+
+impl<S, M> Sender<'_, '_, S, M>
+where
+    S: Read + Write,
+    M: MaskKeys,
+{
+    /// [`WebSocket::send`], beside the event just read.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
+        self.link.send(message)$(.$await)?
+    }
+
+    /// [`WebSocket::send_fragment`], beside the event just read.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub $($async)? fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error<S::Error>> {
+        self.link.send_fragment(kind, data, last)$(.$await)?
+    }
+
+    /// [`WebSocket::close`], beside the event just read.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub $($async)? fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error<S::Error>> {
+        self.link.send(Message::Close(Some((code, reason))))$(.$await)?
+    }
+
+    /// The protocol state machine.
+    pub fn connection(&self) -> &Connection {
+        &self.link.conn
+    }
+}
+
+impl<S, M> Link<'_, S, M>
+where
+    S: Read + Write,
+    M: MaskKeys,
+{
+    /// Reports what happened to the transport since the last call: a write that failed
+    /// while an event was handed out, or one that never finished.
+    fn check_transport(&mut self) -> Result<(), Error<S::Error>> {
+        if core::mem::take(&mut self.writing) {
+            // A write's future was dropped before it finished: a frame may be cut short.
+            self.conn.abort();
+        }
+        match self.write_error.take() {
+            Some(e) => Err(Error::Write(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// The peer broke the protocol: tell it why, with the right close code.
+    $($async)? fn fail(&mut self, e: crate::ProtocolError) -> Error<S::Error> {
+        if let Err(Error::Write(e)) = self.flush_owed()$(.$await)? {
+            self.write_error = Some(e);
+        }
+        Error::Protocol(e)
+    }
+
+    /// Sends whatever the connection owes the peer (pong, close reply, failure close).
+    $($async)? fn flush_owed(&mut self) -> Result<(), Error<S::Error>> {
+        while self.conn.wants_transmit() {
+            // `tx` holds at least MIN_TX_BUF bytes, more than any control frame.
+            let Ok(Some(n)) = self.conn.poll_transmit(self.mask.next_key(), self.tx) else {
+                break;
+            };
+            self.write_tx(n, &[])$(.$await)??;
+        }
+        Ok(())
+    }
+
+    $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
+        self.check_transport()?;
+        self.flush_owed()$(.$await)??;
+        let data = match message {
+            Message::Text(text) => Some((MessageKind::Text, text.as_bytes())),
+            Message::Binary(data) => Some((MessageKind::Binary, data)),
+            _ => None,
+        };
+        match data {
+            Some((kind, data)) if self.conn.frame_len(data.len()) > self.tx.len() => {
+                self.send_fragment(kind, data, true)$(.$await)?
+            }
+            _ => {
+                let n = self.conn.encode(message, self.mask.next_key(), self.tx)?;
+                self.write_tx(n, &[])$(.$await)?
+            }
+        }
+    }
+
+    $($async)? fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error<S::Error>> {
+        self.check_transport()?;
+        self.flush_owed()$(.$await)??;
+        let key = self.mask.next_key();
+        let n = self.conn.encode_fragment_header(kind, data.len() as u64, last, key, self.tx)?;
+        let (_, body) = self.tx.split_at_mut(n);
+        if let Some(body) = body.get_mut(..data.len()) {
+            // The whole frame fits: one write.
+            body.copy_from_slice(data);
+            if self.conn.role() == Role::Client {
+                apply_mask(body, key, 0);
+            }
+            return self.write_tx(n + data.len(), &[])$(.$await)?;
+        }
+        if self.conn.role() == Role::Server {
+            // Unmasked: the payload goes out as it is, without a copy.
+            return self.write_tx(n, data)$(.$await)?;
+        }
+        let mut header = n;
+        let mut offset = 0;
+        for chunk in data.chunks(self.tx.len() - n) {
+            let (_, body) = self.tx.split_at_mut(header);
+            let body = body.get_mut(..chunk.len()).unwrap_or(&mut []);
+            body.copy_from_slice(chunk);
+            apply_mask(body, key, offset);
+            offset += chunk.len();
+            self.write_tx(header + chunk.len(), &[])$(.$await)??;
+            header = 0;
+        }
+        Ok(())
+    }
+
+    /// Writes `tx[..n]` and then `rest`, and flushes. A write that fails or times out
+    /// may leave part of a frame on the wire, so it ends the connection.
+    $($async)? fn write_tx(&mut self, n: usize, rest: &[u8]) -> Result<(), Error<S::Error>> {
+        self.writing = true;
+        let head = self.tx.get(..n).unwrap_or(&[]);
+        let result = write_two_flush(&mut self.stream, head, rest)$(.$await)?;
+        self.writing = false;
+        if result.is_err() {
+            self.conn.abort();
+        }
+        result.map_err(Error::Write)
+    }
+}
+
+/// Writes `first`, then `second` (if any), and flushes.
+$($async)? fn write_two_flush<S: Write>(
+    stream: &mut S,
+    first: &[u8],
+    second: &[u8],
+) -> Result<(), S::Error> {
+    stream.write_all(first)$(.$await)??;
+    if !second.is_empty() {
+        stream.write_all(second)$(.$await)??;
+    }
+    stream.flush()$(.$await)?
+}
+
+/// Writes and flushes `bytes`.
+$($async)? fn write_all_flush<S: Write>(stream: &mut S, bytes: &[u8]) -> Result<(), S::Error> {
+    stream.write_all(bytes)$(.$await)??;
+    stream.flush()$(.$await)?
+}
+    };
+}
+
+pub(super) use websocket_adapter;
