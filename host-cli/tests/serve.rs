@@ -46,6 +46,7 @@ fn get_root_serves_the_test_page() {
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     assert!(response.contains("Content-Type: text/html"), "{response}");
     assert!(response.contains("new WebSocket"), "{response}");
+    assert!(response.contains("which echoes every message back unchanged"), "{response}");
     let response = http(server.addr, "GET /index.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
 }
