@@ -9,6 +9,7 @@
 //! is in ([`Class`]), for `wsc probe`'s verdicts and `wsc connect`'s retry decision.
 
 mod env;
+mod explain;
 mod failure;
 mod http_connect;
 mod socks5;
