@@ -120,10 +120,7 @@ impl<'h, 'b> Request<'h, 'b> {
         let f = UpgradeFields::scan(self.headers);
         // Checked before the version: a proxy that drops `Upgrade` (nginx without
         // `proxy_set_header Upgrade`) usually forwards HTTP/1.0 as well.
-        if !f.upgrade_websocket
-            && (f.key.first.is_some() || f.version.first.is_some())
-            && self.header("Upgrade").is_none()
-        {
+        if !f.upgrade_present && (f.key.first.is_some() || f.version.first.is_some()) {
             return Err(HandshakeError::UpgradeStripped);
         }
         if self.version != 1 {
