@@ -249,18 +249,20 @@ pub(crate) fn dial<'b>(
 /// A TCP stream to `url`'s server through the proxy `chosen`.
 fn tunnel(url: &WsUrl, chosen: &proxy::Chosen) -> anyhow::Result<TcpStream> {
     let host = url.bare_host();
-    let target = if chosen.url.kind == proxy::Kind::Socks5 && host.parse::<IpAddr>().is_err() {
-        // socks5:// (not socks5h://): the name is resolved here, the proxy gets an address.
-        let addr = (host, url.port)
-            .to_socket_addrs()
-            .with_context(|| format!("cannot resolve {}", url.host))?
-            .next()
-            .with_context(|| format!("{} resolves to no address", url.host))?;
-        proxy::Target::Addr(addr)
-    } else {
-        proxy::Target::Name { host, port: url.port }
-    };
-    let tunnel = proxy::open(chosen, &target, HANDSHAKE_TIMEOUT).map_err(|failure| {
+    let targets: Vec<proxy::Target<'_>> =
+        if chosen.url.kind == proxy::Kind::Socks5 && host.parse::<IpAddr>().is_err() {
+            // socks5:// (not socks5h://): the name is resolved here, the proxy gets addresses.
+            let addrs: Vec<_> = (host, url.port)
+                .to_socket_addrs()
+                .with_context(|| format!("cannot resolve {}", url.host))?
+                .map(proxy::Target::Addr)
+                .collect();
+            anyhow::ensure!(!addrs.is_empty(), "{} resolves to no address", url.host);
+            addrs
+        } else {
+            vec![proxy::Target::Name { host, port: url.port }]
+        };
+    let tunnel = proxy::open_first(chosen, &targets, HANDSHAKE_TIMEOUT).map_err(|failure| {
         anyhow::Error::new(*failure).context(format!("cannot reach {url} through the proxy"))
     })?;
     tunnel.stream.set_nodelay(true)?;

@@ -226,11 +226,11 @@ impl Probe<'_> {
             return self.step("tcp", |p| p.connect(url, &addrs));
         };
         let resolved = if chosen.url.kind == crate::proxy::Kind::Socks5 {
-            Some(self.step("dns", |_| resolve(url))?[0])
+            Some(self.step("dns", |_| resolve(url))?)
         } else {
             None
         };
-        self.step("proxy", |p| p.tunnel(url, chosen, resolved))
+        self.step("proxy", |p| p.tunnel(url, chosen, resolved.as_deref()))
     }
 
     fn parse_url(&mut self) -> Result<Done<WsUrl>, Failed> {

@@ -255,12 +255,48 @@ pub(crate) struct Tunnel {
     pub(crate) stream: TcpStream,
     /// The proxy's address that answered.
     pub(crate) proxy_addr: SocketAddr,
+    /// Where the tunnel leads, `host:port`.
+    pub(crate) target: String,
     /// The proxy's answer in one line, e.g. `HTTP/1.1 200 Connection established`.
     pub(crate) answer: String,
     /// The exchange, `> ` for sent lines and `< ` for received ones (secrets masked).
     pub(crate) transcript: Vec<String>,
     /// The reply as JSON (status and headers, or the SOCKS reply code).
     pub(crate) reply: serde_json::Value,
+}
+
+/// Opens a tunnel to the first of `targets` the proxy reaches: the addresses a name
+/// resolved to (for socks5://), tried in order while the proxy answers that one is
+/// unreachable or refused (SOCKS5 replies 0x03 to 0x05), as a direct connection tries
+/// each address. The transcript holds every attempt.
+///
+/// # Errors
+/// The last attempt's [`Failure`].
+///
+/// # Panics
+/// If `targets` is empty.
+pub(crate) fn open_first(
+    chosen: &Chosen,
+    targets: &[Target<'_>],
+    timeout: Duration,
+) -> Result<Tunnel, Box<Failure>> {
+    let mut transcript = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        match open(chosen, target, timeout) {
+            Ok(mut tunnel) => {
+                transcript.append(&mut tunnel.transcript);
+                return Ok(Tunnel { transcript, ..tunnel });
+            }
+            Err(mut failure) => {
+                transcript.append(&mut failure.transcript);
+                let next = matches!(failure.kind, FailureKind::SocksReply(0x03..=0x05));
+                if !next || i + 1 == targets.len() {
+                    return Err(Box::new(Failure { transcript, ..*failure }));
+                }
+            }
+        }
+    }
+    panic!("open_first needs at least one target")
 }
 
 /// Connects to the proxy and opens a tunnel to `target`.
@@ -327,7 +363,7 @@ pub(crate) fn open(
             let io = |e| Box::new(fail(FailureKind::Io(e), Vec::new()));
             stream.set_read_timeout(None).map_err(io)?;
             stream.set_write_timeout(None).map_err(io)?;
-            Ok(Tunnel { stream, proxy_addr, answer, transcript, reply })
+            Ok(Tunnel { stream, proxy_addr, target: target.authority(), answer, transcript, reply })
         }
         Err(failed) => {
             let (kind, reply) = *failed;
@@ -594,6 +630,41 @@ mod tests {
             let kind = open_fails(&chosen, Duration::from_secs(5));
             assert!(check(&kind), "{reply:?}: {kind:?}");
         }
+    }
+
+    /// A SOCKS5 proxy that answers the n-th CONNECT with `codes[n]`.
+    fn socks_replying(codes: &'static [u8]) -> Chosen {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for &code in codes {
+                let (mut s, _) = listener.accept().unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                read_request(&mut s);
+                s.write_all(&[5, 0]).unwrap();
+                read_request(&mut s);
+                s.write_all(&[5, code, 0, 1, 127, 0, 0, 1, 0, 80]).unwrap();
+            }
+        });
+        Chosen { url: url(Kind::Socks5, "127.0.0.1", port), source: Source::Flag }
+    }
+
+    #[test]
+    fn the_next_address_is_tried_when_the_proxy_cannot_reach_one() {
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let v4: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let targets = [Target::Addr(v6), Target::Addr(v4)];
+        let tunnel =
+            open_first(&socks_replying(&[5, 0]), &targets, Duration::from_secs(5)).unwrap();
+        assert_eq!(tunnel.target, "127.0.0.1:9");
+        let replies: Vec<&String> =
+            tunnel.transcript.iter().filter(|l| l.contains("reply")).collect();
+        assert_eq!(replies.len(), 2, "{:?}", tunnel.transcript);
+        // A refusal by the rules is final: the next address is not tried.
+        let failure =
+            open_first(&socks_replying(&[2]), &targets, Duration::from_secs(5)).unwrap_err();
+        assert!(matches!(failure.kind, FailureKind::SocksReply(2)), "{:?}", failure.kind);
+        assert_eq!(failure.target, "[::1]:9");
     }
 
     #[test]
