@@ -413,7 +413,7 @@ fn refused_with_1009(case: &str) -> bool {
 
 /// The Autobahn suite, sections 1 to 10, against the firmware's echo endpoint (kosoku in
 /// fuzzingclient mode, inside the namespace). About 8 minutes, most of it in 9.7.5/9.7.6/
-/// 9.8.5/9.8.6 (see docs/firmware.md, "flush"); run with
+/// 9.8.5/9.8.6 (the README's "Autobahn against the firmware" has the results); run with
 /// `cargo test -p wscodec-tests --test firmware -- --ignored`.
 #[test]
 #[ignore = "about 8 minutes: cargo test -p wscodec-tests --test firmware -- --ignored"]

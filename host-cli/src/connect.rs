@@ -22,7 +22,7 @@ use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, HandshakeError, Message};
 
 use crate::dial::{self, Client, WsUrl};
-use crate::{hex, tls};
+use crate::{hex, proxy, tls};
 
 /// How long a read waits before the loop checks stdin again.
 const POLL: Duration = Duration::from_millis(50);
@@ -44,6 +44,8 @@ pub(crate) struct Args {
     max_message: usize,
     #[command(flatten)]
     tls: tls::TlsArgs,
+    #[command(flatten)]
+    proxy: proxy::ProxyArgs,
     /// Reconnect, with exponential backoff and full jitter, when the connection drops
     /// (1006), closes with 1001 or 1011-1014, or cannot be made. A normal close (1000)
     /// and policy or protocol closes (1002, 1003, 1007, 1008, ...) end the session.
@@ -79,11 +81,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let headers = args.request.headers()?;
     let protocols = args.request.protocols();
     let tls_config = if url.tls { Some(tls::client_config(args.tls.trust())?.0) } else { None };
+    let route = args.proxy.route(&url)?;
+    for note in route.notes() {
+        eprintln!("note: {note}");
+    }
+    let via = route.proxy().map(|chosen| format!(" via {chosen}")).unwrap_or_default();
     let options = dial::Options {
         origin: args.request.origin.as_deref(),
         protocols: &protocols,
         headers: &headers,
         tls: tls_config.as_ref(),
+        proxy: route.proxy(),
     };
     let config =
         Config { max_message: args.max_message as u64, streaming: false, ..Config::default() };
@@ -98,8 +106,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let why = match dial::dial(&url, options, config, &mut rx, &mut tx) {
             Ok((mut ws, protocol)) => {
                 match &protocol {
-                    Some(p) => eprintln!("connected to {url} (protocol {p})"),
-                    None => eprintln!("connected to {url}"),
+                    Some(p) => eprintln!("connected to {url}{via} (protocol {p})"),
+                    None => eprintln!("connected to {url}{via}"),
                 }
                 let up = Instant::now();
                 let outcome = session(&mut ws, &lines, args.binary)?;
@@ -143,8 +151,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 /// Whether a failed connection attempt would fail the same way again: the server
 /// refused the request itself (4xx other than 408 and 429), the handshake answer is
-/// wrong, or the certificate is.
+/// wrong, the certificate is, or the proxy wants credentials or refuses the tunnel.
 fn is_final(e: &anyhow::Error) -> bool {
+    if let Some(failure) = e.downcast_ref::<proxy::Failure>() {
+        return matches!(failure.class(), proxy::Class::AuthRequired | proxy::Class::Refused);
+    }
     if let Some(tls) = e.downcast_ref::<tls::TlsError>() {
         return !matches!(tls.failure, tls::TlsFailure::Timeout | tls::TlsFailure::Closed);
     }

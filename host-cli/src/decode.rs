@@ -24,9 +24,11 @@ const SHOW_BYTES: usize = 64;
 /// Options of `wsc decode`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Who sent the frames: client frames must be masked, server frames must not be.
-    #[arg(long, value_enum, default_value_t = Sender::Client)]
-    role: Sender,
+    /// Who sent the frames: a client (its frames must be masked) or a server (its frames
+    /// must not be). Without it, the sender is inferred from the MASK bit of the first
+    /// frame (set: a client), and the output says so.
+    #[arg(long, value_enum)]
+    role: Option<Sender>,
     /// The frames as hex (spaces and colons allowed, several arguments are joined);
     /// `-` or nothing reads stdin: hex text, or raw bytes if it is not all hex.
     #[arg(value_name = "HEX")]
@@ -56,13 +58,45 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if bytes.is_empty() {
         bail!("no bytes to decode");
     }
-    let receiver = match args.role {
+    let sender = match args.role {
+        Some(sender) => sender,
+        None => {
+            let (sender, why) = infer_sender(&bytes);
+            println!("{why}");
+            sender
+        }
+    };
+    let receiver = match sender {
         Sender::Client => Role::Server,
         Sender::Server => Role::Client,
     };
     let report = dissect(&bytes, receiver);
     print!("{}", report.text);
     Ok(if report.violations > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The sender the first frame's MASK bit points to (a client masks, a server does not),
+/// and the line that says so.
+fn infer_sender(bytes: &[u8]) -> (Sender, String) {
+    match bytes.get(1) {
+        Some(&second) if second & 0x80 != 0 => (
+            Sender::Client,
+            "sender: client, inferred from frame 1's MASK=1 (pass --role server to check the \
+             frames as a server's)"
+                .to_owned(),
+        ),
+        Some(_) => (
+            Sender::Server,
+            "sender: server, inferred from frame 1's MASK=0 (pass --role client to check the \
+             frames as a client's)"
+                .to_owned(),
+        ),
+        None => (
+            Sender::Client,
+            "sender: client, assumed: too few bytes to see frame 1's MASK bit (pass --role)"
+                .to_owned(),
+        ),
+    }
 }
 
 /// The dissection of a byte stream.
@@ -133,7 +167,7 @@ fn dissect(bytes: &[u8], receiver: Role) -> Report {
         offset += total;
         if let Some(first) = failed_at {
             out += &format!("  not checked: the receiver failed the connection at frame {first}\n");
-            out += &show_payload(&unmasked(&frame[header_len..], header.mask), header.opcode);
+            out += &show_unchecked(&unmasked(&frame[header_len..], header.mask), header.opcode);
             continue;
         }
         let mut pos = 0;
@@ -155,8 +189,10 @@ fn dissect(bytes: &[u8], receiver: Role) -> Report {
                 Err(e) => {
                     violations += 1;
                     failed_at = Some(index);
-                    out +=
-                        &show_payload(&unmasked(&frame[header_len..], header.mask), header.opcode);
+                    out += &show_unchecked(
+                        &unmasked(&frame[header_len..], header.mask),
+                        header.opcode,
+                    );
                     out += &violation(e, sender);
                     break;
                 }
@@ -228,6 +264,29 @@ fn describe(event: &Event<'_>) -> String {
             format!("  close: no code (reported as {})\n", CloseCode::NO_STATUS)
         }
     }
+}
+
+/// A payload the receiver did not accept (or never checked): shown as is, and for a
+/// close frame also its code and reason as far as they can be read.
+fn show_unchecked(payload: &[u8], op: OpCode) -> String {
+    let mut out = String::new();
+    if op == OpCode::Close {
+        out += &match payload {
+            [] => format!("  close: no code (reported as {})\n", CloseCode::NO_STATUS),
+            [_] => "  close: a 1-byte payload, too short for a code\n".to_owned(),
+            [high, low, reason @ ..] => {
+                let code = CloseCode::new(u16::from_be_bytes([*high, *low]));
+                match std::str::from_utf8(reason) {
+                    Ok(reason) => format!("  close: code {code} reason={reason:?}\n"),
+                    Err(_) => format!(
+                        "  close: code {code} reason (not UTF-8): {}\n",
+                        hex::spaced(&reason[..reason.len().min(SHOW_BYTES)])
+                    ),
+                }
+            }
+        };
+    }
+    out + &show_payload(payload, op)
 }
 
 /// The payload as a quoted string (text, or control payloads that are UTF-8) or as hex.
@@ -311,6 +370,36 @@ mod tests {
         assert!(r.text.contains("1007"), "{}", r.text);
         let r = run("83 00", Role::Client);
         assert!(r.text.contains("reserved opcode 0x3") && r.text.contains("1002"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_close_frame_shows_its_code_and_reason_beside_the_violation() {
+        // Server close with 1005, which may not be sent, and reason "gone".
+        let r = run("88 06 03 ed 67 6f 6e 65", Role::Client);
+        assert_eq!(r.violations, 1, "{}", r.text);
+        assert!(r.text.contains("close: code 1005 (no status code received) reason=\"gone\""));
+        assert!(r.text.contains("violation by the server"), "{}", r.text);
+        // A masked close frame from a server: the code is shown unmasked.
+        let r = run("88 82 00 00 00 00 03 e8", Role::Client);
+        assert!(r.text.contains("close: code 1000 (normal closure)"), "{}", r.text);
+        assert!(r.text.contains("violation"), "{}", r.text);
+        // After a failure, a close frame is not checked but still read.
+        let r = run("81 02 c3 28 88 02 0f a0", Role::Client);
+        assert!(r.text.contains("not checked"), "{}", r.text);
+        assert!(r.text.contains("close: code 4000 (private application code)"), "{}", r.text);
+    }
+
+    #[test]
+    fn the_sender_is_inferred_from_the_first_mask_bit() {
+        let (sender, why) = infer_sender(&[0x81, 0x85]);
+        assert_eq!(sender, Sender::Client);
+        assert!(why.starts_with("sender: client, inferred from frame 1's MASK=1"), "{why}");
+        let (sender, why) = infer_sender(&[0x81, 0x05]);
+        assert_eq!(sender, Sender::Server);
+        assert!(why.contains("--role client"), "{why}");
+        let (sender, why) = infer_sender(&[0x81]);
+        assert_eq!(sender, Sender::Client);
+        assert!(why.contains("assumed"), "{why}");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The client side shared by `connect`, `probe` and `autobahn-client`: `ws://` and
-//! `wss://` URLs, the TCP connection, TLS, and the opening handshake through
-//! `WebSocket::connect`.
+//! `wss://` URLs, the TCP connection (direct or through a proxy), TLS, and the opening
+//! handshake through `WebSocket::connect`.
 
 use std::fmt;
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use wscodec::io::blocking::WebSocket;
 use wscodec::io::StdIo;
 use wscodec::Config;
 
-use crate::tls;
+use crate::{proxy, tls};
 
 /// The options every client subcommand shares (`connect`, `probe`): where to connect and
 /// what the opening handshake sends besides the required headers.
@@ -108,21 +108,7 @@ impl WsUrl {
         if authority.contains('@') {
             bail!("user:password@ in the URL is not supported; use -H 'Authorization: ...'");
         }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (addr, after) =
-                v6.split_once(']').with_context(|| format!("unclosed '[' in {url:?}"))?;
-            let port = match after.strip_prefix(':') {
-                Some(p) => Some(p),
-                None if after.is_empty() => None,
-                None => bail!("unexpected {after:?} after the IPv6 address in {url:?}"),
-            };
-            (format!("[{addr}]"), port)
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), Some(p)),
-                None => (authority.to_owned(), None),
-            }
-        };
+        let (host, port) = split_host_port(authority).with_context(|| format!("in {url:?}"))?;
         if host.is_empty() || host == "[]" {
             bail!("no host in {url:?}");
         }
@@ -177,6 +163,25 @@ impl fmt::Display for WsUrl {
     }
 }
 
+/// Splits `host[:port]` or `[v6addr][:port]`; the host keeps the brackets of an IPv6
+/// address, the port is returned as written.
+pub(crate) fn split_host_port(authority: &str) -> anyhow::Result<(String, Option<&str>)> {
+    if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, after) = v6.split_once(']').context("unclosed '['")?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => bail!("unexpected {after:?} after the IPv6 address"),
+        };
+        Ok((format!("[{addr}]"), port))
+    } else {
+        Ok(match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (authority.to_owned(), None),
+        })
+    }
+}
+
 /// What to put in the opening handshake besides the URL.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Options<'a> {
@@ -188,6 +193,9 @@ pub(crate) struct Options<'a> {
     pub(crate) headers: &'a [(&'a str, &'a str)],
     /// The TLS configuration for wss:// (system roots when `None`).
     pub(crate) tls: Option<&'a Arc<rustls::ClientConfig>>,
+    /// Connect through this proxy (the TLS of wss:// runs inside its tunnel, with the
+    /// server's certificate checked against the URL's host).
+    pub(crate) proxy: Option<&'a proxy::Chosen>,
 }
 
 /// Opens a TCP connection to `url`, runs TLS for wss://, then the client handshake.
@@ -201,7 +209,10 @@ pub(crate) fn dial<'b>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> anyhow::Result<(Client<'b>, Option<String>)> {
-    let tcp = connect_tcp(url)?;
+    let tcp = match options.proxy {
+        None => connect_tcp(url)?,
+        Some(chosen) => tunnel(url, chosen)?,
+    };
     tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     tcp.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
     let stream = if url.tls {
@@ -233,6 +244,29 @@ pub(crate) fn dial<'b>(
     ws.stream_mut().0.set_read_timeout(None)?;
     ws.stream_mut().0.set_write_timeout(None)?;
     Ok((ws, protocol))
+}
+
+/// A TCP stream to `url`'s server through the proxy `chosen`.
+fn tunnel(url: &WsUrl, chosen: &proxy::Chosen) -> anyhow::Result<TcpStream> {
+    let host = url.bare_host();
+    let targets: Vec<proxy::Target<'_>> =
+        if chosen.url.kind == proxy::Kind::Socks5 && host.parse::<IpAddr>().is_err() {
+            // socks5:// (not socks5h://): the name is resolved here, the proxy gets addresses.
+            let addrs: Vec<_> = (host, url.port)
+                .to_socket_addrs()
+                .with_context(|| format!("cannot resolve {}", url.host))?
+                .map(proxy::Target::Addr)
+                .collect();
+            anyhow::ensure!(!addrs.is_empty(), "{} resolves to no address", url.host);
+            addrs
+        } else {
+            vec![proxy::Target::Name { host, port: url.port }]
+        };
+    let tunnel = proxy::open_first(chosen, &targets, HANDSHAKE_TIMEOUT).map_err(|failure| {
+        anyhow::Error::new(*failure).context(format!("cannot reach {url} through the proxy"))
+    })?;
+    tunnel.stream.set_nodelay(true)?;
+    Ok(tunnel.stream)
 }
 
 fn connect_tcp(url: &WsUrl) -> anyhow::Result<TcpStream> {

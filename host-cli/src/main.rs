@@ -10,6 +10,7 @@ mod decode;
 mod dial;
 mod hex;
 mod probe;
+mod proxy;
 mod serve;
 mod timed;
 mod tls;

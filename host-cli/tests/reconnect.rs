@@ -23,7 +23,7 @@ struct Client {
 
 impl Client {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wsc"))
+        let mut child = support::without_proxy_env(&mut Command::new(env!("CARGO_BIN_EXE_wsc")))
             .arg("connect")
             .args(args)
             .stdin(Stdio::piped())
@@ -220,13 +220,14 @@ fn try_again_later_is_retried_and_retry_on_extends_the_list() {
         args.push(&target);
         // Stdin stays open (the channel end is never closed) until the retries run out.
         let out = {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_wsc"))
-                .args(&args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
+            let mut child =
+                support::without_proxy_env(&mut Command::new(env!("CARGO_BIN_EXE_wsc")))
+                    .args(&args)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
             let _stdin = child.stdin.take();
             let start = Instant::now();
             while child.try_wait().unwrap().is_none() {

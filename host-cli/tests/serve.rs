@@ -46,6 +46,7 @@ fn get_root_serves_the_test_page() {
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     assert!(response.contains("Content-Type: text/html"), "{response}");
     assert!(response.contains("new WebSocket"), "{response}");
+    assert!(response.contains("which echoes every message back unchanged"), "{response}");
     let response = http(server.addr, "GET /index.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
 }
@@ -64,6 +65,25 @@ fn unknown_paths_get_404_and_bad_upgrades_their_status() {
     );
     assert!(response.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{response}");
     assert!(response.contains("Sec-WebSocket-Version: 13\r\n"), "{response}");
+}
+
+#[test]
+fn an_upgrade_stripped_by_a_proxy_gets_400_saying_so_not_the_page() {
+    let server = Server::start(&[]);
+    // What nginx forwards when it is not told to pass Upgrade and Connection.
+    let response = http(
+        server.addr,
+        "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert!(response.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{response}");
+    assert!(!response.contains("new WebSocket"), "not the test page: {response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    assert_eq!(body.trim_end(), wscodec::HandshakeError::UpgradeStripped.to_string());
+    for needle in ["missing header `Upgrade: websocket`", "a proxy", "proxy_set_header Upgrade"] {
+        assert!(body.contains(needle), "{needle:?} in {body}");
+    }
+    server.wait_for_log("status=400");
 }
 
 #[test]

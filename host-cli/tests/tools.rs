@@ -42,14 +42,26 @@ fn decode_shows_the_rfc6455_masked_hello() {
 
 #[test]
 fn decode_reports_an_unmasked_client_frame_as_1002() {
-    let (out, status) = stdout(&["decode", "81 05 48 65 6c 6c 6f"], b"");
+    let (out, status) = stdout(&["decode", "--role", "client", "81 05 48 65 6c 6c 6f"], b"");
     assert!(out.contains("1002"), "{out}");
     assert!(out.contains("not masked"), "{out}");
     assert_eq!(status, 1);
-    // The same frame from a server is fine.
+    // The same frame from a server is fine; without --role, MASK=0 says it is a server's.
     let (out, status) = stdout(&["decode", "--role", "server", "81 05 48 65 6c 6c 6f"], b"");
     assert!(out.contains("\"Hello\""), "{out}");
     assert_eq!(status, 0);
+    let (out, status) = stdout(&["decode", "81 05 48 65 6c 6c 6f"], b"");
+    assert!(out.starts_with("sender: server, inferred from frame 1's MASK=0"), "{out}");
+    assert_eq!(status, 0);
+}
+
+#[test]
+fn decode_shows_the_close_code_of_a_frame_that_breaks_the_rules() {
+    // A server's close frame with 1006, which is never sent on the wire.
+    let (out, status) = stdout(&["decode", "88 02 03 ee"], b"");
+    assert!(out.contains("close: code 1006 (abnormal closure"), "{out}");
+    assert!(out.contains("violation by the server"), "{out}");
+    assert_eq!(status, 1);
 }
 
 #[test]

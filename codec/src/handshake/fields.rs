@@ -31,6 +31,8 @@ pub(super) struct UpgradeFields<'b> {
     pub(super) host: Single<'b>,
     /// Some `Upgrade` header lists the token `websocket`.
     pub(super) upgrade_websocket: bool,
+    /// There is an `Upgrade` header at all.
+    pub(super) upgrade_present: bool,
     /// Some `Connection` header lists the token `upgrade`.
     pub(super) connection_upgrade: bool,
     pub(super) version: Single<'b>,
@@ -55,6 +57,7 @@ impl<'b> UpgradeFields<'b> {
                 4 if is("host") => f.host.add(h.value),
                 6 if is("origin") => f.origin.add(h.value),
                 7 if is("upgrade") => {
+                    f.upgrade_present = true;
                     f.upgrade_websocket =
                         f.upgrade_websocket || value_has_token(h.value, "websocket");
                 }
@@ -147,7 +150,7 @@ mod tests {
         ];
         let f = UpgradeFields::scan(&headers);
         assert_eq!((f.host.first, f.host.repeated), (Some(&b"a"[..]), true));
-        assert!(f.upgrade_websocket && f.connection_upgrade);
+        assert!(f.upgrade_websocket && f.upgrade_present && f.connection_upgrade);
         assert_eq!((f.key.first, f.key.repeated), (Some(&b"k"[..]), false));
         assert_eq!(f.version.first, Some(&b"13"[..]));
         assert_eq!(f.origin.first, None);
@@ -192,5 +195,6 @@ mod tests {
         let headers = [h("Hose", "x"), h("Upgrad3", "websocket"), h("Connectio-", "upgrade")];
         let f = UpgradeFields::scan(&headers);
         assert!(f.host.first.is_none() && !f.upgrade_websocket && !f.connection_upgrade);
+        assert!(!f.upgrade_present);
     }
 }

@@ -139,6 +139,11 @@ pub enum HandshakeError {
     MissingHost,
     /// No `Upgrade` header with the token `websocket`.
     MissingUpgrade,
+    /// No `Upgrade` header at all, but a `Sec-WebSocket-Key` or `Sec-WebSocket-Version`:
+    /// the request was a WebSocket upgrade until a proxy dropped its hop-by-hop `Upgrade`
+    /// and `Connection` headers (nginx does unless told to forward them). Answered with
+    /// 400 and a message that says so and how to configure nginx.
+    UpgradeStripped,
     /// No `Connection` header with the token `Upgrade`.
     MissingConnectionUpgrade,
     /// The request has no `Sec-WebSocket-Key` header.
@@ -186,6 +191,7 @@ impl HandshakeError {
             Self::Http(_)
             | Self::MissingHost
             | Self::MissingUpgrade
+            | Self::UpgradeStripped
             | Self::MissingConnectionUpgrade
             | Self::MissingKey
             | Self::InvalidKey
@@ -247,6 +253,14 @@ impl HandshakeError {
             Self::MissingUpgrade => {
                 text("missing header `Upgrade: websocket`: this endpoint only speaks WebSocket")
             }
+            Self::UpgradeStripped => [
+                Text("missing header `Upgrade: websocket`, but the request has Sec-WebSocket-Key \
+                      or Sec-WebSocket-Version: "),
+                Text("a proxy in between likely stripped the hop-by-hop Upgrade and Connection \
+                      headers. "),
+                Text("Forward them; in nginx: proxy_http_version 1.1; proxy_set_header Upgrade \
+                      $http_upgrade; proxy_set_header Connection \"upgrade\";"),
+            ],
             Self::MissingConnectionUpgrade => {
                 text("missing header `Connection: Upgrade`: add the Upgrade token")
             }
@@ -409,6 +423,7 @@ mod tests {
             (HandshakeError::HttpVersion, 505),
             (HandshakeError::MissingHost, 400),
             (HandshakeError::MissingUpgrade, 400),
+            (HandshakeError::UpgradeStripped, 400),
             (HandshakeError::MissingConnectionUpgrade, 400),
             (HandshakeError::MissingKey, 400),
             (HandshakeError::InvalidKey, 400),

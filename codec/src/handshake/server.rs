@@ -79,12 +79,18 @@ impl<'h, 'b> Request<'h, 'b> {
         find(self.headers, name)
     }
 
-    /// Whether the request has an `Upgrade` header at all.
+    /// Whether the request has an `Upgrade` header at all, or a `Sec-WebSocket-Key` or
+    /// `Sec-WebSocket-Version` header (what is left of an upgrade request when a proxy
+    /// drops the hop-by-hop `Upgrade` header: see [`HandshakeError::UpgradeStripped`]).
     ///
     /// A server that also serves plain HTTP uses this to tell a page request from a
     /// (possibly broken) WebSocket upgrade before calling [`upgrade`](Self::upgrade).
     pub fn is_upgrade(&self) -> bool {
-        self.header("Upgrade").is_some()
+        self.headers.iter().any(|h| {
+            ["Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version"]
+                .iter()
+                .any(|name| h.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Checks that the request is a valid WebSocket opening handshake (RFC 6455 section 4.2.1).
@@ -93,6 +99,8 @@ impl<'h, 'b> Request<'h, 'b> {
     ///
     /// In the order checked:
     /// - [`HandshakeError::NotGet`] — the method is not `GET`;
+    /// - [`HandshakeError::UpgradeStripped`] — no `Upgrade` header at all, but a
+    ///   `Sec-WebSocket-Key` or `Sec-WebSocket-Version` (a proxy dropped `Upgrade`);
     /// - [`HandshakeError::HttpVersion`] — HTTP/1.0;
     /// - [`HandshakeError::MissingHost`], or [`HandshakeError::DuplicateHeader`] for two `Host` headers;
     /// - [`HandshakeError::MissingUpgrade`] — no `Upgrade` header with the token `websocket`;
@@ -109,10 +117,15 @@ impl<'h, 'b> Request<'h, 'b> {
         if self.method != "GET" {
             return Err(HandshakeError::NotGet);
         }
+        let f = UpgradeFields::scan(self.headers);
+        // Checked before the version: a proxy that drops `Upgrade` (nginx without
+        // `proxy_set_header Upgrade`) usually forwards HTTP/1.0 as well.
+        if !f.upgrade_present && (f.key.first.is_some() || f.version.first.is_some()) {
+            return Err(HandshakeError::UpgradeStripped);
+        }
         if self.version != 1 {
             return Err(HandshakeError::HttpVersion);
         }
-        let f = UpgradeFields::scan(self.headers);
         let single = |field: Single<'b>, name| {
             if field.repeated {
                 Err(HandshakeError::DuplicateHeader(name))
@@ -609,9 +622,21 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
             505
         );
         case!(
-            "no upgrade",
+            "no upgrade header, but the key and version",
             &format!("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n{KEY}\r\n"),
-            HandshakeError::MissingUpgrade,
+            HandshakeError::UpgradeStripped,
+            400
+        );
+        case!(
+            "as nginx forwards it without proxy_set_header Upgrade",
+            &format!("GET /chat HTTP/1.0\r\nHost: h\r\nConnection: close\r\n{KEY}Sec-WebSocket-Version: 13\r\n\r\n"),
+            HandshakeError::UpgradeStripped,
+            400
+        );
+        case!(
+            "only a version header left",
+            "GET / HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            HandshakeError::UpgradeStripped,
             400
         );
         case!(
@@ -727,6 +752,16 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
         let (req, _) = parse(b"GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n", &mut headers).unwrap();
         assert!(!req.is_upgrade());
         assert_eq!(req.upgrade().unwrap_err(), HandshakeError::MissingUpgrade);
+    }
+
+    #[test]
+    fn a_stripped_upgrade_is_still_an_upgrade() {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let wire =
+            b"GET / HTTP/1.0\r\nHost: h\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        let (req, _) = parse(wire, &mut headers).unwrap();
+        assert!(req.is_upgrade());
+        assert_eq!(req.upgrade().unwrap_err(), HandshakeError::UpgradeStripped);
     }
 
     #[test]
@@ -930,6 +965,7 @@ User-Agent: Python/3.12 websockets/12.0\r\n\
             HandshakeError::HttpVersion,
             HandshakeError::MissingHost,
             HandshakeError::MissingUpgrade,
+            HandshakeError::UpgradeStripped,
             HandshakeError::MissingConnectionUpgrade,
             HandshakeError::MissingKey,
             HandshakeError::InvalidKey,

@@ -9,11 +9,14 @@
 
 mod checks;
 mod diagnose;
+mod hold;
 mod report;
+mod transport;
+mod tunnel;
 mod verdict;
 
 use std::io::{self, IsTerminal as _, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -35,6 +38,8 @@ use crate::tls::{self, Stream};
 
 /// The response head must fit this; a larger one is reported as not WebSocket.
 const MAX_HEAD: usize = 64 * 1024;
+/// How much of a refusal's body is read to explain it.
+const MAX_BODY: usize = 4096;
 /// The probe's receive buffer (messages are handed out in pieces, so any size passes).
 const RX_BUF: usize = 64 * 1024;
 
@@ -46,11 +51,17 @@ pub(crate) struct Args {
     /// Seconds each network step may take (connect, TLS, response, pong, close reply).
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
+    /// After the handshake, stay silent (send no pings) for SECS seconds, then report
+    /// whether something on the path dropped the idle connection, and when.
+    #[arg(long, value_name = "SECS")]
+    hold: Option<f64>,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
     tls: tls::TlsArgs,
+    #[command(flatten)]
+    proxy: crate::proxy::ProxyArgs,
 }
 
 /// Runs the probe; exit code 0 only when every step passed.
@@ -59,6 +70,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0,
         "--timeout must be between 0 and 3600 seconds"
     );
+    if let Some(hold) = args.hold {
+        anyhow::ensure!(
+            hold.is_finite() && hold > 0.0 && hold <= 86_400.0,
+            "--hold must be between 0 and 86400 seconds"
+        );
+    }
     let headers = args
         .request
         .headers()?
@@ -70,6 +87,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         headers,
         timeout: Duration::from_secs_f64(args.timeout),
         report: Report { url: args.request.url.clone(), ..Report::default() },
+        answered_by: None,
     };
     // Each step records itself; the first failure ends the walk.
     let _ = probe.walk();
@@ -90,6 +108,8 @@ struct Probe<'a> {
     headers: Vec<(String, String)>,
     timeout: Duration,
     report: Report,
+    /// The `Server` (or `Via`) header of the 101: who answered, for the hold step.
+    answered_by: Option<String>,
 }
 
 /// A step's successful result: its detail line, transcript lines and extra JSON.
@@ -159,8 +179,7 @@ impl Probe<'_> {
     fn walk(&mut self) -> Result<(), ()> {
         let url = self.step("url", |p| p.parse_url())?;
         self.report.url = url.to_string();
-        let addrs = self.step("dns", |_| resolve(&url))?;
-        let tcp = self.step("tcp", |p| p.connect(&url, &addrs))?;
+        let tcp = self.reach(&url)?;
         let stream =
             if url.tls { self.step("tls", |p| p.tls(&url, tcp))? } else { Stream::Plain(tcp) };
         let nonce = wscodec::random::nonce();
@@ -173,9 +192,43 @@ impl Probe<'_> {
         let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
         let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
         let mut ws = WebSocket::client(StdIo(stream), config, &mut rx, leftover, &mut tx, mask);
+        if let Some(secs) = self.args.hold {
+            self.step("hold", |p| p.hold(&mut ws, Duration::from_secs_f64(secs)))?;
+        }
         self.step("ping", |p| p.ping(&mut ws))?;
         self.step("close", |p| p.close(&mut ws))?;
         Ok(())
+    }
+
+    /// A TCP stream to the server: directly (steps dns and tcp), or through a proxy (step
+    /// proxy, after step dns for socks5://, where wsc resolves the name).
+    fn reach(&mut self, url: &WsUrl) -> Result<TcpStream, ()> {
+        let route = match self.args.proxy.route(url) {
+            Ok(route) => route,
+            Err(e) => {
+                let failure = Failure::new(
+                    Verdict::InvalidUrl,
+                    "the proxy URL cannot be used",
+                    format!("{e:#}"),
+                    "write the proxy as http://[USER:PASSWORD@]HOST:PORT, \
+                     socks5://[USER:PASSWORD@]HOST:PORT or socks5h://...; --no-proxy connects \
+                     directly",
+                );
+                self.step::<()>("proxy", |_| Err(failure.into()))?;
+                return Err(());
+            }
+        };
+        self.report.notes.extend(route.notes().iter().cloned());
+        let Some(chosen) = route.proxy() else {
+            let addrs = self.step("dns", |_| resolve(url))?;
+            return self.step("tcp", |p| p.connect(url, &addrs));
+        };
+        let resolved = if chosen.url.kind == crate::proxy::Kind::Socks5 {
+            Some(self.step("dns", |_| resolve(url))?)
+        } else {
+            None
+        };
+        self.step("proxy", |p| p.tunnel(url, chosen, resolved.as_deref()))
     }
 
     fn parse_url(&mut self) -> Result<Done<WsUrl>, Failed> {
@@ -225,132 +278,6 @@ impl Probe<'_> {
             url.target
         );
         Ok(Done::new(url, detail))
-    }
-
-    fn connect(&mut self, url: &WsUrl, addrs: &[SocketAddr]) -> Result<Done<TcpStream>, Failed> {
-        let mut tried = Vec::new();
-        let mut last: Option<(SocketAddr, io::Error)> = None;
-        for &addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
-                Ok(tcp) => {
-                    let _ = tcp.set_nodelay(true);
-                    let mut detail = format!("connected to {addr}");
-                    if !tried.is_empty() {
-                        let _ = std::fmt::Write::write_fmt(
-                            &mut detail,
-                            format_args!(" (after {})", tried.join("; ")),
-                        );
-                    }
-                    return Ok(Done::new(tcp, detail));
-                }
-                Err(e) => {
-                    tried.push(format!("{addr}: {}", short_io(&e)));
-                    last = Some((addr, e));
-                }
-            }
-        }
-        let Some((addr, e)) = last else {
-            return Err(Failure::new(
-                Verdict::DnsFailure,
-                "no address to connect to",
-                format!("{} resolved to no address", url.host),
-                "check the DNS records of the host",
-            )
-            .into());
-        };
-        let detail = tried.join("; ");
-        let secs = self.timeout.as_secs_f64();
-        let failure = match e.kind() {
-            io::ErrorKind::ConnectionRefused => Failure::new(
-                Verdict::ConnectionRefused,
-                detail,
-                format!(
-                    "nothing is listening on {addr}: the host answered, but refused TCP \
-                     connections to port {}",
-                    url.port
-                ),
-                format!(
-                    "is the server running? is the port right ({})? A server bound to \
-                     127.0.0.1 is not reachable from other machines (bind 0.0.0.0); a server \
-                     in a container needs its port published (docker run -p {}:{})",
-                    url.port, url.port, url.port
-                ),
-            ),
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::new(
-                Verdict::ConnectTimeout,
-                detail,
-                format!(
-                    "no answer from {addr} within {secs} s: packets to port {} are dropped \
-                     (a firewall), the host is wrong or down, or the server's accept queue is full",
-                    url.port
-                ),
-                format!(
-                    "check the host name and port; check firewalls and security groups for \
-                     port {}; networks that allow only web traffic need the server on \
-                     443 with wss://; raise --timeout for a slow link",
-                    url.port
-                ),
-            ),
-            io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::HostUnreachable
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::NetworkDown => Failure::new(
-                Verdict::Unreachable,
-                detail,
-                format!("{addr} is unreachable: this machine has no route to it ({e})"),
-                "check this machine's network: is it online, is the VPN up, is the address \
-                 (or the IPv6/IPv4 family) reachable from here?",
-            ),
-            _ => Failure::new(
-                Verdict::Unreachable,
-                detail,
-                format!("cannot connect to {addr}: {e}"),
-                "check this machine's network and the address",
-            ),
-        };
-        Err(failure.into())
-    }
-
-    fn tls(&mut self, url: &WsUrl, tcp: TcpStream) -> Result<Done<Stream>, Failed> {
-        let tls_error = |cause: String| {
-            Failed::from(Failure::new(
-                Verdict::TlsError,
-                "no TLS configuration",
-                cause,
-                "check --ca-file",
-            ))
-        };
-        let (config, trust) =
-            tls::client_config(self.args.tls.trust()).map_err(|e| tls_error(format!("{e:#}")))?;
-        let _ = tcp.set_read_timeout(Some(self.timeout));
-        let _ = tcp.set_write_timeout(Some(self.timeout));
-        match tls::handshake(tcp, url.bare_host(), config) {
-            Ok((stream, session)) => {
-                let verified = if trust == tls::Trust::Insecure {
-                    "certificate NOT verified (--insecure)".to_owned()
-                } else {
-                    format!("certificate valid for {}, trusted via {trust}", url.host)
-                };
-                let detail = format!("{}, {}; {verified}", session.version, session.cipher);
-                Ok(Done::new(stream, detail))
-            }
-            Err(failure) => {
-                let plain = WsUrl { tls: false, ..url.clone() };
-                let detail = match &failure {
-                    tls::TlsFailure::PlainText { first_line } => {
-                        format!("the server answered the TLS hello with {first_line:?}")
-                    }
-                    other => format!("{other:?}"),
-                };
-                Err(Failure::new(
-                    Verdict::TlsError,
-                    detail,
-                    failure.cause(&url.host),
-                    failure.fix(&plain.to_string()),
-                )
-                .into())
-            }
-        }
     }
 
     fn upgrade(
@@ -480,12 +407,21 @@ impl Probe<'_> {
         });
         let extra = vec![("request", json!(request_text)), ("response", response_json)];
         if status != 101 {
-            let body = body_line(&head[consumed..]);
+            let length = headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            let mut body = head[consumed..].to_vec();
+            read_body(&mut stream, &mut body, length.min(MAX_BODY), deadline);
+            let text = String::from_utf8_lossy(&body);
+            let body = body_line(&body);
             let answer = Answer {
                 status,
                 reason: response.reason,
                 headers: &headers,
                 body_line: body.as_deref(),
+                body: &text,
                 path: &url.target,
                 origin: self.args.request.origin.as_deref(),
                 tls: url.tls,
@@ -495,6 +431,10 @@ impl Probe<'_> {
             }
             return Err(Failed { failure: Box::new(answer.explain()), transcript, extra });
         }
+        self.answered_by = ["Via", "Server"]
+            .iter()
+            .find_map(|name| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))
+            .map(|(n, v)| format!("{n}: {v}"));
         let detail = format!("HTTP {} {}", response.status, response.reason);
         Ok(Done { value: (stream, head, consumed), detail, transcript, extra })
     }
@@ -583,6 +523,23 @@ impl Probe<'_> {
                 }
                 Err(e) => return Err(lost(&e, "waiting for the close reply")),
             }
+        }
+    }
+}
+
+/// Reads the body of a refusal until it has `want` bytes, the server closes, or
+/// `deadline` (whatever comes first: the body only helps to explain the refusal).
+fn read_body(stream: &mut Stream, body: &mut Vec<u8>, want: usize, deadline: Instant) {
+    let mut chunk = [0u8; 1024];
+    while body.len() < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        let room = chunk.len().min(want - body.len());
+        match stream.read(&mut chunk[..room]) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
 }

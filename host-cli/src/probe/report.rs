@@ -85,13 +85,14 @@ impl Report {
         let _ = writeln!(out, "{} {}\n", paint("1", "wsc probe"), self.url);
         for step in &self.steps {
             let mark = if step.ok { paint("32", "ok  ") } else { paint("1;31", "FAIL") };
-            let _ = writeln!(
-                out,
-                "  {mark}  {:<9} {:>8}  {}",
-                step.name,
-                format!("{:.1} ms", step.ms),
-                step.detail
-            );
+            let time = if step.ms >= 10_000.0 {
+                format!("{:.1} s", step.ms / 1000.0)
+            } else if step.ms >= 1000.0 {
+                format!("{:.0} ms", step.ms)
+            } else {
+                format!("{:.1} ms", step.ms)
+            };
+            let _ = writeln!(out, "  {mark}  {:<9} {time:>8}  {}", step.name, step.detail);
             for line in &step.transcript {
                 let _ = writeln!(out, "{:>28}{}", "", paint("2", line));
             }

@@ -1,6 +1,6 @@
 //! The verdicts of `wsc probe`, and the explanations of HTTP answers and close codes.
 
-use wscodec::CloseCode;
+use wscodec::{CloseCode, HandshakeError};
 
 /// The outcome of a probe: `ok`, or the first thing that went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +11,10 @@ pub(crate) enum Verdict {
     ConnectionRefused,
     ConnectTimeout,
     Unreachable,
+    ProxyUnreachable,
+    ProxyAuthRequired,
+    ProxyRefused,
+    ProxyError,
     TlsError,
     HandshakeTimeout,
     ClosedBeforeResponse,
@@ -26,6 +30,7 @@ pub(crate) enum Verdict {
     InvalidAccept,
     SubprotocolMismatch,
     NoPong,
+    IdleTimeout,
     AbnormalClose,
     ClosedWithError,
 }
@@ -40,6 +45,10 @@ impl Verdict {
             Self::ConnectionRefused => "connection_refused",
             Self::ConnectTimeout => "connect_timeout",
             Self::Unreachable => "unreachable",
+            Self::ProxyUnreachable => "proxy_unreachable",
+            Self::ProxyAuthRequired => "proxy_auth_required",
+            Self::ProxyRefused => "proxy_refused",
+            Self::ProxyError => "proxy_error",
             Self::TlsError => "tls_error",
             Self::HandshakeTimeout => "handshake_timeout",
             Self::ClosedBeforeResponse => "closed_before_response",
@@ -55,6 +64,7 @@ impl Verdict {
             Self::InvalidAccept => "invalid_accept",
             Self::SubprotocolMismatch => "subprotocol_mismatch",
             Self::NoPong => "no_pong",
+            Self::IdleTimeout => "idle_timeout",
             Self::AbnormalClose => "abnormal_close",
             Self::ClosedWithError => "closed_with_error",
         }
@@ -93,6 +103,8 @@ pub(crate) struct Answer<'a> {
     pub(crate) headers: &'a [(String, String)],
     /// The first line of a text body, if any.
     pub(crate) body_line: Option<&'a str>,
+    /// The body as far as it was read.
+    pub(crate) body: &'a str,
     /// The request target (path and query).
     pub(crate) path: &'a str,
     pub(crate) origin: Option<&'a str>,
@@ -118,6 +130,9 @@ impl Answer<'_> {
         let proxy_fix = "behind a reverse proxy, forward the upgrade (nginx: `proxy_http_version \
                          1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header \
                          Connection \"upgrade\";`)";
+        if self.status == 400 && self.body.contains(&HandshakeError::UpgradeStripped.to_string()) {
+            return self.upgrade_stripped(&status_line);
+        }
         if let Some(version) = self.header("Sec-WebSocket-Version") {
             if self.status == 426 || self.status == 400 {
                 return Failure::new(
@@ -275,6 +290,33 @@ impl Answer<'_> {
     }
 }
 
+impl Answer<'_> {
+    /// A 400 from a wscodec server (`wsc serve`) that says the request came without
+    /// `Upgrade`: a proxy in between stripped it.
+    fn upgrade_stripped(&self, status_line: &str) -> Failure {
+        let via = match (self.header("Server"), self.header("Via")) {
+            (Some(server), _) if !server.is_empty() => {
+                format!(" (the answer came through {server})")
+            }
+            (_, Some(via)) => format!(" (Via: {via})"),
+            _ => String::new(),
+        };
+        Failure::new(
+            Verdict::MissingUpgrade,
+            format!("HTTP {status_line}: the server got the request without `Upgrade: websocket`"),
+            format!(
+                "a proxy between here and the server stripped the hop-by-hop Upgrade and \
+                 Connection headers{via}: the request reached the server as a plain GET with \
+                 only Sec-WebSocket-Key and Sec-WebSocket-Version left, and the server says so"
+            ),
+            "make the proxy forward the upgrade. nginx: `proxy_http_version 1.1; \
+             proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";` \
+             in the location; Apache: `ProxyPass / ws://backend/ upgrade=websocket`; a CDN or \
+             load balancer needs its WebSocket support enabled",
+        )
+    }
+}
+
 /// `https://h/p` → `wss://h/p`, `http://h/p` → `ws://h/p`; a relative location stays.
 fn ws_url_for(location: &str) -> String {
     if let Some(rest) = location.strip_prefix("https://") {
@@ -337,6 +379,7 @@ mod tests {
             reason: "X",
             headers,
             body_line: None,
+            body: "",
             path: "/",
             origin: None,
             tls: false,

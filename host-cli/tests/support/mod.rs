@@ -150,9 +150,36 @@ pub fn http(addr: SocketAddr, request: &str) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
-/// Runs `wsc ARGS...` with `stdin`, killing it after [`TIMEOUT`].
+/// The variables `wsc connect` and `wsc probe` read to choose a proxy.
+pub const PROXY_VARIABLES: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
+/// Removes the proxy variables from `command`'s environment.
+pub fn without_proxy_env(command: &mut Command) -> &mut Command {
+    for name in PROXY_VARIABLES {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Runs `wsc ARGS...` with `stdin`, killing it after [`TIMEOUT`]. The proxy variables
+/// of the test's environment are removed, so that every test chooses its own.
 pub fn wsc(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsc"))
+    wsc_with_env(args, stdin, &[])
+}
+
+/// [`wsc`] with these environment variables set.
+pub fn wsc_with_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut child = without_proxy_env(&mut Command::new(env!("CARGO_BIN_EXE_wsc")))
+        .envs(env.iter().copied())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
