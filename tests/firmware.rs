@@ -231,13 +231,12 @@ impl Drop for Process {
     }
 }
 
-fn start_firmware(netns: &Netns, peer: Option<&str>) -> Process {
+fn start_firmware(netns: &Netns, peer: Option<&str>, extra: &[&str]) -> Process {
     let firmware = firmware_binary();
     let address = format!("{FIRMWARE_IP}/24");
     let port = PORT.to_string();
-    // A short write timeout, so that the ping flood check (peers.py) is quick.
-    let mut args =
-        vec!["--tap", "tap0", "--address", &address, "--port", &port, "--write-timeout", "2"];
+    let mut args = vec!["--tap", "tap0", "--address", &address, "--port", &port];
+    args.extend(extra);
     if let Some(peer) = peer {
         args.extend(["--peer", peer]);
     }
@@ -325,7 +324,8 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     let mut host_echo =
         Process::start("wsc serve", netns.command(&wsc, &["serve", "--listen", &listen]));
     host_echo.wait_for("listening on", 1, "", Duration::from_secs(10));
-    let mut firmware = start_firmware(&netns, Some(&listen));
+    // A short write timeout, so that the ping flood check (peers.py) is quick.
+    let mut firmware = start_firmware(&netns, Some(&listen), &["--write-timeout", "2"]);
     firmware.wait_for("client: PASS", 1, "client: FAIL", Duration::from_secs(30));
 
     // wsc connect: text, binary, and a line longer than the firmware's 4 KiB receive buffer
@@ -423,7 +423,9 @@ fn firmware_autobahn_sections_1_to_10() {
     let kosoku = python.with_file_name("kosoku");
     assert!(kosoku.is_file(), "kosoku is not installed beside {}", python.display());
     let netns = Netns::create("autobahn");
-    let mut firmware = start_firmware(&netns, None);
+    // kosoku writes a whole message before it reads the echo, so the echo's writes stall
+    // until it is done: a write timeout long enough for that (the default is 10 s).
+    let mut firmware = start_firmware(&netns, None, &["--write-timeout", "60"]);
 
     let outdir = root().join("target/firmware/autobahn");
     let _ = std::fs::remove_dir_all(&outdir);
