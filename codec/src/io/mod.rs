@@ -18,8 +18,10 @@
 //!   request is about 500 bytes; 1 KiB is a comfortable minimum).
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod asynch;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod buffer;
 mod error;
@@ -30,6 +32,7 @@ mod twin;
 pub use buffer::RxBuffer;
 pub use error::Error;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use std_io::StdIo;
 
 pub use crate::conn::MAX_CONTROL_FRAME;
