@@ -21,6 +21,8 @@ extern crate std;
 pub mod backoff;
 pub mod close;
 pub mod conn;
+#[cfg(feature = "defmt")]
+mod defmt_impls;
 pub mod frame;
 pub mod handshake;
 #[cfg(any(feature = "blocking", feature = "async"))]

@@ -57,6 +57,7 @@ impl<F: FnMut() -> [u8; 4]> MaskKeys for F {
 
 /// A server's "mask keys": servers send unmasked frames, so they need none.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Unmasked;
 
 impl MaskKeys for Unmasked {
@@ -67,6 +68,7 @@ impl MaskKeys for Unmasked {
 
 /// What the server does with an upgrade request, decided by the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Decision<'p> {
     /// Upgrade, optionally with one of the offered subprotocols.
     Accept {

@@ -17,6 +17,8 @@
 //! The echo goes back straight from the WebSocket receive buffer: no copy.
 #![no_std]
 
+#[macro_use]
+mod fmt;
 mod timeouts;
 pub mod tls_client;
 
@@ -27,7 +29,6 @@ use embassy_net::tcp::{self, TcpSocket};
 use embassy_net::{IpEndpoint, Stack};
 use embassy_time::{Duration, Timer};
 use embedded_io_async::{Read, Write};
-use log::{info, warn};
 use static_cell::ConstStaticCell;
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
@@ -142,16 +143,16 @@ async fn echo_server(
     stack.wait_config_up().await;
     let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = buffers;
     let port = settings.port;
-    info!("server[{id}]: listening on port {port}");
+    info!("server[{}]: listening on port {}", id, port);
     loop {
         let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
         socket.set_timeout(Some(settings.idle_timeout));
         if let Err(e) = socket.accept(port).await {
-            warn!("server[{id}]: accept failed: {e:?}");
+            warn!("server[{}]: accept failed: {:?}", id, e);
             continue;
         }
         if let Some(remote) = socket.remote_endpoint() {
-            info!("server[{id}]: connection from {remote}");
+            info!("server[{}]: connection from {}", id, remote);
         }
         let config =
             Config { max_message: settings.max_message, streaming: true, ..Config::default() };
@@ -159,10 +160,12 @@ async fn echo_server(
         let result = echo_connection(timed, config, ws_rx, ws_tx).await;
         let code = close_code_of(&result);
         match result {
-            Ok(_) => info!("server[{id}]: closed {code}"),
-            Err(Error::Rejected(status)) => info!("server[{id}]: upgrade refused: HTTP {status}"),
-            Err(Error::Handshake(e)) => info!("server[{id}]: bad upgrade request: {e}"),
-            Err(e) => info!("server[{id}]: closed {} ({e})", code.as_u16()),
+            Ok(_) => info!("server[{}]: closed {}", id, code),
+            Err(Error::Rejected(status)) => {
+                info!("server[{}]: upgrade refused: HTTP {}", id, status)
+            }
+            Err(Error::Handshake(e)) => info!("server[{}]: bad upgrade request: {}", id, e),
+            Err(e) => info!("server[{}]: closed {} ({})", id, code.as_u16(), e),
         }
         // Send our FIN after what is still queued; give up on a peer that stopped reading.
         socket.close();
@@ -273,6 +276,7 @@ impl core::fmt::Write for HostName {
 
 /// Why the client's exchange with the peer failed (`E`: the transport's error).
 #[derive(Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientError<E = tcp::Error> {
     Connect(tcp::ConnectError),
     Ws(Error<E>),
@@ -318,15 +322,18 @@ async fn client(
         shut(&mut socket).await;
         match result {
             Ok(()) => {
-                info!("client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {peer}");
+                info!(
+                    "client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {}",
+                    peer
+                );
                 return;
             }
             Err(ClientError::Connect(e)) if attempt < 40 => {
-                info!("client: connect to {peer} failed ({e:?}), retrying");
+                info!("client: connect to {} failed ({:?}), retrying", peer, e);
                 Timer::after_millis(250).await;
             }
             Err(e) => {
-                warn!("client: FAIL: {e}");
+                warn!("client: FAIL: {}", e);
                 return;
             }
         }

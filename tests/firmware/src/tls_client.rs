@@ -40,7 +40,6 @@ use embedded_tls::{
     Aes128GcmSha256, Certificate, CryptoProvider, CryptoRngCore, TlsClock, TlsConfig,
     TlsConnection, TlsContext, TlsError, TlsVerifier,
 };
-use log::{info, warn};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use static_cell::ConstStaticCell;
@@ -154,6 +153,17 @@ pub enum WssError {
     Ws(ClientError<TlsError>),
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for WssError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Connect(e) => defmt::write!(f, "TCP connect failed: {}", e),
+            Self::Tls(e) => defmt::write!(f, "TLS handshake failed: {} ({})", e, tls_meaning(e)),
+            Self::Ws(e) => defmt::write!(f, "WebSocket over TLS failed: {}", e),
+        }
+    }
+}
+
 impl core::fmt::Display for WssError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -219,16 +229,15 @@ async fn wss_client(stack: Stack<'static>, peer: WssPeer, buffers: &'static mut 
         crate::shut(&mut socket).await;
         match result {
             Ok(()) => {
-                let name = peer.name;
-                info!("wss client: PASS: text, binary, ping/pong, fragmented echo, close 1000 over TLS 1.3 with {name} at {at}");
+                info!("wss client: PASS: text, binary, ping/pong, fragmented echo, close 1000 over TLS 1.3 with {} at {}", peer.name, at);
                 return;
             }
             Err(WssError::Connect(e)) if attempt < 40 => {
-                info!("wss client: connect to {at} failed ({e:?}), retrying");
+                info!("wss client: connect to {} failed ({:?}), retrying", at, e);
                 Timer::after_millis(250).await;
             }
             Err(e) => {
-                warn!("wss client: FAIL: {e} (server {} at {at})", peer.name);
+                warn!("wss client: FAIL: {} (server {} at {})", e, peer.name, at);
                 return;
             }
         }
