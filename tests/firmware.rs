@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 const HOST_IP: &str = "192.168.69.1";
 const FIRMWARE_IP: &str = "192.168.69.2";
 const PORT: u16 = 8080;
+/// The port of the template's server (tests/firmware/src/template.rs).
+const TEMPLATE_PORT: u16 = 8081;
 /// `wsc serve` on the host side, for the firmware's client task.
 const HOST_ECHO_PORT: u16 = 9100;
 /// `wsc serve --tls-cert` on the host side, for the firmware's wss:// client: a certificate
@@ -248,20 +250,24 @@ fn start_firmware(netns: &Netns, peer: Option<&str>) -> Process {
 fn start_firmware_with(netns: &Netns, extra: &[&str]) -> Process {
     let firmware = firmware_binary();
     let address = format!("{FIRMWARE_IP}/24");
-    let port = PORT.to_string();
+    let (port, template_port) = (PORT.to_string(), TEMPLATE_PORT.to_string());
     // A short write timeout, so that the ping flood check (peers.py) is quick.
-    let mut args =
-        vec!["--tap", "tap0", "--address", &address, "--port", &port, "--write-timeout", "2"];
+    let mut args = vec!["--tap", "tap0", "--address", &address, "--port", &port];
+    args.extend(["--write-timeout", "2", "--template-port", &template_port]);
     args.extend(extra);
     let mut firmware = Process::start("firmware", netns.command(firmware, &args));
     firmware.wait_for("listening on port", 2, "", Duration::from_secs(10));
     firmware
 }
 
-/// Runs `wsc connect` in the namespace with `input` on stdin; returns its stdout.
+/// Runs `wsc connect` to the echo server in the namespace with `input` on stdin; returns
+/// its stdout.
 fn wsc_connect(netns: &Netns, wsc: &Path, extra: &[&str], input: &str) -> String {
-    let url = format!("ws://{FIRMWARE_IP}:{PORT}/");
-    let mut args = vec!["connect", url.as_str()];
+    wsc_connect_to(netns, wsc, &format!("ws://{FIRMWARE_IP}:{PORT}/"), extra, input)
+}
+
+fn wsc_connect_to(netns: &Netns, wsc: &Path, url: &str, extra: &[&str], input: &str) -> String {
+    let mut args = vec!["connect", url];
     args.extend(extra);
     let mut child = netns
         .command(wsc, &args)
@@ -407,6 +413,24 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     // Still serving after all of it.
     let out = wsc_connect(&netns, &wsc, &[], "still alive\n");
     assert!(out.contains("still alive"), "echo after everything: {out}");
+
+    // The template (tests/firmware/src/template.rs) serves too: text, binary, close 1000.
+    let template = format!("ws://{FIRMWARE_IP}:{TEMPLATE_PORT}/");
+    let out = wsc_connect_to(&netns, &wsc, &template, &[], "from the template\n");
+    assert!(out.contains("from the template\n"), "template text echo: {out}");
+    assert!(out.contains("closed: 1000"), "template close 1000: {out}");
+    let out = wsc_connect_to(&netns, &wsc, &template, &["--binary"], "\u{1}\u{2}AB\n");
+    assert!(out.contains("<binary 4 bytes: 01 02 41 42>"), "template binary echo: {out}");
+    let refused = netns
+        .command(&wsc, &["connect", &format!("{template}other")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsc connect");
+    let refused = wait_with_timeout(refused, Duration::from_secs(30), "wsc connect /other");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("404"), "template /other: {said}");
     firmware.assert_running();
     host_echo.assert_running();
 }

@@ -19,6 +19,7 @@
 
 #[macro_use]
 mod fmt;
+pub mod template;
 mod timeouts;
 pub mod tls_client;
 
@@ -40,8 +41,9 @@ pub use timeouts::{TimedError, Timeouts};
 /// Echo server tasks: each owns one listening socket, so this many connections are served
 /// at once (a new client is refused with a TCP reset while all are busy).
 pub const SERVERS: usize = 2;
-/// Sockets the stack needs: the servers, the client and the wss:// client.
-pub const SOCKETS: usize = SERVERS + 2;
+/// Sockets the stack needs: the servers, the client, the wss:// client and the
+/// template's servers.
+pub const SOCKETS: usize = SERVERS + 2 + template::TASKS;
 
 /// The TCP receive buffer of an echo server socket.
 pub const TCP_RX: usize = 4096;
@@ -167,11 +169,7 @@ async fn echo_server(
             Err(Error::Handshake(e)) => info!("server[{}]: bad upgrade request: {}", id, e),
             Err(e) => info!("server[{}]: closed {} ({})", id, code.as_u16(), e),
         }
-        // Send our FIN after what is still queued; give up on a peer that stopped reading.
-        socket.close();
-        let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
-        socket.abort();
-        let _ = socket.flush().await;
+        shut(&mut socket).await;
     }
 }
 
@@ -238,8 +236,8 @@ impl Rng {
     }
 }
 
-/// Sends our FIN after what is still queued, then resets: a client waits at most 2 s for a
-/// peer that stopped reading.
+/// Sends our FIN after what is still queued, then resets: waits at most 2 s for a peer
+/// that stopped reading.
 async fn shut(socket: &mut TcpSocket<'_>) {
     socket.close();
     let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;

@@ -9,6 +9,7 @@
 //!                  [--port 8080] [--max-message 262144] [--peer 192.168.69.1:9100]
 //!                  [--idle-timeout 60] [--write-timeout 10]
 //!                  [--wss-peer 192.168.69.1:9443 --wss-name NAME --wss-ca CA.der]
+//!                  [--template-port 8081]
 //! ```
 
 use std::io::{Read as _, Write as _};
@@ -35,6 +36,7 @@ struct Board {
     wss_peer: Option<SocketAddrV4>,
     wss_name: Option<String>,
     wss_ca: Option<Vec<u8>>,
+    template_port: Option<u16>,
 }
 
 fn usage(error: &str) -> ! {
@@ -42,7 +44,7 @@ fn usage(error: &str) -> ! {
     eprintln!(
         "usage: wscodec-firmware --tap NAME --address A.B.C.D/LEN [--gateway A.B.C.D] \
          [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT] [--idle-timeout SECS] \
-         [--write-timeout SECS] [--wss-peer A.B.C.D:PORT --wss-name NAME --wss-ca CA.der]"
+         [--write-timeout SECS] [--wss-peer A.B.C.D:PORT --wss-name NAME --wss-ca CA.der] [--template-port PORT]"
     );
     exit(2)
 }
@@ -60,6 +62,7 @@ fn parse_args() -> Board {
         wss_peer: None,
         wss_name: None,
         wss_ca: None,
+        template_port: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -96,6 +99,9 @@ fn parse_args() -> Board {
                 let der = std::fs::read(&value)
                     .unwrap_or_else(|e| usage(&format!("--wss-ca: cannot read {value:?}: {e}")));
                 board.wss_ca = Some(der);
+            }
+            "--template-port" => {
+                board.template_port = Some(value.parse().unwrap_or_else(|_| bad("a port")))
             }
             _ => usage(&format!("unknown option {flag}")),
         }
@@ -188,6 +194,9 @@ async fn main(spawner: Spawner) {
         seed: seed.rotate_left(32),
     };
     start(spawner, stack, settings);
+    if let Some(port) = board.template_port {
+        wscodec_firmware::template::spawn_websocket_servers(spawner, stack, port);
+    }
     if let (Some(at), Some(name), Some(ca)) = (board.wss_peer, board.wss_name, board.wss_ca) {
         let peer = WssPeer {
             endpoint: IpEndpoint::new((*at.ip()).into(), at.port()),
