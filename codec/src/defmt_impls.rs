@@ -30,14 +30,22 @@ impl Format for CloseCode {
 }
 
 #[cfg_attr(docsrs, doc(cfg(feature = "defmt")))]
+/// `Text(N bytes: first bytes…)`.
+fn text(f: Formatter<'_>, text: &str) {
+    let (head, more) = preview(text);
+    write!(f, "Text({=usize} bytes: {=str}{=str})", text.len(), head, more);
+}
+
+/// `Binary(N bytes)`, `Ping(N bytes)`, …
+fn bytes(f: Formatter<'_>, what: &str, data: &[u8]) {
+    write!(f, "{=str}({=usize} bytes)", what, data.len());
+}
+
 impl Format for Event<'_> {
     fn format(&self, f: Formatter<'_>) {
         match *self {
-            Self::Text(text) => {
-                let (head, more) = preview(text);
-                write!(f, "Text({=usize} bytes: {=str}{=str})", text.len(), head, more);
-            }
-            Self::Binary(data) => write!(f, "Binary({=usize} bytes)", data.len()),
+            Self::Text(t) => text(f, t),
+            Self::Binary(data) => bytes(f, "Binary", data),
             Self::Piece { kind, data, first, last } => write!(
                 f,
                 "Piece {{ kind: {}, {=usize} bytes, first: {=bool}, last: {=bool} }}",
@@ -46,8 +54,8 @@ impl Format for Event<'_> {
                 first,
                 last
             ),
-            Self::Ping(data) => write!(f, "Ping({=usize} bytes)", data.len()),
-            Self::Pong(data) => write!(f, "Pong({=usize} bytes)", data.len()),
+            Self::Ping(data) => bytes(f, "Ping", data),
+            Self::Pong(data) => bytes(f, "Pong", data),
             // A close reason is at most 123 bytes.
             Self::Close { code, reason } => {
                 write!(f, "Close {{ code: {}, reason: {=str} }}", code, reason);
@@ -60,13 +68,10 @@ impl Format for Event<'_> {
 impl Format for Message<'_> {
     fn format(&self, f: Formatter<'_>) {
         match *self {
-            Self::Text(text) => {
-                let (head, more) = preview(text);
-                write!(f, "Text({=usize} bytes: {=str}{=str})", text.len(), head, more);
-            }
-            Self::Binary(data) => write!(f, "Binary({=usize} bytes)", data.len()),
-            Self::Ping(data) => write!(f, "Ping({=usize} bytes)", data.len()),
-            Self::Pong(data) => write!(f, "Pong({=usize} bytes)", data.len()),
+            Self::Text(t) => text(f, t),
+            Self::Binary(data) => bytes(f, "Binary", data),
+            Self::Ping(data) => bytes(f, "Ping", data),
+            Self::Pong(data) => bytes(f, "Pong", data),
             Self::Close(None) => write!(f, "Close"),
             Self::Close(Some((code, reason))) => {
                 write!(f, "Close {{ code: {}, reason: {=str} }}", code, reason);
