@@ -4,7 +4,8 @@
 //! Each test creates its own network namespace with a TAP device in it (`ip netns add`,
 //! `ip tuntap add`), runs the firmware binary on that device inside the namespace, and runs
 //! every peer inside the same namespace: `wsc connect`, `wsc serve` (the firmware's client
-//! talks to it), `wsc probe`, Python `websockets` and raw sockets
+//! talks to it), `wsc serve --tls-cert` (the firmware's wss:// client talks to it, checking
+//! the certificate against a CA made here), `wsc probe`, Python `websockets` and raw sockets
 //! (`tests/firmware/peers.py`), and the Autobahn suite through kosoku. No traffic leaves the
 //! namespace. The namespace and every process started are removed when a test ends, even
 //! when it fails.
@@ -20,9 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The wss:// client test (embedded-tls against `wsc serve --tls-cert`, a CA made here).
+#[path = "firmware_wss.rs"]
+mod wss;
+
 const HOST_IP: &str = "192.168.69.1";
 const FIRMWARE_IP: &str = "192.168.69.2";
 const PORT: u16 = 8080;
+/// The port of the template's server (tests/firmware/src/template.rs).
+const TEMPLATE_PORT: u16 = 8081;
 /// `wsc serve` on the host side, for the firmware's client task.
 const HOST_ECHO_PORT: u16 = 9100;
 
@@ -231,24 +238,35 @@ impl Drop for Process {
     }
 }
 
-fn start_firmware(netns: &Netns, peer: Option<&str>, extra: &[&str]) -> Process {
+fn start_firmware(netns: &Netns, peer: Option<&str>) -> Process {
+    match peer {
+        Some(peer) => start_firmware_with(netns, &["--peer", peer]),
+        None => start_firmware_with(netns, &[]),
+    }
+}
+
+fn start_firmware_with(netns: &Netns, extra: &[&str]) -> Process {
     let firmware = firmware_binary();
     let address = format!("{FIRMWARE_IP}/24");
-    let port = PORT.to_string();
+    let (port, template_port) = (PORT.to_string(), TEMPLATE_PORT.to_string());
+    // A short write timeout, so that the ping flood check (peers.py) is quick (a later
+    // `--write-timeout` in `extra` wins).
     let mut args = vec!["--tap", "tap0", "--address", &address, "--port", &port];
+    args.extend(["--write-timeout", "2", "--template-port", &template_port]);
     args.extend(extra);
-    if let Some(peer) = peer {
-        args.extend(["--peer", peer]);
-    }
     let mut firmware = Process::start("firmware", netns.command(firmware, &args));
     firmware.wait_for("listening on port", 2, "", Duration::from_secs(10));
     firmware
 }
 
-/// Runs `wsc connect` in the namespace with `input` on stdin; returns its stdout.
+/// Runs `wsc connect` to the echo server in the namespace with `input` on stdin; returns
+/// its stdout.
 fn wsc_connect(netns: &Netns, wsc: &Path, extra: &[&str], input: &str) -> String {
-    let url = format!("ws://{FIRMWARE_IP}:{PORT}/");
-    let mut args = vec!["connect", url.as_str()];
+    wsc_connect_to(netns, wsc, &format!("ws://{FIRMWARE_IP}:{PORT}/"), extra, input)
+}
+
+fn wsc_connect_to(netns: &Netns, wsc: &Path, url: &str, extra: &[&str], input: &str) -> String {
+    let mut args = vec!["connect", url];
     args.extend(extra);
     let mut child = netns
         .command(wsc, &args)
@@ -324,8 +342,7 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     let mut host_echo =
         Process::start("wsc serve", netns.command(&wsc, &["serve", "--listen", &listen]));
     host_echo.wait_for("listening on", 1, "", Duration::from_secs(10));
-    // A short write timeout, so that the ping flood check (peers.py) is quick.
-    let mut firmware = start_firmware(&netns, Some(&listen), &["--write-timeout", "2"]);
+    let mut firmware = start_firmware(&netns, Some(&listen));
     firmware.wait_for("client: PASS", 1, "client: FAIL", Duration::from_secs(30));
 
     // wsc connect: text, binary, and a line longer than the firmware's 4 KiB receive buffer
@@ -395,6 +412,24 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     // Still serving after all of it.
     let out = wsc_connect(&netns, &wsc, &[], "still alive\n");
     assert!(out.contains("still alive"), "echo after everything: {out}");
+
+    // The template (tests/firmware/src/template.rs) serves too: text, binary, close 1000.
+    let template = format!("ws://{FIRMWARE_IP}:{TEMPLATE_PORT}/");
+    let out = wsc_connect_to(&netns, &wsc, &template, &[], "from the template\n");
+    assert!(out.contains("from the template\n"), "template text echo: {out}");
+    assert!(out.contains("closed: 1000"), "template close 1000: {out}");
+    let out = wsc_connect_to(&netns, &wsc, &template, &["--binary"], "\u{1}\u{2}AB\n");
+    assert!(out.contains("<binary 4 bytes: 01 02 41 42>"), "template binary echo: {out}");
+    let refused = netns
+        .command(&wsc, &["connect", &format!("{template}other")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsc connect");
+    let refused = wait_with_timeout(refused, Duration::from_secs(30), "wsc connect /other");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("404"), "template /other: {said}");
     firmware.assert_running();
     host_echo.assert_running();
 }
@@ -425,7 +460,7 @@ fn firmware_autobahn_sections_1_to_10() {
     let netns = Netns::create("autobahn");
     // kosoku writes a whole message before it reads the echo, so the echo's writes stall
     // until it is done: a write timeout long enough for that (the default is 10 s).
-    let mut firmware = start_firmware(&netns, None, &["--write-timeout", "60"]);
+    let mut firmware = start_firmware_with(&netns, &["--write-timeout", "60"]);
 
     let outdir = root().join("target/firmware/autobahn");
     let _ = std::fs::remove_dir_all(&outdir);

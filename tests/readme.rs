@@ -1,4 +1,4 @@
-//! The README's firmware example is the firmware's own code, not a copy that drifts.
+//! The READMEs' firmware code is the firmware's own code, not a copy that drifts.
 
 use std::path::Path;
 
@@ -18,4 +18,18 @@ fn the_readme_shows_the_firmwares_echo_connection() {
     let real = echo_connection(&firmware);
     assert!(real.contains("read_with_sender"), "{real}");
     assert_eq!(shown, real, "README.md's echo_connection differs from tests/firmware/src/lib.rs");
+}
+
+#[test]
+fn the_crate_readme_shows_the_firmwares_template() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("codec/README.md")).unwrap();
+    let template = std::fs::read_to_string(root.join("tests/firmware/src/template.rs")).unwrap();
+    let start = readme.find("```rust,ignore\n").expect("the template block") + 15;
+    let end = readme[start..].find("```\n").expect("its end") + start;
+    assert_eq!(
+        &readme[start..end],
+        template,
+        "codec/README.md's template differs from tests/firmware/src/template.rs"
+    );
 }

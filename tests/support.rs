@@ -1,6 +1,12 @@
 //! Shared helpers for the integration tests: in-memory transports, a tiny executor,
 //! frame builders and an owned copy of events.
 
+/// The project README's examples, compiled and run as doctests (with the features this
+/// package enables) so that they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ProjectReadme;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;

@@ -44,6 +44,7 @@ use crate::CloseCode;
 /// `0..=min(max_ms, initial_ms * 2^n)`. The ceiling saturates at `max_ms`; nothing
 /// overflows and nothing panics, whatever the arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Backoff {
     initial_ms: u32,
     max_ms: u32,

@@ -132,6 +132,7 @@ pub const MAX_REASON_LEN: usize = 123;
 
 /// A parsed close frame payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CloseFrame<'a> {
     /// The status code, or `None` if the payload was empty (reported locally as 1005).
     pub code: Option<CloseCode>,
@@ -141,6 +142,7 @@ pub struct CloseFrame<'a> {
 
 /// Why a received close frame payload is invalid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum CloseFrameError {
     /// A 1-byte payload: too short for a code, too long for none (close code 1002).

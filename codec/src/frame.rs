@@ -7,6 +7,7 @@ use crate::{CloseCode, Status};
 
 /// A frame opcode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum OpCode {
     /// 0x0: continues a fragmented message.
     Continuation,
@@ -57,6 +58,7 @@ impl OpCode {
 /// A malformed frame header. Every variant earns close code 1002 except
 /// [`FrameError::TooLarge`] (1009).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum FrameError {
     /// An opcode reserved for future use (0x3–0x7, 0xB–0xF).
@@ -139,6 +141,7 @@ impl core::error::Error for FrameError {}
 /// assert_eq!(FrameHeader::decode(&wire[..2]).unwrap(), Status::Partial { needed: 4 });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FrameHeader {
     /// FIN: this is the last frame of a message.
     pub fin: bool,

@@ -1,8 +1,13 @@
-#![cfg_attr(all(feature = "std", feature = "async"), doc = include_str!("../../README.md"))]
+// The front page is the crate's README (also shown on crates.io). Its examples are
+// doctests; they need the adapters, so the page is used when `std` and `async` are on (as
+// on docs.rs, and in the workspace's test run).
+#![cfg_attr(all(feature = "std", feature = "async"), doc = include_str!("../README.md"))]
 #![cfg_attr(
     not(all(feature = "std", feature = "async")),
-    doc = "An embedded-first, `no_std`, allocation-free WebSocket (RFC 6455) codec. \
-           The full guide (the project README) is rendered with features `std` and `async`."
+    doc = "An embedded-first, `no_std`, allocation-free WebSocket (RFC 6455) codec: a \
+           sans-IO [`Connection`], the [`handshake`], and adapters over `embedded-io` \
+           (features `blocking`, `async`). Build the docs with features `std` and `async` \
+           (as docs.rs does) for the front page with its examples."
 )]
 #![no_std]
 #![forbid(unsafe_code)]
@@ -16,12 +21,16 @@ extern crate std;
 pub mod backoff;
 pub mod close;
 pub mod conn;
+#[cfg(feature = "defmt")]
+mod defmt_impls;
 pub mod frame;
 pub mod handshake;
 #[cfg(any(feature = "blocking", feature = "async"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "blocking", feature = "async"))))]
 pub mod io;
 pub mod mask;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod random;
 mod status;
 pub mod utf8;

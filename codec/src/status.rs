@@ -4,6 +4,7 @@
 /// more bytes are needed at least (`needed >= 1`), and the caller reads more and
 /// calls again with the longer buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Status<T> {
     /// A value was decoded from the first `consumed` bytes of the input.
     Complete {

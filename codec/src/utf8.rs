@@ -24,6 +24,7 @@ pub struct Utf8Validator {
 
 /// The text is not valid UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Utf8Error;
 
 impl Utf8Validator {

@@ -11,6 +11,7 @@ use crate::{CloseCode, FrameError};
 /// [`poll_transmit`](crate::Connection::poll_transmit) once to get the close frame that
 /// tells the peer why, send it, then drop the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ProtocolError {
     /// A malformed or forbidden frame header.
@@ -108,6 +109,7 @@ impl core::error::Error for ProtocolError {}
 
 /// A send the caller asked for that the connection state or the buffer does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum SendError {
     /// A close frame was already sent or received: no more data may be sent.

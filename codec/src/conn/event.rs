@@ -4,6 +4,7 @@ use crate::CloseCode;
 
 /// The kind of a data message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum MessageKind {
     /// UTF-8 text.
     Text,
@@ -69,6 +70,7 @@ pub enum Message<'a> {
 /// [`Event`] with [`Connection::event_at`](crate::Connection::event_at), on the same
 /// buffer, before the buffer changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct EventAt {
     pub(super) found: Found,
     pub(super) at: usize,
@@ -77,6 +79,7 @@ pub struct EventAt {
 
 /// The kind of event found, and what is not in the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(super) enum Found {
     Text,
     Binary,

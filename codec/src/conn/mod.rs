@@ -54,6 +54,7 @@ use crate::utf8::Utf8Validator;
 
 /// Which end of the connection this is; it decides the masking rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Role {
     /// Masks what it sends; refuses masked frames.
     Client,
@@ -63,6 +64,7 @@ pub enum Role {
 
 /// Where the closing handshake stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum State {
     /// Data flows both ways.
     Open,
@@ -78,6 +80,7 @@ pub enum State {
 
 /// Receive limits and modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
     /// The largest message accepted, in bytes; larger ones fail with 1009 as soon as a
     /// frame header announces them. In reassembly mode the adapters also cap this at what

@@ -41,6 +41,7 @@ use crate::Status;
 /// # Ok::<(), wscodec::HandshakeError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ClientRequest<'a> {
     /// The `Host` value: the server's host name, with `:port` if not the default.
     pub host: &'a str,
@@ -140,6 +141,7 @@ pub struct Response<'h, 'b> {
 
 /// What the server agreed to in a valid handshake response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Accepted<'b> {
     /// The subprotocol the server selected, one of those offered; `None` if it selected
     /// none (the application decides whether to go on without one).

@@ -39,6 +39,7 @@ pub const MAX_HEADERS: usize = 32;
 /// What is malformed in an HTTP head (the kinds of `httparse::Error`, which the client's
 /// response parser uses; the server's request parser reports the same kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum HttpErrorKind {
     /// An invalid byte in a header name.
@@ -71,6 +72,7 @@ impl HttpErrorKind {
 
 /// A handshake header this module reads, named in [`HandshakeError::DuplicateHeader`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum HeaderField {
     /// `Host` (RFC 9112 section 3.2: a request with more than one is answered with 400).
@@ -119,6 +121,7 @@ impl fmt::Display for HeaderField {
 /// assert_eq!(HandshakeError::MissingKey.status(), 400);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum HandshakeError {
     /// The HTTP head is malformed.

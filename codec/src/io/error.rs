@@ -4,6 +4,7 @@ use crate::{HandshakeError, ProtocolError, SendError};
 
 /// An adapter error, generic over the transport's error type `E`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error<E> {
     /// Reading from the transport failed. Nothing was lost: if the error is transient

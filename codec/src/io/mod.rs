@@ -18,8 +18,10 @@
 //!   request is about 500 bytes; 1 KiB is a comfortable minimum).
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod asynch;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod buffer;
 mod error;
@@ -30,6 +32,7 @@ mod twin;
 pub use buffer::RxBuffer;
 pub use error::Error;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use std_io::StdIo;
 
 pub use crate::conn::MAX_CONTROL_FRAME;
@@ -54,6 +57,7 @@ impl<F: FnMut() -> [u8; 4]> MaskKeys for F {
 
 /// A server's "mask keys": servers send unmasked frames, so they need none.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Unmasked;
 
 impl MaskKeys for Unmasked {
@@ -64,6 +68,7 @@ impl MaskKeys for Unmasked {
 
 /// What the server does with an upgrade request, decided by the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Decision<'p> {
     /// Upgrade, optionally with one of the offered subprotocols.
     Accept {

@@ -17,7 +17,11 @@
 //! The echo goes back straight from the WebSocket receive buffer: no copy.
 #![no_std]
 
+#[macro_use]
+mod fmt;
+pub mod template;
 mod timeouts;
+pub mod tls_client;
 
 use core::fmt::Write as _;
 
@@ -26,7 +30,6 @@ use embassy_net::tcp::{self, TcpSocket};
 use embassy_net::{IpEndpoint, Stack};
 use embassy_time::{Duration, Timer};
 use embedded_io_async::{Read, Write};
-use log::{info, warn};
 use static_cell::ConstStaticCell;
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
@@ -38,8 +41,9 @@ pub use timeouts::{TimedError, Timeouts};
 /// Echo server tasks: each owns one listening socket, so this many connections are served
 /// at once (a new client is refused with a TCP reset while all are busy).
 pub const SERVERS: usize = 2;
-/// Sockets the stack needs: the servers and the client.
-pub const SOCKETS: usize = SERVERS + 1;
+/// Sockets the stack needs: the servers, the client, the wss:// client and the
+/// template's servers.
+pub const SOCKETS: usize = SERVERS + 2 + template::TASKS;
 
 /// The TCP receive buffer of an echo server socket.
 pub const TCP_RX: usize = 4096;
@@ -141,16 +145,16 @@ async fn echo_server(
     stack.wait_config_up().await;
     let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = buffers;
     let port = settings.port;
-    info!("server[{id}]: listening on port {port}");
+    info!("server[{}]: listening on port {}", id, port);
     loop {
         let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
         socket.set_timeout(Some(settings.idle_timeout));
         if let Err(e) = socket.accept(port).await {
-            warn!("server[{id}]: accept failed: {e:?}");
+            warn!("server[{}]: accept failed: {:?}", id, e);
             continue;
         }
         if let Some(remote) = socket.remote_endpoint() {
-            info!("server[{id}]: connection from {remote}");
+            info!("server[{}]: connection from {}", id, remote);
         }
         let config =
             Config { max_message: settings.max_message, streaming: true, ..Config::default() };
@@ -158,16 +162,14 @@ async fn echo_server(
         let result = echo_connection(timed, config, ws_rx, ws_tx).await;
         let code = close_code_of(&result);
         match result {
-            Ok(_) => info!("server[{id}]: closed {code}"),
-            Err(Error::Rejected(status)) => info!("server[{id}]: upgrade refused: HTTP {status}"),
-            Err(Error::Handshake(e)) => info!("server[{id}]: bad upgrade request: {e}"),
-            Err(e) => info!("server[{id}]: closed {} ({e})", code.as_u16()),
+            Ok(_) => info!("server[{}]: closed {}", id, code),
+            Err(Error::Rejected(status)) => {
+                info!("server[{}]: upgrade refused: HTTP {}", id, status)
+            }
+            Err(Error::Handshake(e)) => info!("server[{}]: bad upgrade request: {}", id, e),
+            Err(e) => info!("server[{}]: closed {} ({})", id, code.as_u16(), e),
         }
-        // Send our FIN after what is still queued; give up on a peer that stopped reading.
-        socket.close();
-        let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
-        socket.abort();
-        let _ = socket.flush().await;
+        shut(&mut socket).await;
     }
 }
 
@@ -234,17 +236,26 @@ impl Rng {
     }
 }
 
-/// `Host` header text for an endpoint, e.g. `192.168.69.1:9100`.
+/// Sends our FIN after what is still queued, then resets: waits at most 2 s for a peer
+/// that stopped reading.
+async fn shut(socket: &mut TcpSocket<'_>) {
+    socket.close();
+    let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
+    socket.abort();
+    let _ = socket.flush().await;
+}
+
+/// `Host` header text, e.g. `192.168.69.1:9100`.
 struct HostName {
     buf: [u8; 48],
     len: usize,
 }
 
 impl HostName {
-    fn new(endpoint: IpEndpoint) -> Self {
-        let mut host = Self { buf: [0; 48], len: 0 };
-        let _ = write!(host, "{}:{}", endpoint.addr, endpoint.port);
-        host
+    fn new(host: impl core::fmt::Display, port: u16) -> Self {
+        let mut text = Self { buf: [0; 48], len: 0 };
+        let _ = write!(text, "{host}:{port}");
+        text
     }
 
     fn as_str(&self) -> &str {
@@ -261,15 +272,16 @@ impl core::fmt::Write for HostName {
     }
 }
 
-/// Why the client's exchange with the peer failed.
+/// Why the client's exchange with the peer failed (`E`: the transport's error).
 #[derive(Debug)]
-pub enum ClientError {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ClientError<E = tcp::Error> {
     Connect(tcp::ConnectError),
-    Ws(Error<tcp::Error>),
+    Ws(Error<E>),
     Mismatch(&'static str),
 }
 
-impl core::fmt::Display for ClientError {
+impl<E: core::fmt::Debug> core::fmt::Display for ClientError<E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Connect(e) => write!(f, "connect failed: {e:?}"),
@@ -279,8 +291,8 @@ impl core::fmt::Display for ClientError {
     }
 }
 
-impl From<Error<tcp::Error>> for ClientError {
-    fn from(e: Error<tcp::Error>) -> Self {
+impl<E> From<Error<E>> for ClientError<E> {
+    fn from(e: Error<E>) -> Self {
         Self::Ws(e)
     }
 }
@@ -299,24 +311,27 @@ async fn client(
         let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
         socket.set_timeout(Some(Duration::from_secs(10)));
         let result = match socket.connect(peer).await {
-            Ok(()) => exchange(&mut socket, peer, ws_rx, ws_tx, &mut rng).await,
+            Ok(()) => {
+                let host = HostName::new(peer.addr, peer.port);
+                exchange(&mut socket, host.as_str(), ws_rx, ws_tx, &mut rng).await
+            }
             Err(e) => Err(ClientError::Connect(e)),
         };
-        socket.close();
-        let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
-        socket.abort();
-        let _ = socket.flush().await;
+        shut(&mut socket).await;
         match result {
             Ok(()) => {
-                info!("client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {peer}");
+                info!(
+                    "client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {}",
+                    peer
+                );
                 return;
             }
             Err(ClientError::Connect(e)) if attempt < 40 => {
-                info!("client: connect to {peer} failed ({e:?}), retrying");
+                info!("client: connect to {} failed ({:?}), retrying", peer, e);
                 Timer::after_millis(250).await;
             }
             Err(e) => {
-                warn!("client: FAIL: {e}");
+                warn!("client: FAIL: {}", e);
                 return;
             }
         }
@@ -325,15 +340,14 @@ async fn client(
 
 /// One session with an echo server: text, binary, ping, a message sent in fragments, a
 /// message larger than `ws_tx`, then the closing handshake.
-pub async fn exchange<S: Read + Write<Error = tcp::Error>>(
+pub async fn exchange<S: Read + Write>(
     socket: S,
-    peer: IpEndpoint,
+    host: &str,
     ws_rx: &mut [u8],
     ws_tx: &mut [u8],
     rng: &mut Rng,
-) -> Result<(), ClientError> {
-    let host = HostName::new(peer);
-    let request = ClientRequest::new(host.as_str(), "/", rng.nonce());
+) -> Result<(), ClientError<S::Error>> {
+    let request = ClientRequest::new(host, "/", rng.nonce());
     let mask = || rng.next_u32().to_ne_bytes();
     let (mut ws, _) =
         WebSocket::connect(socket, Config::default(), &request, ws_rx, ws_tx, mask).await?;
@@ -386,9 +400,9 @@ async fn expect<S, M>(
     ws: &mut WebSocket<'_, S, M>,
     what: &'static str,
     check: impl FnOnce(&Event<'_>) -> bool,
-) -> Result<(), ClientError>
+) -> Result<(), ClientError<S::Error>>
 where
-    S: Read + Write<Error = tcp::Error>,
+    S: Read + Write,
     M: FnMut() -> [u8; 4],
 {
     loop {

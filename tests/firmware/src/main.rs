@@ -1,12 +1,15 @@
 //! Board support for running the firmware on Linux: the std executor and time driver, a TAP
-//! device as the Ethernet MAC, `/dev/urandom` as the hardware RNG, stdout as the log
-//! console, and the command line as the board's configuration. Everything else is the
-//! application in `lib.rs`, which is `#![no_std]`.
+//! device as the Ethernet MAC, `/dev/urandom` as the hardware RNG, the system clock as the
+//! real-time clock, stdout as the log console, and the command line as the board's
+//! configuration (a CA certificate file stands in for one built into flash). Everything
+//! else is the application in `lib.rs`, which is `#![no_std]`.
 //!
 //! ```text
 //! wscodec-firmware --tap tap0 --address 192.168.69.2/24 [--gateway 192.168.69.1]
 //!                  [--port 8080] [--max-message 262144] [--peer 192.168.69.1:9100]
 //!                  [--idle-timeout 60] [--write-timeout 10]
+//!                  [--wss-peer 192.168.69.1:9443 --wss-name NAME --wss-ca CA.der]
+//!                  [--template-port 8081]
 //! ```
 
 use std::io::{Read as _, Write as _};
@@ -17,6 +20,7 @@ use embassy_executor::Spawner;
 use embassy_net::{Config, IpEndpoint, Ipv4Cidr, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use static_cell::StaticCell;
+use wscodec_firmware::tls_client::{self, WssPeer};
 use wscodec_firmware::{start, Settings, SOCKETS};
 
 /// The board's configuration (on a real board: constants, flash, or DHCP).
@@ -29,6 +33,10 @@ struct Board {
     peer: Option<SocketAddrV4>,
     idle_timeout: u64,
     write_timeout: u64,
+    wss_peer: Option<SocketAddrV4>,
+    wss_name: Option<String>,
+    wss_ca: Option<Vec<u8>>,
+    template_port: Option<u16>,
 }
 
 fn usage(error: &str) -> ! {
@@ -36,7 +44,7 @@ fn usage(error: &str) -> ! {
     eprintln!(
         "usage: wscodec-firmware --tap NAME --address A.B.C.D/LEN [--gateway A.B.C.D] \
          [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT] [--idle-timeout SECS] \
-         [--write-timeout SECS]"
+         [--write-timeout SECS] [--wss-peer A.B.C.D:PORT --wss-name NAME --wss-ca CA.der] [--template-port PORT]"
     );
     exit(2)
 }
@@ -51,6 +59,10 @@ fn parse_args() -> Board {
         peer: None,
         idle_timeout: 60,
         write_timeout: 10,
+        wss_peer: None,
+        wss_name: None,
+        wss_ca: None,
+        template_port: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -79,11 +91,27 @@ fn parse_args() -> Board {
             "--write-timeout" => {
                 board.write_timeout = value.parse().unwrap_or_else(|_| bad("a number of seconds"))
             }
+            "--wss-peer" => {
+                board.wss_peer = Some(value.parse().unwrap_or_else(|_| bad("A.B.C.D:PORT")))
+            }
+            "--wss-name" => board.wss_name = Some(value.clone()),
+            "--wss-ca" => {
+                let der = std::fs::read(&value)
+                    .unwrap_or_else(|e| usage(&format!("--wss-ca: cannot read {value:?}: {e}")));
+                board.wss_ca = Some(der);
+            }
+            "--template-port" => {
+                board.template_port = Some(value.parse().unwrap_or_else(|_| bad("a port")))
+            }
             _ => usage(&format!("unknown option {flag}")),
         }
     }
     if board.tap.is_empty() || board.address.prefix_len() == 0 {
         usage("--tap and --address are required");
+    }
+    let wss = [board.wss_peer.is_some(), board.wss_name.is_some(), board.wss_ca.is_some()];
+    if wss.contains(&true) && wss.contains(&false) {
+        usage("--wss-peer, --wss-name and --wss-ca go together");
     }
     board
 }
@@ -92,12 +120,16 @@ fn parse_args() -> Board {
 struct Console;
 
 impl log::Log for Console {
+    /// The application's records from `info` up, and the TLS library's errors (they say
+    /// which check of the server's certificate failed).
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Info
+        let target = metadata.target();
+        (target.starts_with("wscodec_firmware") && metadata.level() <= log::Level::Info)
+            || (target.starts_with("embedded_tls") && metadata.level() <= log::Level::Warn)
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) && record.target().starts_with("wscodec_firmware") {
+        if self.enabled(record.metadata()) {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{} {}", record.level(), record.args());
             let _ = out.flush();
@@ -108,12 +140,18 @@ impl log::Log for Console {
 }
 
 /// The hardware RNG stand-in.
-fn seed() -> u64 {
-    let mut bytes = [0u8; 8];
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .unwrap_or_else(|e| usage(&format!("cannot read /dev/urandom: {e}")));
-    u64::from_ne_bytes(bytes)
+    bytes
+}
+
+/// The real-time clock stand-in: seconds since 1970, 0 if unknown.
+fn unix_time() -> u32 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.ok().and_then(|d| u32::try_from(d.as_secs()).ok()).unwrap_or(0)
 }
 
 #[embassy_executor::task]
@@ -141,7 +179,7 @@ async fn main(spawner: Spawner) {
         dns_servers: Default::default(),
     });
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
-    let seed = seed();
+    let seed = u64::from_ne_bytes(random());
     let (stack, runner) =
         embassy_net::new(device, config, RESOURCES.init(StackResources::new()), seed);
     spawner.spawn(net_task(runner).unwrap());
@@ -156,4 +194,18 @@ async fn main(spawner: Spawner) {
         seed: seed.rotate_left(32),
     };
     start(spawner, stack, settings);
+    if let Some(port) = board.template_port {
+        wscodec_firmware::template::spawn_websocket_servers(spawner, stack, port);
+    }
+    if let (Some(at), Some(name), Some(ca)) = (board.wss_peer, board.wss_name, board.wss_ca) {
+        let peer = WssPeer {
+            endpoint: IpEndpoint::new((*at.ip()).into(), at.port()),
+            // On a board these are constants in flash.
+            name: name.leak(),
+            ca: ca.leak(),
+            seed: random(),
+            unix_time_at_boot: unix_time(),
+        };
+        tls_client::start(spawner, stack, peer);
+    }
 }

@@ -12,6 +12,7 @@ use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 
 /// A stream error, or a timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TimedError<E> {
     /// The stream failed.
     Io(E),

@@ -1,5 +1,7 @@
 //! RAM figures for `scripts/firmware-budget`: `size_of` the connection state, and the stack
-//! high-water mark of one echo round trip through the firmware's own `echo_connection`.
+//! high-water mark of one echo round trip through the firmware's own `echo_connection`,
+//! and, given `--wss HOST:PORT --wss-ca CA.der` (a `wsc serve --tls-cert` for the name
+//! `wsc.test`), of one wss:// session through the firmware's `wss_exchange`.
 //!
 //! The stack is measured on a thread whose stack is a buffer painted with a known byte:
 //! after the thread ends, the lowest byte that changed marks the deepest point reached.
@@ -15,10 +17,15 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use embassy_net::tcp::{self, TcpSocket};
+use embassy_net::IpEndpoint;
+use embedded_io_async::ErrorKind;
+use embedded_tls::{Aes128GcmSha256, TlsConnection};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::Error;
 use wscodec::io::{MaskKeys, Unmasked};
 use wscodec::{CloseCode, Config, Connection};
+use wscodec_firmware::tls_client::{wss_exchange, WssBuffers, WssPeer, TLS_RX, TLS_TX};
 use wscodec_firmware::{echo_connection, ClientBuffers, Rng, ServerBuffers, WS_RX, WS_TX};
 
 const STACK: usize = 512 * 1024;
@@ -125,11 +132,22 @@ fn client_bytes(len: usize) -> Vec<u8> {
     wire
 }
 
-type EchoFuture =
-    Pin<Box<dyn Future<Output = Result<Option<CloseCode>, Error<tcp::Error>>> + Send>>;
+/// The session the measured thread runs: a boxed future, set up beforehand so that the
+/// thread only polls it (and checks its result).
+struct Job(Box<dyn FnOnce()>);
 
-/// The round trip the measured thread runs, set up beforehand so that the thread only polls.
-static JOB: Mutex<Option<EchoFuture>> = Mutex::new(None);
+// SAFETY: a job is made on the main thread and run once on the measuring thread while the
+// main thread waits in `pthread_join`; nothing it holds is touched by two threads at once.
+// (The wss:// future is not `Send` only because embedded-tls keeps raw pointers to the
+// record buffers, which are leaked and used by the job alone.)
+unsafe impl Send for Job {}
+
+static JOB: Mutex<Option<Job>> = Mutex::new(None);
+
+/// Polls `future` to the end and checks its result.
+fn job<F: Future + 'static>(future: Pin<Box<F>>, check: fn(F::Output)) -> Job {
+    Job(Box::new(move || check(block_on(future))))
+}
 
 /// Sets up one echo round trip through the firmware's `echo_connection`, with the
 /// firmware's buffer sizes. The future is boxed, as an embassy task's future lives in its
@@ -142,14 +160,69 @@ fn prepare_echo(len: usize) {
     let script = Script { input, output, written: 0 };
     let config = Config { max_message: 1 << 20, streaming: true, ..Config::default() };
     let future = Box::pin(echo_connection(script, config, rx, tx));
-    *JOB.lock().expect("lock") = Some(future);
+    let check = |result| assert_eq!(result, Ok(Some(CloseCode::NORMAL)), "echo round trip failed");
+    *JOB.lock().expect("lock") = Some(job(future, check));
 }
 
-/// Runs the prepared round trip: the function measured on the painted stack.
-fn run_echo() {
-    let future = JOB.lock().expect("lock").take().expect("a prepared job");
-    let result = block_on(future);
-    assert_eq!(result, Ok(Some(CloseCode::NORMAL)), "the echo round trip failed");
+/// A host TCP connection as the transport under TLS (blocking calls inside `async fn`s).
+struct Tcp(std::net::TcpStream);
+
+impl embedded_io_async::ErrorType for Tcp {
+    type Error = ErrorKind;
+}
+
+impl embedded_io_async::Read for Tcp {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        std::io::Read::read(&mut self.0, buf).map_err(|_| ErrorKind::Other)
+    }
+}
+
+impl embedded_io_async::Write for Tcp {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        std::io::Write::write(&mut self.0, buf).map_err(|_| ErrorKind::Other)
+    }
+
+    async fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+/// Sets up one wss:// session with the server at `addr` through the firmware's
+/// `wss_exchange`, with the firmware's buffer sizes.
+fn prepare_wss(addr: std::net::SocketAddrV4, ca: &'static [u8]) {
+    let stream = std::net::TcpStream::connect(addr).expect("connect to the wss server");
+    let peer = WssPeer {
+        endpoint: IpEndpoint::new((*addr.ip()).into(), addr.port()),
+        name: "wsc.test",
+        ca,
+        seed: [0; 32],
+        unix_time_at_boot: 0,
+    };
+    let mut seed = [0u8; 32];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").expect("urandom"),
+        &mut seed,
+    )
+    .expect("read /dev/urandom");
+    let rng = Box::leak(Box::new(ChaCha20Rng::from_seed(seed)));
+    let peer = Box::leak(Box::new(peer));
+    let tls_rx = Box::leak(vec![0u8; TLS_RX].into_boxed_slice());
+    let tls_tx = Box::leak(vec![0u8; TLS_TX].into_boxed_slice());
+    let ws_rx = Box::leak(vec![0u8; 2048].into_boxed_slice());
+    let ws_tx = Box::leak(vec![0u8; 512].into_boxed_slice());
+    let future = Box::pin(wss_exchange(Tcp(stream), peer, tls_rx, tls_tx, ws_rx, ws_tx, rng));
+    let check = |result: Result<(), _>| {
+        if let Err(e) = result {
+            panic!("the wss:// session failed: {e}");
+        }
+    };
+    *JOB.lock().expect("lock") = Some(job(future, check));
+}
+
+/// Runs the prepared session: the function measured on the painted stack.
+fn run_job() {
+    let job = JOB.lock().expect("lock").take().expect("a prepared job");
+    (job.0)();
 }
 
 fn calib() {
@@ -185,14 +258,65 @@ fn main() {
     drop(future);
     println!("size_of ServerBuffers (static, per server) {}", size_of::<ServerBuffers>());
     println!("size_of ClientBuffers (static) {}", size_of::<ClientBuffers>());
+    println!(
+        "size_of WssBuffers (static: TCP 2 x 2048, TLS records {TLS_RX} + {TLS_TX}, WebSocket 2048 + 512) {}",
+        size_of::<WssBuffers>()
+    );
+    println!(
+        "size_of embedded-tls TlsConnection over &mut TcpSocket {}",
+        size_of::<TlsConnection<'static, &'static mut TcpSocket<'static>, Aes128GcmSha256>>()
+    );
+    println!("size_of wss_exchange future (in the task pool) {}", wss_future_size());
     let floor = stack_used(empty);
     // Self-check of the method: a frame with a 10000-byte array.
     let calib = stack_used(calib).saturating_sub(floor);
     assert!((9_900..10_200).contains(&calib), "stack measurement is off: {calib} for 10000");
     prepare_echo(100);
-    let small = stack_used(run_echo).saturating_sub(floor);
+    let small = stack_used(run_job).saturating_sub(floor);
     prepare_echo(20_000);
-    let large = stack_used(run_echo).saturating_sub(floor);
+    let large = stack_used(run_job).saturating_sub(floor);
     println!("stack high-water, echo round trip, 100-byte message {small}");
     println!("stack high-water, echo round trip, 20000-byte message (streamed) {large}");
+    if let Some((addr, ca)) = wss_args() {
+        prepare_wss(addr, ca);
+        let wss = stack_used(run_job).saturating_sub(floor);
+        println!("stack high-water, wss:// session (TLS handshake with certificate check, exchange) {wss}");
+    }
+}
+
+/// `size_of` the firmware's wss:// session future over its socket.
+fn wss_future_size() -> usize {
+    let peer = WssPeer {
+        endpoint: IpEndpoint::new(embassy_net::Ipv4Address::UNSPECIFIED.into(), 0),
+        name: "",
+        ca: &[],
+        seed: [0; 32],
+        unix_time_at_boot: 0,
+    };
+    let rng = &mut ChaCha20Rng::from_seed([0; 32]);
+    let (tls_rx, tls_tx): (&mut [u8], &mut [u8]) = (&mut [], &mut []);
+    let (ws_rx, ws_tx): (&mut [u8], &mut [u8]) = (&mut [], &mut []);
+    let peer = &peer;
+    returned_size(move |socket: &'static mut TcpSocket<'static>| {
+        wss_exchange(socket, peer, tls_rx, tls_tx, ws_rx, ws_tx, rng)
+    })
+}
+
+/// The size of what `f` returns (here: a future), without calling it.
+fn returned_size<A, R>(_: impl FnOnce(A) -> R) -> usize {
+    size_of::<R>()
+}
+
+/// `--wss HOST:PORT --wss-ca CA.der`, if given.
+fn wss_args() -> Option<(std::net::SocketAddrV4, &'static [u8])> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match &args[..] {
+        [] => None,
+        [wss, addr, ca_flag, ca] if wss == "--wss" && ca_flag == "--wss-ca" => {
+            let addr = addr.parse().expect("--wss HOST:PORT");
+            let ca = std::fs::read(ca).expect("read the --wss-ca file");
+            Some((addr, Box::leak(ca.into_boxed_slice())))
+        }
+        _ => panic!("usage: budget [--wss HOST:PORT --wss-ca CA.der]"),
+    }
 }

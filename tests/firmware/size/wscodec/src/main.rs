@@ -4,32 +4,14 @@
 
 #[path = "../../common.rs"]
 mod common;
+#[path = "../../stdio.rs"]
+mod stdio;
 
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::Decision;
 use wscodec::{CloseCode, Config, Event, Message};
 
-/// stdin/stdout as the byte stream.
-struct Stdio;
-
-impl embedded_io::ErrorType for Stdio {
-    type Error = embedded_io::ErrorKind;
-}
-
-impl embedded_io::Read for Stdio {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        common::read_in(buf).map_err(|()| embedded_io::ErrorKind::Other)
-    }
-}
-
-impl embedded_io::Write for Stdio {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        common::write_out(buf).map(|()| buf.len()).map_err(|()| embedded_io::ErrorKind::Other)
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
+use stdio::Stdio;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
