@@ -25,9 +25,10 @@ header = '''//! A WebSocket over an async `embedded_io_async` stream (an `embass
 use embedded_io_async::{ErrorType, Read, Write};
 
 use super::buffer::{RxBuf, RxBuffer};
-use super::{Decision, Error, MIN_RX_BUF, MIN_TX_BUF};
+use super::{Error, MIN_RX_BUF, MIN_TX_BUF};
 use crate::conn::{MessageKind, Step, MAX_CONTROL_FRAME};
-use crate::handshake::{client, server, HandshakeError, MAX_HEADERS};
+use crate::handshake::server::{self, Decision, Outcome};
+use crate::handshake::{client, HandshakeError, Header, MAX_HEADERS};
 use crate::mask::apply_mask;
 use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
 

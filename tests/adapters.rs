@@ -7,7 +7,7 @@ use std::thread;
 use wscodec::conn::MessageKind;
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::{asynch, blocking, Decision, Error, StdIo};
-use wscodec::{CloseCode, Config, Event, Message, OpCode, Role};
+use wscodec::{CloseCode, Config, Event, HandshakeError, Message, OpCode, Role};
 use wscodec_tests::{
     block_on, client_frame, duplex, loopback_listener, AsyncOverBlocking, Owned, Script,
     StopsReading,
@@ -30,6 +30,7 @@ where
         || [0; 4],
         |req, up| {
             assert_eq!(req.path, "/echo?room=1");
+            let up = up.expect("an upgrade request");
             assert_eq!(up.origin, Some("http://device.local"));
             if up.offers_protocol("chat.v1") {
                 Decision::Accept { protocol: Some("chat.v1") }
@@ -249,12 +250,12 @@ fn rejected_and_malformed_upgrades_get_http_errors() {
         &mut tx,
         || [0; 4],
         |_, up| {
-            assert_eq!(up.origin, Some("http://device.local"));
+            assert_eq!(up.expect("an upgrade request").origin, Some("http://device.local"));
             Decision::Reject { status: 403, reason: "origin not allowed" }
         },
     )
     .unwrap_err();
-    assert!(matches!(err, Error::Rejected(403)));
+    assert!(matches!(err, Error::NotUpgraded(403)));
 
     let bad = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
     let mut script = Script::new(bad, 5);
@@ -289,6 +290,78 @@ fn rejected_and_malformed_upgrades_get_http_errors() {
     .unwrap_err();
     assert!(matches!(err, Error::Handshake(e) if e.status() == 431), "{err:?}");
     assert!(script.written.starts_with(b"HTTP/1.1 431 "));
+}
+
+/// What `decide` answers a plain HTTP request with: a page at `/`, 404 elsewhere.
+fn page_or_404<'r>(
+    request: &wscodec::handshake::server::Request<'_, 'r>,
+    upgrade: Option<&wscodec::handshake::server::Upgrade<'r>>,
+) -> Decision<'r> {
+    match (request.path, upgrade) {
+        (_, Some(_)) => Decision::Accept { protocol: None },
+        ("/", None) => {
+            Decision::Respond { status: 200, content_type: "text/plain", body: b"status: ok\n" }
+        }
+        _ => Decision::Reject { status: 404, reason: "no page here" },
+    }
+}
+
+#[test]
+fn both_twins_answer_plain_requests_without_upgrading() {
+    let page = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\
+                Connection: close\r\n\r\nstatus: ok\n";
+    for (request, status, starts) in [
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, page),
+        ("GET /x HTTP/1.1\r\nHost: x\r\n\r\n", 404, "HTTP/1.1 404 Not Found\r\n"),
+    ] {
+        let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+        let mut script = Script::new(request.as_bytes(), 3);
+        let err = blocking::WebSocket::accept(
+            &mut script,
+            Config::default(),
+            &mut rx,
+            &mut tx,
+            || [0; 4],
+            page_or_404,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::NotUpgraded(s) if s == status), "{err:?}");
+        let written = String::from_utf8(script.written).unwrap();
+        assert!(written.starts_with(starts), "{written}");
+
+        let script = Script::new(request.as_bytes(), 3);
+        let (err, written) = block_on(async move {
+            let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+            let mut script = script;
+            let err = asynch::WebSocket::accept(
+                &mut script,
+                Config::default(),
+                &mut rx,
+                &mut tx,
+                || [0; 4],
+                page_or_404,
+            )
+            .await
+            .unwrap_err();
+            (err, script.written)
+        });
+        assert!(matches!(err, Error::NotUpgraded(s) if s == status), "{err:?}");
+        assert!(String::from_utf8(written).unwrap().starts_with(starts));
+    }
+    // A server that only upgrades answers a page request with 400.
+    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+    let mut script = Script::new(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 64);
+    let err = blocking::WebSocket::accept(
+        &mut script,
+        Config::default(),
+        &mut rx,
+        &mut tx,
+        || [0; 4],
+        |_, _| Decision::Accept { protocol: None },
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Handshake(HandshakeError::MissingUpgrade)), "{err:?}");
+    assert!(script.written.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
 }
 
 #[test]

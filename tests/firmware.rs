@@ -365,7 +365,7 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     );
     // What the firmware itself reported for those connections.
     firmware.wait_for("closed 1000", 5, "", Duration::from_secs(5));
-    firmware.wait_for("upgrade refused: HTTP 404", 1, "", Duration::from_secs(5));
+    firmware.wait_for("answered HTTP 404, not upgraded", 1, "", Duration::from_secs(5));
     firmware.wait_for("closed 1006", 2, "", Duration::from_secs(5));
     firmware.wait_for("closed 1002", 1, "", Duration::from_secs(5));
     firmware.wait_for(

@@ -6,9 +6,10 @@
 use embedded_io::{ErrorType, Read, Write};
 
 use super::buffer::{RxBuf, RxBuffer};
-use super::{Decision, Error, MIN_RX_BUF, MIN_TX_BUF};
+use super::{Error, MIN_RX_BUF, MIN_TX_BUF};
 use crate::conn::{MessageKind, Step, MAX_CONTROL_FRAME};
-use crate::handshake::{client, server, HandshakeError, MAX_HEADERS};
+use crate::handshake::server::{self, Decision, Outcome};
+use crate::handshake::{client, HandshakeError, Header, MAX_HEADERS};
 use crate::mask::apply_mask;
 use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
 
@@ -87,80 +88,56 @@ where
     }
 
     /// Runs the server side of the opening handshake on `stream`, then returns the
-    /// connection. `decide` sees the request and the upgrade details (path, Origin,
-    /// offered subprotocols, any header) and accepts or rejects it.
+    /// connection.
+    ///
+    /// Reads into `rx` until the request head is complete and answers it with
+    /// [`server::handle_request`]: `decide` sees the request and, for a valid upgrade, the
+    /// upgrade details (path, Origin, offered subprotocols, any header; `None` for a
+    /// request without `Upgrade`), and chooses a [`Decision`]; it is called once. The
+    /// answer is written through `tx`, so a page answered with [`Decision::Respond`] must
+    /// fit `tx`.
     ///
     /// # Errors
     /// [`Error::Handshake`] for a bad request (the matching HTTP error response has been
-    /// sent), [`Error::Rejected`] when `decide` refused, [`Error::Read`],
-    /// [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
+    /// sent), [`Error::NotUpgraded`] when `decide` refused or answered with a page (that
+    /// response has been sent), [`Error::Read`], [`Error::Write`] and
+    /// [`Error::UnexpectedEof`] from the transport. After an error, close the stream.
     pub fn accept<F>(
         mut stream: S,
         config: Config,
         rx: &'b mut [u8],
         tx: &'b mut [u8],
         mask: M,
-        decide: F,
+        mut decide: F,
     ) -> Result<Self, Error<S::Error>>
     where
-        F: for<'r> FnOnce(&server::Request<'_, 'r>, &server::Upgrade<'r>) -> Decision<'r>,
+        F: for<'r> FnMut(&server::Request<'_, 'r>, Option<&server::Upgrade<'r>>) -> Decision<'r>,
     {
-        let mut decide = Some(decide);
         let mut filled = 0;
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let parsed = server::parse_request(rx.get(..filled).unwrap_or(&[]), &mut headers);
-            let outcome = match parsed {
-                Ok(Status::Partial { .. }) if filled == rx.len() => {
-                    Err(HandshakeError::HeadersTooLarge)
+            // `decide` is called once, for the complete head, which ends the loop.
+            let received = rx.get(..filled).unwrap_or(&[]);
+            let step = server::handle_request(received, filled == rx.len(), tx, &mut decide);
+            let Status::Complete { value: answer, consumed } = step else {
+                let spare = rx.get_mut(filled..).unwrap_or(&mut []);
+                let n = stream.read(spare).map_err(Error::Read)?;
+                if n == 0 {
+                    return Err(Error::UnexpectedEof);
                 }
-                Ok(Status::Partial { .. }) => Ok(None),
-                Ok(Status::Complete { value: request, consumed }) => Ok(Some((
-                    consumed,
-                    match request.upgrade() {
-                        Ok(upgrade) => match decide.take().map(|decide| decide(&request, &upgrade))
-                        {
-                            Some(Decision::Accept { protocol }) => {
-                                server::write_accept(&upgrade, protocol, &[], tx).map(|n| (n, None))
-                            }
-                            Some(Decision::Reject { status, reason }) => {
-                                server::write_reject(status, reason, tx).map(|n| (n, Some(status)))
-                            }
-                            // A complete request is seen once: `decide` is always there.
-                            None => Err(HandshakeError::BufferTooSmall { needed: 0 }),
-                        },
-                        Err(e) => Err(e),
-                    },
-                ))),
-                Err(e) => Err(e),
+                filled += n;
+                continue;
             };
-            match outcome {
-                Ok(None) => {
-                    let spare = rx.get_mut(filled..).unwrap_or(&mut []);
-                    let n = stream.read(spare).map_err(Error::Read)?;
-                    if n == 0 {
-                        return Err(Error::UnexpectedEof);
-                    }
-                    filled += n;
-                }
-                Ok(Some((consumed, Ok((n, rejected))))) => {
-                    write_and_flush(&mut stream, tx.get(..n).unwrap_or(&[]))
-                        .map_err(Error::Write)?;
-                    if let Some(status) = rejected {
-                        return Err(Error::Rejected(status));
-                    }
+            let response = tx.get(..answer.written).unwrap_or(&[]);
+            write_and_flush(&mut stream, response).map_err(Error::Write)?;
+            return match answer.outcome {
+                Outcome::Upgraded => {
                     rx.copy_within(consumed..filled, 0);
                     let conn = Connection::with_config(Role::Server, config);
-                    return Ok(Self::with_buffered(stream, conn, rx, filled - consumed, tx, mask));
+                    Ok(Self::with_buffered(stream, conn, rx, filled - consumed, tx, mask))
                 }
-                Ok(Some((_, Err(e)))) | Err(e) => {
-                    if let Ok(n) = server::write_error(e, tx) {
-                        write_and_flush(&mut stream, tx.get(..n).unwrap_or(&[]))
-                            .map_err(Error::Write)?;
-                    }
-                    return Err(Error::Handshake(e));
-                }
-            }
+                Outcome::NotUpgraded(status) => Err(Error::NotUpgraded(status)),
+                Outcome::Failed(e) => Err(Error::Handshake(e)),
+            };
         }
     }
 
@@ -184,7 +161,7 @@ where
         write_and_flush(&mut stream, tx.get(..n).unwrap_or(&[])).map_err(Error::Write)?;
         let mut filled = 0;
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut headers = [Header::EMPTY; MAX_HEADERS];
             match client::parse_response(rx.get(..filled).unwrap_or(&[]), &mut headers)? {
                 Status::Partial { .. } if filled == rx.len() => {
                     return Err(Error::Handshake(HandshakeError::HeadersTooLarge))

@@ -36,20 +36,6 @@ pub const MIN_RX_BUF: usize = 256;
 /// The smallest transmit buffer the adapters accept.
 pub const MIN_TX_BUF: usize = 256;
 
-/// What the server does with an upgrade request, decided by the application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision<'p> {
-    /// Upgrade, optionally with one of the offered subprotocols.
-    Accept {
-        /// The chosen subprotocol (must be one the client offered).
-        protocol: Option<&'p str>,
-    },
-    /// Refuse with an HTTP status (e.g. 403 for a refused Origin, 404 for an unknown
-    /// path) and a short plain-text reason.
-    Reject {
-        /// The HTTP status code.
-        status: u16,
-        /// The reason, sent as the response body.
-        reason: &'p str,
-    },
-}
+/// What the server does with a request, decided by the `decide` callback of `accept`
+/// (defined in [`handshake::server`](crate::handshake::server), which answers with it).
+pub use crate::handshake::server::Decision;

@@ -168,7 +168,9 @@ async fn echo_server(
         let code = close_code_of(&result);
         match result {
             Ok(_) => info!("server[{id}]: closed {code}"),
-            Err(Error::Rejected(status)) => info!("server[{id}]: upgrade refused: HTTP {status}"),
+            Err(Error::NotUpgraded(status)) => {
+                info!("server[{id}]: answered HTTP {status}, not upgraded")
+            }
             Err(Error::Handshake(e)) => info!("server[{id}]: bad upgrade request: {e}"),
             Err(e) => info!("server[{id}]: closed {} ({e})", code.as_u16()),
         }
