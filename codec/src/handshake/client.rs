@@ -236,6 +236,11 @@ impl<'h, 'b> Response<'h, 'b> {
 /// `consumed` is the length of the head including the final blank line: bytes after it
 /// are the server's first WebSocket frames and must be handed to the connection.
 ///
+/// The parser is this crate's own, shared with
+/// [`server::parse_request`](super::server::parse_request): it accepts and rejects exactly
+/// what `httparse::Response::parse` 1.10 does, with the same `consumed`, status line and
+/// headers, and has no panic path (`tests/panic_never.rs`).
+///
 /// # Errors
 ///
 /// [`HandshakeError::Http`] for malformed HTTP, [`HandshakeError::TooManyHeaders`] when
