@@ -2,7 +2,7 @@
 //! that refuse one, and the page that answers a plain HTTP request.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::Upgrade;
+use super::request::Upgrade;
 use crate::handshake::accept_key::ACCEPT_KEY_LEN;
 use crate::handshake::error::Piece;
 use crate::handshake::write::{check_headers, check_token, check_value, measured, Cursor};

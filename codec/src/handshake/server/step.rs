@@ -2,8 +2,8 @@
 //! asks the application for a [`Decision`] and writes the answer.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::response::write_page;
-use super::{parse_request, write_accept, write_error, write_reject, Request, Upgrade};
+use super::request::{parse_request, Request, Upgrade};
+use super::response::{write_accept, write_error, write_page, write_reject};
 use crate::handshake::fields::UpgradeFields;
 use crate::handshake::{HandshakeError, Header, MAX_HEADERS};
 use crate::Status;
