@@ -1,13 +1,15 @@
 //! The blocking and async adapters: handshake and messages over an in-memory duplex
 //! stream and over real loopback TCP, client and server both from this crate.
 
+use std::convert::Infallible;
 use std::net::TcpStream;
 use std::thread;
 
 use wscodec::conn::MessageKind;
 use wscodec::handshake::client::ClientRequest;
+use wscodec::handshake::server::{Request, Upgrade};
 use wscodec::io::{asynch, blocking, Decision, Error, StdIo};
-use wscodec::{CloseCode, Config, Event, Message, OpCode};
+use wscodec::{CloseCode, Config, Event, HandshakeError, Message, OpCode};
 use wscodec_tests::{
     block_on, client_frame, duplex, loopback_listener, AsyncOverBlocking, Owned, Script,
     StopsReading,
@@ -25,6 +27,7 @@ where
     let mut ws =
         blocking::WebSocket::accept(stream, Config::default(), &mut rx, &mut tx, |req, up| {
             assert_eq!(req.path, "/echo?room=1");
+            let up = up.expect("an upgrade request");
             assert_eq!(up.origin, Some("http://device.local"));
             if up.offers_protocol("chat.v1") {
                 Decision::Accept { protocol: Some("chat.v1") }
@@ -222,44 +225,95 @@ fn frames_in_the_same_read_as_the_handshake_are_not_lost() {
     assert_eq!(Owned::from(ws.read().unwrap()), Owned::Text("early".into()));
 }
 
+/// Runs the blocking server's handshake on `request`, read `chunk` bytes at a time into a
+/// receive buffer of `rx_len` bytes, where it must end without an upgrade: the error and
+/// what was written back.
+fn refused<F>(request: &[u8], chunk: usize, rx_len: usize, decide: F) -> (Error<Infallible>, String)
+where
+    F: for<'r> FnMut(&Request<'_, 'r>, Option<&Upgrade<'r>>) -> Decision<'r>,
+{
+    let (mut rx, mut tx) = (vec![0u8; rx_len], [0u8; 256]);
+    let mut script = Script::new(request, chunk);
+    let accepted =
+        blocking::WebSocket::accept(&mut script, Config::default(), &mut rx, &mut tx, decide);
+    let Err(err) = accepted else { panic!("upgraded: {:?}", String::from_utf8_lossy(request)) };
+    (err, String::from_utf8_lossy(&script.written).into_owned())
+}
+
+/// The `decide` of a server that upgrades every valid request.
+fn accept_all<'r>(_: &Request<'_, 'r>, _: Option<&Upgrade<'r>>) -> Decision<'r> {
+    Decision::Accept { protocol: None }
+}
+
 #[test]
 fn rejected_and_malformed_upgrades_get_http_errors() {
-    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     let mut input = vec![0u8; 1024];
     let n = request([1; 16]).encode(&mut input).unwrap();
-    let script = Script::new(&input[..n], 7);
-    let err = blocking::WebSocket::accept(script, Config::default(), &mut rx, &mut tx, |_, up| {
-        assert_eq!(up.origin, Some("http://device.local"));
+    let (err, _) = refused(&input[..n], 7, 1024, |_, up| {
+        assert_eq!(up.expect("an upgrade request").origin, Some("http://device.local"));
         Decision::Reject { status: 403, reason: "origin not allowed" }
-    })
-    .unwrap_err();
-    assert!(matches!(err, Error::Rejected(403)));
+    });
+    assert!(matches!(err, Error::NotUpgraded(403)));
 
     let bad = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-    let mut script = Script::new(bad, 5);
-    let mut rx = [0u8; 1024];
-    let err =
-        blocking::WebSocket::accept(&mut script, Config::default(), &mut rx, &mut tx, |_, _| {
-            Decision::Accept { protocol: None }
-        })
-        .unwrap_err();
+    let (err, response) = refused(bad, 5, 1024, accept_all);
     assert!(matches!(err, Error::Handshake(e) if e.status() == 426), "{err:?}");
-    let response = String::from_utf8_lossy(&script.written);
     assert!(response.starts_with("HTTP/1.1 426 "), "{response}");
     assert!(response.contains("Sec-WebSocket-Version: 13\r\n"), "{response}");
 
     // A request that does not fit the receive buffer: 431.
     let mut huge = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
     huge.extend(std::iter::repeat_n(b'a', 2000));
-    let mut script = Script::new(&huge, 64);
-    let mut rx = [0u8; 512];
-    let err =
-        blocking::WebSocket::accept(&mut script, Config::default(), &mut rx, &mut tx, |_, _| {
-            Decision::Accept { protocol: None }
-        })
-        .unwrap_err();
+    let (err, response) = refused(&huge, 64, 512, accept_all);
     assert!(matches!(err, Error::Handshake(e) if e.status() == 431), "{err:?}");
-    assert!(script.written.starts_with(b"HTTP/1.1 431 "));
+    assert!(response.starts_with("HTTP/1.1 431 "), "{response}");
+}
+
+/// What `decide` answers a plain HTTP request with: a page at `/`, 404 elsewhere.
+fn page_or_404<'r>(request: &Request<'_, 'r>, upgrade: Option<&Upgrade<'r>>) -> Decision<'r> {
+    match (request.path, upgrade) {
+        (_, Some(_)) => Decision::Accept { protocol: None },
+        ("/", None) => {
+            Decision::Respond { status: 200, content_type: "text/plain", body: b"status: ok\n" }
+        }
+        _ => Decision::Reject { status: 404, reason: "no page here" },
+    }
+}
+
+#[test]
+fn both_twins_answer_plain_requests_without_upgrading() {
+    let page = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\
+                Connection: close\r\n\r\nstatus: ok\n";
+    for (request, status, starts) in [
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, page),
+        ("GET /x HTTP/1.1\r\nHost: x\r\n\r\n", 404, "HTTP/1.1 404 Not Found\r\n"),
+    ] {
+        let (err, written) = refused(request.as_bytes(), 3, 512, page_or_404);
+        assert!(matches!(err, Error::NotUpgraded(s) if s == status), "{err:?}");
+        assert!(written.starts_with(starts), "{written}");
+
+        let script = Script::new(request.as_bytes(), 3);
+        let (err, written) = block_on(async move {
+            let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+            let mut script = script;
+            let err = asynch::WebSocket::accept(
+                &mut script,
+                Config::default(),
+                &mut rx,
+                &mut tx,
+                page_or_404,
+            )
+            .await
+            .unwrap_err();
+            (err, script.written)
+        });
+        assert!(matches!(err, Error::NotUpgraded(s) if s == status), "{err:?}");
+        assert!(String::from_utf8(written).unwrap().starts_with(starts));
+    }
+    // A server that only upgrades answers a page request with 400.
+    let (err, written) = refused(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 64, 512, accept_all);
+    assert!(matches!(err, Error::Handshake(HandshakeError::MissingUpgrade)), "{err:?}");
+    assert!(written.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{written}");
 }
 
 #[test]

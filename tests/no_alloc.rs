@@ -5,8 +5,9 @@
 //! server and client decoding (single frames, fragmented text with control frames between
 //! the fragments, streaming mode, close), the owed pong and close reply, encoding of every
 //! message kind and of fragments (masked and unmasked), the server handshake (parse,
-//! upgrade, accept, reject), the client handshake (request encode, response parse and
-//! validate), and the blocking adapter over an in-memory transport.
+//! validate, accept, reject, and the one-call step with an upgrade, a page and a refusal),
+//! the client handshake (request encode, response parse and validate), and the blocking
+//! adapter over an in-memory transport.
 //!
 //! `harness = false`: the test runs on the main thread alone, so nothing else allocates
 //! while the region is open. The allocator comes from `stats_alloc` because the workspace
@@ -18,8 +19,9 @@ use std::convert::Infallible;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use wscodec::conn::MessageKind;
 use wscodec::handshake::client::{self, ClientRequest};
-use wscodec::handshake::{server, HandshakeError, MAX_HEADERS};
-use wscodec::io::{blocking::WebSocket, Decision};
+use wscodec::handshake::server::{self, Decision, Outcome};
+use wscodec::handshake::{HandshakeError, Header, MAX_HEADERS};
+use wscodec::io::blocking::WebSocket;
 use wscodec::{CloseCode, Config, Connection, Event, Message, OpCode, Role, Status};
 use wscodec_tests::client_frame;
 
@@ -28,6 +30,9 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 const NONCE: [u8; 16] = *b"the sample nonce";
+const PAGE_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: device\r\n\r\n";
+const PAGE: Decision<'static> =
+    Decision::Respond { status: 200, content_type: "text/html", body: b"<h1>device</h1>" };
 
 /// Every frame kind a server receives, in one buffer: many single frames, a text message
 /// in three fragments with a ping and a pong between them, then a close.
@@ -125,17 +130,32 @@ fn encode_all(out: &mut [u8]) -> usize {
     total
 }
 
-/// Server handshake: parse, upgrade, accept; and the refusals.
+/// Server handshake: the one-call step (upgrade, page, refusal), then its pieces: parse,
+/// validate, accept; and the refusals.
 fn server_handshake(request: &[u8], out: &mut [u8]) -> usize {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut n = 0;
+    for (wire, decision, expected) in [
+        (request, Decision::Accept { protocol: Some("chat") }, Outcome::Upgraded),
+        (PAGE_REQUEST, PAGE, Outcome::NotUpgraded(200)),
+        (PAGE_REQUEST, Decision::Reject { status: 404, reason: "none" }, Outcome::NotUpgraded(404)),
+    ] {
+        let Status::Complete { value, .. } =
+            server::handle_request(wire, false, out, |_, _| decision)
+        else {
+            panic!("complete request")
+        };
+        assert_eq!(value.outcome, expected);
+        n += value.written;
+    }
+    let mut headers = [Header::EMPTY; MAX_HEADERS];
     let Status::Complete { value: req, .. } =
         server::parse_request(request, &mut headers).expect("valid")
     else {
         panic!("complete request")
     };
-    let upgrade = req.upgrade().expect("an upgrade");
+    let upgrade = req.validate().expect("an upgrade");
     assert!(upgrade.offers_protocol("chat"));
-    let mut n = server::write_accept(&upgrade, Some("chat"), &[("X-Served-By", "wscodec")], out)
+    n += server::write_accept(&upgrade, Some("chat"), &[("X-Served-By", "wscodec")], out)
         .expect("room");
     n += server::write_reject(403, "origin not allowed", out).expect("room");
     n += server::write_error(HandshakeError::UnsupportedVersion, out).expect("room");
@@ -145,7 +165,7 @@ fn server_handshake(request: &[u8], out: &mut [u8]) -> usize {
 /// Client handshake: encode the request, parse and validate the response.
 fn client_handshake(request: &ClientRequest<'_>, response: &[u8], out: &mut [u8]) -> usize {
     let n = request.encode(out).expect("room");
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut headers = [Header::EMPTY; MAX_HEADERS];
     let Status::Complete { value: resp, .. } =
         client::parse_response(response, &mut headers).expect("valid")
     else {

@@ -1,13 +1,17 @@
-//! `server::parse_request` (wscodec's own request-head parser) against
-//! `httparse::Request::parse`, the parser it replaced: on generated requests, valid and
-//! broken, both must give the same verdict (complete, partial or the same error), the
-//! same `consumed`, method, path, version and headers.
+//! wscodec's own HTTP head parser against httparse, the parser it replaced:
+//! `server::parse_request` against `httparse::Request::parse` and `client::parse_response`
+//! against `httparse::Response::parse`. On generated heads, valid and broken, both must
+//! give the same verdict (complete, partial or the same error), the same `consumed`,
+//! request or status line, and headers.
 //!
-//! The comparison is `wscodec_fuzz_bodies::compare_request_parsers`, which the
-//! `request_parser` fuzz target runs too.
+//! The comparisons are `wscodec_fuzz_bodies::compare_request_parsers` and
+//! `compare_response_parsers`, which the `request_parser` and `handshake_response` fuzz
+//! targets run too.
 
 use proptest::prelude::*;
-use wscodec_fuzz_bodies::{compare_request_parsers, REQUEST_PARSER_MAX_HEADERS};
+use wscodec_fuzz_bodies::{
+    compare_request_parsers, compare_response_parsers, REQUEST_PARSER_MAX_HEADERS,
+};
 
 fn request_line() -> impl Strategy<Value = Vec<u8>> {
     let method = prop::sample::select(vec![
@@ -102,10 +106,66 @@ fn header_line() -> impl Strategy<Value = Vec<u8>> {
         .prop_map(|(n, c, o1, v, o2, end)| [n, c, o1, v, o2, end].concat())
 }
 
+fn status_line() -> impl Strategy<Value = Vec<u8>> {
+    let version = prop::sample::select(vec![
+        &b"HTTP/1.1"[..],
+        b"HTTP/1.1",
+        b"HTTP/1.1",
+        b"HTTP/1.0",
+        b"HTTP/1.2",
+        b"http/1.1",
+        b"HTTP/1.",
+        b"",
+    ]);
+    let code = prop::sample::select(vec![
+        &b"101"[..],
+        b"101",
+        b"200",
+        b"404",
+        b"1x1",
+        b"10",
+        b"1010",
+        b"",
+    ]);
+    let reason = prop::sample::select(vec![
+        &b" Switching Protocols"[..],
+        b" OK",
+        b" ",
+        b"",
+        b"  Not Found",
+        b" Not\tFound ",
+        b" caf\xc3\xa9",
+        b" \xff",
+        b" a\x7fb",
+        b" a\x01b",
+        b"\tOK",
+    ]);
+    let sep = prop::sample::select(vec![&b" "[..], b" ", b"  ", b"\t", b""]);
+    (
+        prop::sample::select(vec![&b""[..], b"\r\n", b"\n", b"\r"]),
+        version,
+        sep,
+        code,
+        reason,
+        line_end(),
+    )
+        .prop_map(|(lead, v, s, c, r, end)| [lead, v, s, c, r, end].concat())
+}
+
 /// A request from pieces, then perhaps mutated: bytes inserted or replaced, truncated.
 fn request() -> impl Strategy<Value = Vec<u8>> {
+    head(request_line())
+}
+
+/// A response from pieces, mutated as [`request`] is.
+fn response() -> impl Strategy<Value = Vec<u8>> {
+    head(status_line())
+}
+
+/// A head that starts with `first_line`, then header lines, then perhaps mutated.
+fn head(first_line: impl Strategy<Value = Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     let head = (
-        request_line(),
+        first_line,
         prop::collection::vec(header_line(), 0..14),
         prop::sample::select(vec![&b"\r\n"[..], b"\r\n", b"\n", b"", b"\r", b"\r\n\x81\x80"]),
     )
@@ -133,6 +193,25 @@ fn request() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// A parser comparison: `__fuzz::compare_request_parsers` or `compare_response_parsers`.
+type Compare = fn(&[u8], usize);
+
+/// Compares the parsers on every prefix of `bytes`, the empty one and `bytes` included.
+fn on_every_prefix(bytes: &[u8], max_headers: usize, compare: Compare) {
+    for end in 0..=bytes.len() {
+        compare(&bytes[..end], max_headers);
+    }
+}
+
+/// Compares the parsers on every prefix of every case, with header arrays of several sizes.
+fn on_known_heads(cases: &[&[u8]], compare: Compare) {
+    for case in cases {
+        for max_headers in [0, 1, 2, 16, 40] {
+            on_every_prefix(case, max_headers, compare);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
 
@@ -143,15 +222,43 @@ proptest! {
 
     #[test]
     fn agrees_with_httparse_on_every_prefix(bytes in request(), max_headers in 8..=REQUEST_PARSER_MAX_HEADERS) {
-        for end in 0..=bytes.len() {
-            compare_request_parsers(&bytes[..end], max_headers);
-        }
+        on_every_prefix(&bytes, max_headers, compare_request_parsers);
     }
 
     #[test]
     fn agrees_with_httparse_on_random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..96)) {
         compare_request_parsers(&bytes, 4);
+        compare_response_parsers(&bytes, 4);
     }
+
+    #[test]
+    fn responses_agree_with_httparse(bytes in response(), max_headers in 0..=REQUEST_PARSER_MAX_HEADERS) {
+        compare_response_parsers(&bytes, max_headers);
+    }
+
+    #[test]
+    fn responses_agree_with_httparse_on_every_prefix(bytes in response(), max_headers in 8..=REQUEST_PARSER_MAX_HEADERS) {
+        on_every_prefix(&bytes, max_headers, compare_response_parsers);
+    }
+}
+
+#[test]
+fn responses_agree_with_httparse_on_known_responses() {
+    on_known_heads(
+        &[
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02Hi",
+            b"\r\nHTTP/1.0 404 Not Found\nContent-Length: 0\n\n",
+            b"HTTP/1.1 200\r\n\r\n",
+            b"HTTP/1.1 200 \r\n\r\n",
+            b"HTTP/1.1 200 caf\xc3\xa9\r\n\r\n",
+            b"HTTP/1.1 200 OK\rX",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            b"HTTP/1.1 101 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+        ],
+        compare_response_parsers,
+    );
 }
 
 #[test]
@@ -179,11 +286,5 @@ fn agrees_with_httparse_on_known_requests() {
         b"GET / HTTP/1.1\r\n: v\r\n\r\n",
         b"GET / HTTP/1.1\r\n X: v\r\n\r\n",
     ];
-    for case in cases {
-        for max_headers in [0, 1, 2, 16, 40] {
-            for end in 0..=case.len() {
-                compare_request_parsers(&case[..end], max_headers);
-            }
-        }
-    }
+    on_known_heads(cases, compare_request_parsers);
 }

@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use wscodec::handshake::{server, MAX_HEADERS};
+use wscodec::handshake::server;
 use wscodec::{Connection, Event, Message, Role, Status};
 
 /// The mask key of every client frame (RFC 6455 section 5.7's example key).
@@ -484,17 +484,20 @@ fn encode_small(c: &mut Criterion) {
     g.finish();
 }
 
-/// wscodec: `server::parse_request` (its own parser into a caller-owned header array),
-/// `Request::upgrade` (all RFC 6455 4.2.1 checks), `server::write_accept` (SHA-1 + base64
-/// into the caller's buffer). No allocation.
+/// wscodec: `server::handle_request`, the whole server handshake in one call: its own
+/// request parser (into a 32-entry header array on its stack), all RFC 6455 4.2.1 checks,
+/// the application's decision (accept), the `101` (SHA-1 + base64) into the caller's
+/// buffer. No allocation.
 fn handshake_wscodec(request: &[u8], out: &mut [u8]) -> usize {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let Ok(Status::Complete { value: req, .. }) = server::parse_request(request, &mut headers)
-    else {
-        panic!("wscodec: request")
-    };
-    let upgrade = req.upgrade().unwrap();
-    server::write_accept(&upgrade, None, &[], out).unwrap()
+    let step = server::handle_request(request, false, out, |_, _| server::Decision::Accept {
+        protocol: None,
+    });
+    match step {
+        Status::Complete { value, .. } if value.outcome == server::Outcome::Upgraded => {
+            value.written
+        }
+        other => panic!("wscodec: {other:?}"),
+    }
 }
 
 /// tungstenite: `<Request as TryParse>::try_parse` (httparse, then an `http::Request` with

@@ -10,8 +10,7 @@
 //! `cargo run -p wscodec --example lwip_callbacks` plays a client's conversation, split
 //! into odd-sized segments, through it and checks every byte the server sent back.
 
-use wscodec::handshake::server::{self, Request, Upgrade};
-use wscodec::handshake::MAX_HEADERS;
+use wscodec::handshake::server::{self, Answer, Decision, Outcome};
 use wscodec::{CloseCode, Config, Connection, Event, Message, Role, Status};
 
 /// The receive buffer: request head, then frames. A message of up to
@@ -85,35 +84,27 @@ impl EchoServer {
         self.queued -= n;
     }
 
-    /// Frees the first `n` bytes of the receive buffer.
-    fn drain(&mut self, n: usize) {
-        self.rx.copy_within(n..self.filled, 0);
-        self.filled -= n;
-    }
-
+    /// The opening handshake, in one call on what has arrived so far.
     fn handshake(&mut self) -> bool {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let (request, consumed) = match server::parse_request(&self.rx[..self.filled], &mut headers)
-        {
-            Ok(Status::Complete { value, consumed }) => (value, consumed),
-            Ok(Status::Partial { .. }) => return self.filled < RX, // wait for more
-            Err(e) => {
-                // 400, 426, 431 ... with the reason.
-                self.queued = server::write_error(e, &mut self.out).unwrap_or(0);
-                return false;
-            }
+        let received = &self.rx[..self.filled];
+        let out = &mut self.out[self.queued..];
+        let step =
+            server::handle_request(received, self.filled == RX, out, |_, upgrade| match upgrade {
+                Some(_) => Decision::Accept { protocol: None },
+                None => Decision::Reject { status: 404, reason: "this device speaks WebSocket" },
+            });
+        let Status::Complete { value: Answer { written, outcome }, consumed } = step else {
+            return true; // wait for the rest of the request head
         };
-        let answer =
-            request.upgrade().and_then(|upgrade| accept(&request, &upgrade, &mut self.out));
-        match answer {
-            Ok(n) => self.queued = n,
-            Err(e) => {
-                self.queued = server::write_error(e, &mut self.out).unwrap_or(0);
-                return false;
-            }
+        // The 101, or the refusal / error response (400, 426, 431 ...) with its reason.
+        self.queued += written;
+        if outcome != Outcome::Upgraded {
+            return false;
         }
         // Frames that came in the same segment as the request stay in the buffer.
-        self.drain(consumed);
+        self.rx.copy_within(consumed..self.filled, 0);
+        self.filled -= consumed;
+
         self.conn = Some(Connection::with_config(
             Role::Server,
             Config {
@@ -170,15 +161,6 @@ impl EchoServer {
             *filled -= consumed;
         }
     }
-}
-
-/// Decides the upgrade: any path, no subprotocol.
-fn accept(
-    _request: &Request<'_, '_>,
-    upgrade: &Upgrade<'_>,
-    out: &mut [u8],
-) -> Result<usize, wscodec::HandshakeError> {
-    server::write_accept(upgrade, None, &[], out)
 }
 
 /// Queues whatever the connection owes the peer.

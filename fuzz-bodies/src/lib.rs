@@ -7,10 +7,15 @@
 #![no_std]
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod handshake;
+
+pub use handshake::{
+    compare_request_parsers, compare_response_parsers, handshake_request, handshake_response,
+    request_parser, REQUEST_PARSER_MAX_HEADERS,
+};
+
 use wscodec::close::{CloseFrame, MAX_REASON_LEN};
 use wscodec::conn::MAX_CONTROL_FRAME;
-use wscodec::handshake::client::{self, ClientRequest};
-use wscodec::handshake::{server, MAX_HEADERS};
 use wscodec::{
     CloseCode, Config, Connection, Event, FrameError, FrameHeader, HandshakeError, Message,
     MessageKind, OpCode, ProtocolError, Role, SendError, State, Status,
@@ -26,7 +31,7 @@ fn assert_error_code(code: CloseCode) {
 }
 
 /// An HTTP status a handshake error may earn.
-fn assert_status(e: HandshakeError) {
+pub(crate) fn assert_status(e: HandshakeError) {
     let status = e.status();
     assert!((400..=599).contains(&status), "{e:?} maps to status {status}");
 }
@@ -117,156 +122,6 @@ pub fn close_payload(data: &[u8]) {
             assert_error_code(e.close_code());
         }
     }
-}
-
-/// `server::parse_request` and `Request::upgrade` on arbitrary bytes.
-///
-/// Checks: `consumed` is within the input and the head parses to the same length on its
-/// own; a partial head needs 1 more byte; a valid upgrade can be answered, and every
-/// error has a 4xx/5xx status and an error response that fits a small buffer.
-pub fn handshake_request(data: &[u8]) {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut out = [0u8; 1024];
-    match server::parse_request(data, &mut headers) {
-        Ok(Status::Complete { value, consumed }) => {
-            assert!(consumed <= data.len());
-            let mut again = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let head = data.get(..consumed).unwrap();
-            assert!(matches!(
-                server::parse_request(head, &mut again),
-                Ok(Status::Complete { consumed: c, .. }) if c == consumed
-            ));
-            match value.upgrade() {
-                Ok(up) => {
-                    assert_eq!(up.key.len(), 24);
-                    let protocol = up.protocols().next();
-                    match server::write_accept(&up, protocol, &[], &mut out) {
-                        Ok(n) => {
-                            let response = out.get(..n).unwrap();
-                            assert!(response.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
-                            assert!(response.ends_with(b"\r\n\r\n"));
-                        }
-                        // A subprotocol that is not a token is not echoed; a very long
-                        // one does not fit the 1 KiB buffer.
-                        Err(e) => assert!(matches!(
-                            e,
-                            HandshakeError::InvalidHeaderValue
-                                | HandshakeError::BufferTooSmall { .. }
-                        )),
-                    }
-                    let n = server::write_accept(&up, None, &[], &mut out).unwrap();
-                    assert!(n <= out.len());
-                }
-                Err(e) => error_response(e, &mut out),
-            }
-        }
-        Ok(Status::Partial { needed }) => assert_eq!(needed, 1),
-        Err(e) => error_response(e, &mut out),
-    }
-}
-
-/// The largest header array [`request_parser`] lends the parsers.
-pub const REQUEST_PARSER_MAX_HEADERS: usize = 40;
-
-/// `request_parser`: `server::parse_request` against `httparse::Request::parse`, the
-/// parser it replaced, on the same bytes and the same size of header array.
-///
-/// Input: byte 0 sets the header array size (modulo 41, so `TooManyHeaders` is reached),
-/// byte 1 a cut point (the prefix `data[2..2 + len * byte1 / 255]` is compared too, for
-/// partial heads), the rest is the request. See [`compare_request_parsers`].
-pub fn request_parser(data: &[u8]) {
-    let [size, cut, request @ ..] = data else { return };
-    let max_headers = usize::from(*size) % (REQUEST_PARSER_MAX_HEADERS + 1);
-    compare_request_parsers(request, max_headers);
-    let cut = request.len() * usize::from(*cut) / 255;
-    compare_request_parsers(request.get(..cut).unwrap(), max_headers);
-}
-
-/// Asserts that `server::parse_request` and `httparse::Request::parse` (default
-/// `ParserConfig`) agree on `buf` with `max_headers` header slots: both complete with the
-/// same `consumed`, method, path, version and headers (names and values); both partial;
-/// or both fail with the same error.
-pub fn compare_request_parsers(buf: &[u8], max_headers: usize) {
-    let mut ours = [httparse::EMPTY_HEADER; REQUEST_PARSER_MAX_HEADERS];
-    let mut theirs = [httparse::EMPTY_HEADER; REQUEST_PARSER_MAX_HEADERS];
-    let ours = ours.get_mut(..max_headers).unwrap();
-    let theirs = theirs.get_mut(..max_headers).unwrap();
-    let got = server::parse_request(buf, ours);
-    let mut request = httparse::Request::new(theirs);
-    let expected = request.parse(buf);
-    match (got, expected) {
-        (Ok(Status::Complete { value, consumed }), Ok(httparse::Status::Complete(n))) => {
-            assert_eq!(consumed, n, "consumed differs on {buf:?}");
-            assert_eq!(Some(value.method), request.method, "method differs on {buf:?}");
-            assert_eq!(Some(value.path), request.path, "path differs on {buf:?}");
-            assert_eq!(Some(value.version), request.version, "version differs on {buf:?}");
-            assert_eq!(value.headers().len(), request.headers.len(), "header count on {buf:?}");
-            for (a, b) in value.headers().iter().zip(request.headers.iter()) {
-                assert_eq!((a.name, a.value), (b.name, b.value), "header differs on {buf:?}");
-            }
-        }
-        (Ok(Status::Partial { needed }), Ok(httparse::Status::Partial)) => assert_eq!(needed, 1),
-        (Err(e), Err(h)) => assert_eq!(e, HandshakeError::from(h), "error differs on {buf:?}"),
-        (got, expected) => panic!("wscodec gave {got:?}, httparse {expected:?} on {buf:?}"),
-    }
-}
-
-fn error_response(e: HandshakeError, out: &mut [u8]) {
-    assert_status(e);
-    let n = server::write_error(e, out).unwrap();
-    let mut headers = [httparse::EMPTY_HEADER; 8];
-    let mut response = httparse::Response::new(&mut headers);
-    assert!(matches!(response.parse(out.get(..n).unwrap()), Ok(httparse::Status::Complete(_))));
-    assert_eq!(response.code, Some(e.status()));
-}
-
-/// `client::parse_response` and `Response::validate` against a request with an arbitrary
-/// key.
-///
-/// Input: a flags byte (bit 0: use the RFC's sample nonce, so the seeds' accept value
-/// matches; bits 1-2: which subprotocols were offered), then 16 nonce bytes unless bit 0
-/// is set, then the response. Checks: an accepted response carries the right accept
-/// value exactly once and a subprotocol that was offered; errors have a status.
-pub fn handshake_response(data: &[u8]) {
-    let Some((&flags, rest)) = data.split_first() else { return };
-    let (nonce, response) = if flags & 1 == 1 {
-        (*b"the sample nonce", rest)
-    } else {
-        let Some((nonce, response)) = rest.split_first_chunk::<16>() else { return };
-        (*nonce, response)
-    };
-    let protocols: &[&str] = match (flags >> 1) & 3 {
-        0 => &[],
-        1 => &["chat"],
-        2 => &["chat", "superchat"],
-        _ => &["v2.json", "chat"],
-    };
-    let request = ClientRequest { protocols, ..ClientRequest::new("h", "/", nonce) };
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match client::parse_response(response, &mut headers) {
-        Ok(Status::Complete { value, consumed }) => {
-            assert!(consumed <= response.len());
-            match value.validate(&request) {
-                Ok(accepted) => {
-                    assert_eq!(value.status, 101);
-                    let accept = value.header("Sec-WebSocket-Accept").unwrap();
-                    assert_eq!(trim(accept), &request.expected_accept()[..]);
-                    if let Some(p) = accepted.protocol {
-                        assert!(protocols.contains(&p));
-                    }
-                }
-                Err(e) => assert_status(e),
-            }
-        }
-        Ok(Status::Partial { needed }) => assert_eq!(needed, 1),
-        Err(e) => assert_status(e),
-    }
-}
-
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |i| i + 1);
-    v.get(start..end).unwrap_or_default()
 }
 
 /// `server_connection`: a server [`Connection`] driven by [`connection`].

@@ -84,6 +84,11 @@ requests["chromium-then-frame"] = requests["chromium"] + RFC["rfc5.7-masked-hell
 requests["http10"] = b"GET / HTTP/1.0\r\nHost: h\r\n\r\n"
 requests["version-8"] = RFC_REQUEST.replace(b"Version: 13", b"Version: 8")
 requests["post"] = RFC_REQUEST.replace(b"GET", b"POST")
+# Requests without Upgrade, answered by the application: a page (even path length) and
+# a refusal (odd), as the fuzz body decides; and a head cut short.
+requests["page-get"] = b"GET /index.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+requests["page-404"] = b"GET /nope HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n"
+requests["partial"] = RFC_REQUEST[:100]
 for name, data in requests.items():
     write("handshake_request", name, data)
 

@@ -87,6 +87,18 @@ fn an_upgrade_stripped_by_a_proxy_gets_400_saying_so_not_the_page() {
 }
 
 #[test]
+fn page_requests_are_logged_and_other_methods_get_405() {
+    let server = Server::start(&[]);
+    http(server.addr, "GET /index.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    server.wait_for_log("GET /index.html?x=1 200");
+    let response = http(server.addr, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert!(response.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{response}");
+    assert!(response.contains("\r\nAllow: GET\r\n"), "{response}");
+    let log = server.wait_for_log("status=405");
+    assert!(log.contains("method POST not allowed"), "{log}");
+}
+
+#[test]
 fn oversized_request_heads_get_431() {
     let server = Server::start(&[]);
     let request = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(10_000));

@@ -7,8 +7,10 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use super::accept_key::{accept_key, encode_key, ACCEPT_KEY_LEN, KEY_LEN};
+use super::head;
+use super::header::{find, has_token, single, Header};
 use super::write::{check_headers, check_token, check_value, check_visible, measured};
-use super::{find, has_token, single, HandshakeError, HeaderField, HttpErrorKind};
+use super::{HandshakeError, HeaderField, HttpErrorKind};
 use crate::Status;
 
 /// The opening handshake request a client sends.
@@ -132,11 +134,12 @@ impl<'a> ClientRequest<'a> {
 pub struct Response<'h, 'b> {
     /// The status code, e.g. 101, or 404 when the path is wrong.
     pub status: u16,
-    /// The reason phrase, e.g. `Switching Protocols` (may be empty).
+    /// The reason phrase, e.g. `Switching Protocols` (empty if there is none, or if it
+    /// holds bytes beyond ASCII).
     pub reason: &'b str,
     /// The HTTP minor version: 1 for HTTP/1.1.
     pub version: u8,
-    headers: &'h [httparse::Header<'b>],
+    headers: &'h [Header<'b>],
 }
 
 /// What the server agreed to in a valid handshake response.
@@ -150,7 +153,7 @@ pub struct Accepted<'b> {
 
 impl<'h, 'b> Response<'h, 'b> {
     /// All headers, in the order received.
-    pub fn headers(&self) -> &'h [httparse::Header<'b>] {
+    pub fn headers(&self) -> &'h [Header<'b>] {
         self.headers
     }
 
@@ -235,6 +238,11 @@ impl<'h, 'b> Response<'h, 'b> {
 /// `consumed` is the length of the head including the final blank line: bytes after it
 /// are the server's first WebSocket frames and must be handed to the connection.
 ///
+/// The parser is this crate's own, shared with
+/// [`server::parse_request`](super::server::parse_request): it accepts and rejects exactly
+/// what `httparse::Response::parse` 1.10 does, with the same `consumed`, status line and
+/// headers, and has no panic path (`tests/panic_never.rs`).
+///
 /// # Errors
 ///
 /// [`HandshakeError::Http`] for malformed HTTP, [`HandshakeError::TooManyHeaders`] when
@@ -245,7 +253,7 @@ impl<'h, 'b> Response<'h, 'b> {
 /// # Examples
 ///
 /// ```
-/// use wscodec::handshake::{client::{self, ClientRequest}, MAX_HEADERS};
+/// use wscodec::handshake::{client::{self, ClientRequest}, Header, MAX_HEADERS};
 /// use wscodec::{HandshakeError, Status};
 ///
 /// let request = ClientRequest::new("server.example.com", "/chat", *b"the sample nonce");
@@ -253,7 +261,7 @@ impl<'h, 'b> Response<'h, 'b> {
 /// let rx = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
 ///     Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02Hi";
 ///
-/// let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+/// let mut headers = [Header::EMPTY; MAX_HEADERS];
 /// let Status::Complete { value: response, consumed } = client::parse_response(rx, &mut headers)?
 /// else { panic!("read more bytes and call again") };
 /// let accepted = response.validate(&request)?;
@@ -262,7 +270,7 @@ impl<'h, 'b> Response<'h, 'b> {
 ///
 /// // A refusal still parses, so its status and headers can be shown.
 /// let rx = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-/// let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+/// let mut headers = [Header::EMPTY; MAX_HEADERS];
 /// let Status::Complete { value: response, .. } = client::parse_response(rx, &mut headers)?
 /// else { panic!() };
 /// assert_eq!((response.status, response.reason), (404, "Not Found"));
@@ -271,25 +279,20 @@ impl<'h, 'b> Response<'h, 'b> {
 /// ```
 pub fn parse_response<'h, 'b>(
     buf: &'b [u8],
-    headers: &'h mut [httparse::Header<'b>],
+    headers: &'h mut [Header<'b>],
 ) -> Result<Status<Response<'h, 'b>>, HandshakeError> {
-    let mut resp = httparse::Response::new(headers);
-    let consumed = match resp.parse(buf)? {
-        httparse::Status::Complete(n) => n,
-        httparse::Status::Partial => return Ok(Status::Partial { needed: 1 }),
+    let Some(head) = head::parse_response(buf, headers)? else {
+        return Ok(Status::Partial { needed: 1 });
     };
-    let (Some(status), Some(version)) = (resp.code, resp.version) else {
-        // httparse fills both for a complete response.
-        return Err(HandshakeError::Http(HttpErrorKind::Status));
-    };
+    let headers: &'h [Header<'b>] = headers;
     Ok(Status::Complete {
         value: Response {
-            status,
-            reason: resp.reason.unwrap_or_default(),
-            version,
-            headers: resp.headers,
+            status: head.status,
+            reason: head.reason,
+            version: head.version,
+            headers: headers.get(..head.headers).unwrap_or_default(),
         },
-        consumed,
+        consumed: head.consumed,
     })
 }
 
@@ -317,7 +320,7 @@ mod tests {
     }
 
     fn validate(wire: &str, request: &ClientRequest<'_>) -> Result<Option<String>, HandshakeError> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut headers = [Header::EMPTY; MAX_HEADERS];
         match parse_response(wire.as_bytes(), &mut headers)? {
             Status::Complete { value, consumed } => {
                 assert_eq!(consumed, wire.len());
@@ -404,14 +407,14 @@ mod tests {
         let mut wire = [0u8; 512];
         let n = req.encode(&mut wire).unwrap();
 
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut headers = [Header::EMPTY; MAX_HEADERS];
         let Status::Complete { value: sreq, consumed } =
             server::parse_request(&wire[..n], &mut headers).unwrap()
         else {
             panic!("partial")
         };
         assert_eq!(consumed, n);
-        let up = sreq.upgrade().unwrap();
+        let up = sreq.validate().unwrap();
         assert_eq!(up.host, "server.example.com");
         assert_eq!(up.origin, Some("https://example.com"));
         assert!(up.protocols().eq(["chat", "superchat"]));
@@ -423,7 +426,7 @@ mod tests {
         answer.truncate(m);
         answer.extend_from_slice(b"\x81\x02Hi"); // the server's first frame, same read
 
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut headers = [Header::EMPTY; MAX_HEADERS];
         let Status::Complete { value: resp, consumed } =
             parse_response(&answer, &mut headers).unwrap()
         else {
@@ -443,7 +446,7 @@ mod tests {
              Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
         );
         for end in 0..wire.len() {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut headers = [Header::EMPTY; MAX_HEADERS];
             assert_eq!(
                 parse_response(&wire.as_bytes()[..end], &mut headers)
                     .map(|s| matches!(s, Status::Partial { needed: 1 })),
@@ -563,18 +566,18 @@ mod tests {
 
     #[test]
     fn malformed_and_oversized_responses() {
-        let mut headers = [httparse::EMPTY_HEADER; 2];
+        let mut headers = [Header::EMPTY; 2];
         assert_eq!(
             parse_response(b"HTTP/1.1 101 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &mut headers)
                 .map(|s| s.is_complete()),
             Err(HandshakeError::TooManyHeaders)
         );
-        let mut headers = [httparse::EMPTY_HEADER; 2];
+        let mut headers = [Header::EMPTY; 2];
         assert_eq!(
             parse_response(b"HTTP/1.1 1x1 OK\r\n\r\n", &mut headers).map(|s| s.is_complete()),
             Err(HandshakeError::Http(HttpErrorKind::Status))
         );
-        let mut headers = [httparse::EMPTY_HEADER; 2];
+        let mut headers = [Header::EMPTY; 2];
         assert_eq!(
             parse_response(b"SSH-2.0-OpenSSH_9.6\r\n", &mut headers).map(|s| s.is_complete()),
             Err(HandshakeError::Http(HttpErrorKind::Version))

@@ -1,7 +1,7 @@
 //! A byte cursor for writing HTTP heads into a lent buffer, and checks on what is written.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::request_head::is_token;
+use super::bytes::is_token;
 use super::HandshakeError;
 
 /// Writes into a borrowed buffer, counting every byte even when the buffer is full.
@@ -21,11 +21,13 @@ impl<'a> Cursor<'a> {
 
     /// Appends `bytes` (or only counts them if they do not fit).
     pub(super) fn put(&mut self, bytes: &[u8]) {
-        let end = self.pos.saturating_add(bytes.len());
-        if let Some(dst) = self.buf.get_mut(self.pos..end) {
+        // `get_mut(..len)` of the rest: a slice of exactly `bytes.len()`, so the copy
+        // keeps no length check (and no panic path).
+        let dst = self.buf.get_mut(self.pos..).and_then(|rest| rest.get_mut(..bytes.len()));
+        if let Some(dst) = dst {
             dst.copy_from_slice(bytes);
         }
-        self.pos = end;
+        self.pos = self.pos.saturating_add(bytes.len());
     }
 
     /// Appends a decimal number.

@@ -19,8 +19,9 @@ pub enum Error<E> {
     Protocol(ProtocolError),
     /// The opening handshake failed (on a server the error response was already sent).
     Handshake(HandshakeError),
-    /// The server refused the upgrade with this HTTP status (the application said so).
-    Rejected(u16),
+    /// The server answered the request with this HTTP status and did not upgrade: the
+    /// application refused it or answered it with a page (the response has been sent).
+    NotUpgraded(u16),
     /// The application asked for a send the connection does not allow.
     Send(SendError),
     /// The transport ended without a close frame: the connection closed abnormally
@@ -59,7 +60,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 write!(f, "peer broke the protocol: {e} (closed with {})", e.close_code())
             }
             Self::Handshake(e) => write!(f, "handshake failed: {e}"),
-            Self::Rejected(status) => write!(f, "upgrade refused with HTTP {status}"),
+            Self::NotUpgraded(status) => write!(f, "answered with HTTP {status}, not upgraded"),
             Self::Send(e) => write!(f, "cannot send: {e}"),
             Self::UnexpectedEof => {
                 f.write_str("connection dropped without a close frame (abnormal closure, 1006)")
@@ -77,7 +78,7 @@ impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
         match self {
             Self::Read(e) | Self::Write(e) => e.kind(),
             Self::Protocol(_) | Self::Handshake(_) => embedded_io::ErrorKind::InvalidData,
-            Self::Rejected(_) => embedded_io::ErrorKind::ConnectionRefused,
+            Self::NotUpgraded(_) => embedded_io::ErrorKind::ConnectionRefused,
             Self::Send(_) => embedded_io::ErrorKind::InvalidInput,
             Self::UnexpectedEof | Self::Closed => embedded_io::ErrorKind::NotConnected,
         }

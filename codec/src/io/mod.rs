@@ -66,21 +66,4 @@ impl MaskKeys for Unmasked {
     }
 }
 
-/// What the server does with an upgrade request, decided by the application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Decision<'p> {
-    /// Upgrade, optionally with one of the offered subprotocols.
-    Accept {
-        /// The chosen subprotocol (must be one the client offered).
-        protocol: Option<&'p str>,
-    },
-    /// Refuse with an HTTP status (e.g. 403 for a refused Origin, 404 for an unknown
-    /// path) and a short plain-text reason.
-    Reject {
-        /// The HTTP status code.
-        status: u16,
-        /// The reason, sent as the response body.
-        reason: &'p str,
-    },
-}
+pub use crate::handshake::server::Decision;

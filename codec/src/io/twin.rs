@@ -11,7 +11,8 @@ use $io::{ErrorType, Read, Write};
 
 use crate::conn::{EventAt, MessageKind, MAX_CONTROL_FRAME};
 use crate::frame::FrameHeader;
-use crate::handshake::{client, server, HandshakeError, MAX_HEADERS};
+use crate::handshake::server::Outcome;
+use crate::handshake::{client, server, HandshakeError, Header, MAX_HEADERS};
 use crate::io::buffer::{RxBuf, RxBuffer};
 use crate::io::{Decision, Error, MaskKeys, Unmasked, MIN_RX_BUF, MIN_TX_BUF};
 use crate::mask::apply_mask;
@@ -88,81 +89,53 @@ where
     }
 
     /// Runs the server side of the opening handshake on `stream`, then returns the
-    /// connection. `decide` sees the request and the upgrade details (path, Origin,
-    /// offered subprotocols, any header) and accepts or rejects it.
+    /// connection.
     ///
     /// The request head is read into `rx` and must fit in it (431 otherwise).
     ///
+    /// `decide` sees the request and, for a valid upgrade, the upgrade details (a plain
+    /// request without `Upgrade` comes with `None`: answer it with
+    /// [`Decision::Respond`] or [`Decision::Reject`]). It is called once, but is `FnMut`.
+    ///
     /// # Errors
     /// [`Error::Handshake`] for a bad request (the matching HTTP error response has been
-    /// sent), [`Error::Rejected`] when `decide` refused, [`Error::Read`],
-    /// [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
+    /// sent), [`Error::NotUpgraded`] when `decide` refused or answered with a page,
+    /// [`Error::Read`], [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
     pub $($async)? fn accept<F>(
         mut stream: S,
         config: Config,
         mut rx: R,
         tx: &'b mut [u8],
-        decide: F,
+        mut decide: F,
     ) -> Result<Self, Error<S::Error>>
     where
-        F: for<'r> FnOnce(&server::Request<'_, 'r>, &server::Upgrade<'r>) -> Decision<'r>,
+        F: for<'r> FnMut(&server::Request<'_, 'r>, Option<&server::Upgrade<'r>>) -> Decision<'r>,
     {
-        let mut decide = Some(decide);
         let mut filled = 0;
         loop {
+            // `decide` is called once, for the complete head, which ends the loop.
             let head = rx.bytes_mut();
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let parsed = server::parse_request(head.get(..filled).unwrap_or(&[]), &mut headers);
-            let outcome = match parsed {
-                Ok(Status::Partial { .. }) if filled == head.len() => {
-                    Err(HandshakeError::HeadersTooLarge)
+            let received = head.get(..filled).unwrap_or(&[]);
+            let step = server::handle_request(received, filled == head.len(), tx, &mut decide);
+            let Status::Complete { value: answer, consumed } = step else {
+                let spare = head.get_mut(filled..).unwrap_or(&mut []);
+                let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
+                if n == 0 {
+                    return Err(Error::UnexpectedEof);
                 }
-                Ok(Status::Partial { .. }) => Ok(None),
-                Ok(Status::Complete { value: request, consumed }) => Ok(Some((
-                    consumed,
-                    match request.upgrade() {
-                        Ok(upgrade) => match decide.take().map(|decide| decide(&request, &upgrade))
-                        {
-                            Some(Decision::Accept { protocol }) => {
-                                server::write_accept(&upgrade, protocol, &[], tx).map(|n| (n, None))
-                            }
-                            Some(Decision::Reject { status, reason }) => {
-                                server::write_reject(status, reason, tx).map(|n| (n, Some(status)))
-                            }
-                            // A complete request is seen once: `decide` is always there.
-                            None => Err(HandshakeError::BufferTooSmall { needed: 0 }),
-                        },
-                        Err(e) => Err(e),
-                    },
-                ))),
-                Err(e) => Err(e),
+                filled += n;
+                continue;
             };
-            match outcome {
-                Ok(None) => {
-                    let spare = head.get_mut(filled..).unwrap_or(&mut []);
-                    let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
-                    if n == 0 {
-                        return Err(Error::UnexpectedEof);
-                    }
-                    filled += n;
-                }
-                Ok(Some((consumed, Ok((n, rejected))))) => {
-                    let response = tx.get(..n).unwrap_or(&[]);
-                    write_all_flush(&mut stream, response)$(.$await)?.map_err(Error::Write)?;
-                    if let Some(status) = rejected {
-                        return Err(Error::Rejected(status));
-                    }
+            let response = tx.get(..answer.written).unwrap_or(&[]);
+            write_two_flush(&mut stream, response, &[])$(.$await)?.map_err(Error::Write)?;
+            return match answer.outcome {
+                Outcome::Upgraded => {
                     head.copy_within(consumed..filled, 0);
-                    return Ok(Self::server(stream, config, rx, filled - consumed, tx));
+                    Ok(Self::server(stream, config, rx, filled - consumed, tx))
                 }
-                Ok(Some((_, Err(e)))) | Err(e) => {
-                    if let Ok(n) = server::write_error(e, tx) {
-                        let response = tx.get(..n).unwrap_or(&[]);
-                        write_all_flush(&mut stream, response)$(.$await)?.map_err(Error::Write)?;
-                    }
-                    return Err(Error::Handshake(e));
-                }
-            }
+                Outcome::NotUpgraded(status) => Err(Error::NotUpgraded(status)),
+                Outcome::Failed(e) => Err(Error::Handshake(e)),
+            };
         }
     }
 }
@@ -207,11 +180,12 @@ where
         mask: M,
     ) -> Result<(Self, Option<usize>), Error<S::Error>> {
         let n = request.encode(tx)?;
-        write_all_flush(&mut stream, tx.get(..n).unwrap_or(&[]))$(.$await)?.map_err(Error::Write)?;
+        let request_head = tx.get(..n).unwrap_or(&[]);
+        write_two_flush(&mut stream, request_head, &[])$(.$await)?.map_err(Error::Write)?;
         let mut filled = 0;
         loop {
             let head = rx.bytes_mut();
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut headers = [Header::EMPTY; MAX_HEADERS];
             match client::parse_response(head.get(..filled).unwrap_or(&[]), &mut headers)? {
                 Status::Partial { .. } if filled == head.len() => {
                     return Err(Error::Handshake(HandshakeError::HeadersTooLarge))
@@ -567,12 +541,6 @@ $($async)? fn write_two_flush<S: Write>(
     if !second.is_empty() {
         stream.write_all(second)$(.$await)??;
     }
-    stream.flush()$(.$await)?
-}
-
-/// Writes and flushes `bytes`.
-$($async)? fn write_all_flush<S: Write>(stream: &mut S, bytes: &[u8]) -> Result<(), S::Error> {
-    stream.write_all(bytes)$(.$await)??;
     stream.flush()$(.$await)?
 }
     };

@@ -1,30 +1,24 @@
 //! Step 6 of `wsc probe`: the checks a 101 answer must pass (RFC 6455 section 4.1).
 
-use wscodec::handshake::client::{self, ClientRequest};
-use wscodec::handshake::{HandshakeError, MAX_HEADERS};
-use wscodec::Status;
+use wscodec::handshake::client::{ClientRequest, Response};
+use wscodec::handshake::HandshakeError;
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
 use crate::dial::WsUrl;
 
 impl Probe<'_> {
+    /// The checks of a 101 `response` to the request sent with `nonce`.
     pub(super) fn check(
-        &mut self,
+        &self,
         url: &WsUrl,
-        head: &[u8],
+        response: &Response<'_, '_>,
         nonce: [u8; 16],
     ) -> Result<Done<()>, Failed> {
         let host = url.host_header();
         let protocols = self.args.request.protocols();
         let request =
             ClientRequest { protocols: &protocols, ..ClientRequest::new(&host, "/", nonce) };
-        let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let Ok(Status::Complete { value: response, .. }) =
-            client::parse_response(head, &mut parsed)
-        else {
-            unreachable!("parsed completely by the upgrade step")
-        };
         let shown =
             |name: &str| response.header(name).map(|v| String::from_utf8_lossy(v).into_owned());
         let proxy_fix = "a proxy in between rewrites the response: configure it to pass \

@@ -13,6 +13,7 @@ mod hold;
 mod report;
 mod transport;
 mod tunnel;
+mod upgrade;
 mod verdict;
 
 use std::io::{self, IsTerminal as _, Read, Write};
@@ -21,25 +22,21 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wscodec::handshake::client::{self, ClientRequest};
-use wscodec::handshake::MAX_HEADERS;
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Error, StdIo};
-use wscodec::{CloseCode, Config, Event, Message, Status};
+use wscodec::{CloseCode, Config, Event, Message};
 
-use self::diagnose::{
-    body_line, closed_early, lost, no_close_reply, no_pong, no_response, not_http, resolve,
-    short_io, truncate,
-};
+use self::diagnose::{lost, no_close_reply, no_pong, resolve, truncate};
 use self::report::{Report, Step};
-use self::verdict::{close_advice, Answer, Failure, Verdict};
+use self::upgrade::Upgraded;
+use self::verdict::{close_advice, Failure, Verdict};
 use crate::dial::WsUrl;
 use crate::tls::{self, Stream};
 
 /// The response head must fit this; a larger one is reported as not WebSocket.
 const MAX_HEAD: usize = 64 * 1024;
 /// How much of a refusal's body is read to explain it.
-const MAX_BODY: usize = 4096;
+pub(super) const MAX_BODY: usize = 4096;
 /// The probe's receive buffer (messages are handed out in pieces, so any size passes).
 const RX_BUF: usize = 64 * 1024;
 
@@ -183,8 +180,10 @@ impl Probe<'_> {
         let stream =
             if url.tls { self.step("tls", |p| p.tls(&url, tcp))? } else { Stream::Plain(tcp) };
         let nonce = wscodec::random::nonce();
-        let (stream, head, consumed) = self.step("upgrade", |p| p.upgrade(&url, stream, nonce))?;
-        self.step("checks", |p| p.check(&url, &head, nonce))?;
+        let Upgraded { stream, head, consumed, checks } =
+            self.step("upgrade", |p| p.upgrade(&url, stream, nonce))?;
+        // Decided from the response the upgrade step parsed.
+        self.step("checks", |_| checks)?;
         let mut rx = vec![0u8; RX_BUF];
         let mut tx = vec![0u8; 16 * 1024];
         let leftover = head.len() - consumed;
@@ -280,165 +279,6 @@ impl Probe<'_> {
         Ok(Done::new(url, detail))
     }
 
-    fn upgrade(
-        &mut self,
-        url: &WsUrl,
-        mut stream: Stream,
-        nonce: [u8; 16],
-    ) -> Result<Done<(Stream, Vec<u8>, usize)>, Failed> {
-        let host = url.host_header();
-        let protocols = self.args.request.protocols();
-        let headers: Vec<(&str, &str)> =
-            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let request = ClientRequest {
-            origin: self.args.request.origin.as_deref(),
-            protocols: &protocols,
-            headers: &headers,
-            ..ClientRequest::new(&host, &url.target, nonce)
-        };
-        let mut out = vec![0u8; 16 * 1024];
-        let n = request.encode(&mut out).map_err(|e| {
-            Failure::new(
-                Verdict::InvalidUrl,
-                format!("cannot build the request: {e}"),
-                format!("the request cannot be written: {e}"),
-                "check the URL path, --origin, --protocol and -H values for control characters",
-            )
-        })?;
-        let mut transcript: Vec<String> = String::from_utf8_lossy(&out[..n])
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| format!("> {l}"))
-            .collect();
-        let request_text = String::from_utf8_lossy(&out[..n]).into_owned();
-        let fail = |failure: Failure, transcript: &[String]| Failed {
-            failure: Box::new(failure),
-            transcript: transcript.to_vec(),
-            extra: vec![("request", json!(request_text))],
-        };
-        let _ = stream.set_write_timeout(Some(self.timeout));
-        if let Err(e) = stream.write_all(&out[..n]).and_then(|()| stream.flush()) {
-            let failure = Failure::new(
-                Verdict::ClosedBeforeResponse,
-                format!("sending the request failed: {}", short_io(&e)),
-                "the server closed the connection before the request was sent",
-                "look at the server's logs; a server that expects TLS drops plain requests: \
-                 try wss://",
-            );
-            return Err(fail(failure, &transcript));
-        }
-        let deadline = Instant::now() + self.timeout;
-        let mut head = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let (consumed, status) = loop {
-            let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            match client::parse_response(&head, &mut parsed) {
-                Ok(Status::Complete { value, consumed }) => {
-                    transcript.push(format!(
-                        "< HTTP/1.{} {} {}",
-                        value.version, value.status, value.reason
-                    ));
-                    for h in value.headers() {
-                        transcript.push(format!(
-                            "< {}: {}",
-                            h.name,
-                            String::from_utf8_lossy(h.value)
-                        ));
-                    }
-                    break (consumed, value.status);
-                }
-                Ok(Status::Partial { .. }) if head.len() >= MAX_HEAD => {
-                    let failure = Failure::new(
-                        Verdict::NotWebsocket,
-                        format!("no end of the response head in {MAX_HEAD} bytes"),
-                        "the server sent a huge or endless header block",
-                        "check that this port serves HTTP/WebSocket",
-                    );
-                    return Err(fail(failure, &transcript));
-                }
-                Ok(Status::Partial { .. }) => {}
-                Err(e) => {
-                    let failure = not_http(&head, e, url);
-                    return Err(fail(failure, &transcript));
-                }
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(fail(no_response(&head, self.timeout), &transcript));
-            }
-            let _ = stream.set_read_timeout(Some(left));
-            match stream.read(&mut chunk) {
-                Ok(0) => return Err(fail(closed_early(&head, url), &transcript)),
-                Ok(n) => head.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-                {
-                    return Err(fail(no_response(&head, self.timeout), &transcript));
-                }
-                Err(e) if head.is_empty() || e.kind() == io::ErrorKind::ConnectionReset => {
-                    return Err(fail(closed_early(&head, url), &transcript));
-                }
-                Err(e) => {
-                    let failure = Failure::new(
-                        Verdict::ClosedBeforeResponse,
-                        format!("reading the response failed: {e}"),
-                        format!("the connection failed while the server was answering: {e}"),
-                        "look at the server's logs",
-                    );
-                    return Err(fail(failure, &transcript));
-                }
-            }
-        };
-        let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let Ok(Status::Complete { value: response, .. }) =
-            client::parse_response(&head, &mut parsed)
-        else {
-            unreachable!("parsed completely above")
-        };
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
-            .collect();
-        let response_json = json!({
-            "status": response.status,
-            "reason": response.reason,
-            "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
-        });
-        let extra = vec![("request", json!(request_text)), ("response", response_json)];
-        if status != 101 {
-            let length = headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
-                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            let mut body = head[consumed..].to_vec();
-            read_body(&mut stream, &mut body, length.min(MAX_BODY), deadline);
-            let text = String::from_utf8_lossy(&body);
-            let body = body_line(&body);
-            let answer = Answer {
-                status,
-                reason: response.reason,
-                headers: &headers,
-                body_line: body.as_deref(),
-                body: &text,
-                path: &url.target,
-                origin: self.args.request.origin.as_deref(),
-                tls: url.tls,
-            };
-            if let Some(line) = &body {
-                transcript.push(format!("< {line}"));
-            }
-            return Err(Failed { failure: Box::new(answer.explain()), transcript, extra });
-        }
-        self.answered_by = ["Via", "Server"]
-            .iter()
-            .find_map(|name| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))
-            .map(|(n, v)| format!("{n}: {v}"));
-        let detail = format!("HTTP {} {}", response.status, response.reason);
-        Ok(Done { value: (stream, head, consumed), detail, transcript, extra })
-    }
-
     fn ping(&mut self, ws: &mut Probed<'_>) -> Result<Done<()>, Failed> {
         let payload = format!("wsc-probe {:08x}", u32::from_ne_bytes(wscodec::random::mask_key()));
         let sent = Instant::now();
@@ -529,7 +369,7 @@ impl Probe<'_> {
 
 /// Reads the body of a refusal until it has `want` bytes, the server closes, or
 /// `deadline` (whatever comes first: the body only helps to explain the refusal).
-fn read_body(stream: &mut Stream, body: &mut Vec<u8>, want: usize, deadline: Instant) {
+pub(super) fn read_body(stream: &mut Stream, body: &mut Vec<u8>, want: usize, deadline: Instant) {
     let mut chunk = [0u8; 1024];
     while body.len() < want {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -7,6 +7,9 @@
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+use wscodec::handshake::client::parse_response;
+use wscodec::handshake::Header;
+use wscodec::Status;
 
 use super::failure::{FailureKind, Stage};
 use super::{ProxyUrl, Target, Wire, WireError};
@@ -76,16 +79,15 @@ pub(super) fn handshake(
             return Err(Box::new((FailureKind::NotHttp(head), Value::Null)));
         }
     }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    if !matches!(response.parse(&head), Ok(httparse::Status::Complete(_))) {
+    let mut headers = [Header::EMPTY; MAX_HEADERS];
+    let Ok(Status::Complete { value: response, .. }) = parse_response(&head, &mut headers) else {
         return Err(Box::new((FailureKind::NotHttp(head), Value::Null)));
-    }
-    let status = response.code.unwrap_or_default();
-    let reason = response.reason.unwrap_or_default().to_owned();
-    let status_line = format!("HTTP/1.{} {status} {reason}", response.version.unwrap_or(1));
+    };
+    let status = response.status;
+    let reason = response.reason.to_owned();
+    let status_line = format!("HTTP/1.{} {status} {reason}", response.version);
     let headers: Vec<(String, String)> = response
-        .headers
+        .headers()
         .iter()
         .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
         .collect();

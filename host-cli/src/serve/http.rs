@@ -1,12 +1,11 @@
-//! Plain HTTP answers of `wsc serve`: the test page, 404, refusals, and the lingering
-//! close that keeps a response from being destroyed by a reset.
+//! Plain HTTP of `wsc serve`: the test page, the 503 of a server at capacity, and the
+//! lingering close that keeps a response from being destroyed by a reset.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use wscodec::handshake::server::{self, Request};
-use wscodec::HandshakeError;
+use wscodec::handshake::server;
 
 use super::transport::Transport;
 use super::Accepted;
@@ -18,37 +17,6 @@ pub(super) const PAGE: &str = include_str!("../page.html");
 /// reaches the client before the socket closes.
 const LINGER: Duration = Duration::from_secs(1);
 
-/// Answers a request without `Upgrade`: the test page at `/`, 404 elsewhere.
-pub(super) fn serve_http(
-    mut stream: Transport,
-    peer: SocketAddr,
-    request: &Request<'_, '_>,
-    tx: &mut [u8],
-) -> io::Result<()> {
-    let path = request.path.split('?').next().unwrap_or_default();
-    if request.method != "GET" {
-        return refuse_error(stream, peer, HandshakeError::NotGet, tx);
-    }
-    if !matches!(path, "/" | "/index.html") {
-        let reason = format!(
-            "no page at {path}: this server serves its test page at / and echoes WebSocket \
-             connections on any path"
-        );
-        return refuse(stream, peer, 404, &reason, tx);
-    }
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-        PAGE.len()
-    );
-    eprintln!("http  {peer} GET {} 200", request.path);
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(PAGE.as_bytes())?;
-    stream.flush()?;
-    linger_close(stream);
-    Ok(())
-}
-
 /// Refuses the request with `status` and a plain-text `reason`.
 pub(super) fn refuse(
     stream: Transport,
@@ -59,18 +27,6 @@ pub(super) fn refuse(
 ) -> io::Result<()> {
     eprintln!("reject {peer} status={status} reason={reason:?}");
     let n = server::write_reject(status, reason, tx).map_err(io::Error::other)?;
-    send_and_close(stream, &tx[..n])
-}
-
-/// Refuses a request that failed the handshake with the status the error calls for.
-pub(super) fn refuse_error(
-    stream: Transport,
-    peer: SocketAddr,
-    error: HandshakeError,
-    tx: &mut [u8],
-) -> io::Result<()> {
-    eprintln!("reject {peer} status={} error={:?}", error.status(), error.to_string());
-    let n = server::write_error(error, tx).map_err(io::Error::other)?;
     send_and_close(stream, &tx[..n])
 }
 
@@ -97,7 +53,8 @@ pub(super) fn refuse_at_capacity(accepted: Accepted, tcp: TcpStream, peer: Socke
     }
 }
 
-fn send_and_close(mut stream: Transport, response: &[u8]) -> io::Result<()> {
+/// Sends a response that does not upgrade, then closes the connection.
+pub(super) fn send_and_close(mut stream: Transport, response: &[u8]) -> io::Result<()> {
     stream.write_all(response)?;
     stream.flush()?;
     linger_close(stream);

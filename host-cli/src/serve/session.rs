@@ -4,13 +4,12 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use wscodec::handshake::server;
-use wscodec::handshake::MAX_HEADERS;
+use wscodec::handshake::server::{self, Decision, Outcome, Request, Upgrade};
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Error, StdIo, Unmasked};
-use wscodec::{CloseCode, Config, Event, HandshakeError, Message, ProtocolError, Status};
+use wscodec::{CloseCode, Config, Event, Message, ProtocolError, Status};
 
-use super::http::{linger_close, refuse, refuse_error, serve_http};
+use super::http::{linger_close, send_and_close, PAGE};
 use super::rx::GrowingRx;
 use super::transport::Transport;
 use super::{Accepted, Settings};
@@ -18,7 +17,8 @@ use crate::timed::{expired, is_timeout, Budget, Expired, Next, TimedTcp};
 
 /// The request head must fit this buffer; a larger one is answered with 431.
 const HEAD_BUF: usize = 8 * 1024;
-/// The transmit buffer: larger messages go out through it in pieces.
+/// The transmit buffer: larger messages go out through it in pieces. The handshake's
+/// answer is written into it whole, the test page included.
 const TX_BUF: usize = 16 * 1024;
 /// The payload of the ping sent to an idle client.
 const IDLE_PING: &[u8] = b"idle";
@@ -43,15 +43,16 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     let mut tx = vec![0u8; TX_BUF];
     let mut head = [0u8; HEAD_BUF];
     let mut filled = 0;
-    let consumed = loop {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        match server::parse_request(&head[..filled], &mut headers) {
-            Ok(Status::Complete { consumed, .. }) => break consumed,
-            Ok(Status::Partial { .. }) if filled == head.len() => {
-                return refuse_error(stream, peer, HandshakeError::HeadersTooLarge, &mut tx);
-            }
-            Ok(Status::Partial { .. }) => {}
-            Err(e) => return refuse_error(stream, peer, e, &mut tx),
+    let mut chosen = Chosen::default();
+    let (answer, consumed) = loop {
+        let full = filled == head.len();
+        let chosen = &mut chosen;
+        let step = server::handle_request(&head[..filled], full, &mut tx, move |request, up| {
+            let chosen = chosen; // moved in, so that a reason can borrow it for the answer
+            decide(s, request, up, chosen)
+        });
+        if let Status::Complete { value, consumed } = step {
+            break (value, consumed);
         }
         match stream.read(&mut head[filled..]) {
             Ok(0) => {
@@ -71,35 +72,27 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
             Err(e) => return Err(e),
         }
     };
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let Ok(Status::Complete { value: request, .. }) =
-        server::parse_request(&head[..filled], &mut headers)
-    else {
-        return Ok(()); // parsed completely just above
-    };
-    if !request.is_upgrade() {
-        return serve_http(stream, peer, &request, &mut tx);
-    }
-    let upgrade = match request.upgrade() {
-        Ok(upgrade) => upgrade,
-        Err(e) => return refuse_error(stream, peer, e, &mut tx),
-    };
-    if let Some(origin) = upgrade.origin {
-        if !s.allow_origin.is_empty() && !s.allow_origin.iter().any(|a| a == origin) {
-            let reason = format!("origin {origin} is not allowed by this server (--allow-origin)");
-            return refuse(stream, peer, 403, &reason, &mut tx);
+    let response = &tx[..answer.written];
+    match answer.outcome {
+        Outcome::Upgraded => {}
+        Outcome::NotUpgraded(status) => {
+            match &chosen.reason {
+                Some(reason) => eprintln!("reject {peer} status={status} reason={reason:?}"),
+                None => eprintln!("http  {peer} {} {} {status}", chosen.method, chosen.path),
+            }
+            return send_and_close(stream, response);
+        }
+        Outcome::Failed(e) => {
+            eprintln!("reject {peer} status={} error={:?}", e.status(), e.to_string());
+            return send_and_close(stream, response);
         }
     }
-    let protocol = upgrade.protocols().find(|p| s.protocols.iter().any(|q| q == p));
-    let n = match server::write_accept(&upgrade, protocol, &[], &mut tx) {
-        Ok(n) => n,
-        Err(e) => return refuse_error(stream, peer, e, &mut tx),
-    };
-    if let Err(e) = stream.write_all(&tx[..n]).and_then(|()| stream.flush()) {
+    if let Err(e) = stream.write_all(response).and_then(|()| stream.flush()) {
         eprintln!("drop  {peer}: the 101 could not be sent: {e}");
         return Ok(());
     }
-    eprintln!("open  {peer} path={} protocol={}", request.path, protocol.unwrap_or("-"));
+    let protocol = chosen.protocol.as_deref().unwrap_or("-");
+    eprintln!("open  {peer} path={} protocol={protocol}", chosen.path);
 
     stream.timed().set_budget(Budget {
         wait: Some(s.idle_timeout),
@@ -120,6 +113,68 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     let StdIo(stream) = ws.into_inner();
     linger_close(stream);
     Ok(())
+}
+
+/// What [`decide`] saw and chose, kept for the log once the request's bytes are gone.
+#[derive(Debug, Default)]
+struct Chosen {
+    method: String,
+    path: String,
+    /// The subprotocol selected for an upgrade.
+    protocol: Option<String>,
+    /// Why the request was refused (the body of the refusal).
+    reason: Option<String>,
+}
+
+/// The server's answer to a request: an upgrade unless `--allow-origin` refuses the
+/// Origin (403), with the first offered subprotocol the server speaks (`--protocol`); for
+/// a request without `Upgrade`, the test page at `/` and 404 elsewhere.
+fn decide<'r>(
+    s: &Settings,
+    request: &Request<'_, 'r>,
+    upgrade: Option<&Upgrade<'r>>,
+    chosen: &'r mut Chosen,
+) -> Decision<'r> {
+    chosen.method = request.method.to_owned();
+    chosen.path = request.path.to_owned();
+    let Some(upgrade) = upgrade else {
+        return page(request, chosen);
+    };
+    if let Some(origin) = upgrade.origin {
+        if !s.allow_origin.is_empty() && !s.allow_origin.iter().any(|a| a == origin) {
+            let reason = format!("origin {origin} is not allowed by this server (--allow-origin)");
+            return Decision::Reject { status: 403, reason: chosen.reason.insert(reason) };
+        }
+    }
+    let protocol = upgrade.protocols().find(|p| s.protocols.iter().any(|q| q == p));
+    chosen.protocol = protocol.map(str::to_owned);
+    Decision::Accept { protocol }
+}
+
+/// The answer to a request without `Upgrade`: the test page at `/` (and `/index.html`),
+/// 404 elsewhere, 405 for another method than GET.
+fn page<'r>(request: &Request<'_, 'r>, chosen: &'r mut Chosen) -> Decision<'r> {
+    if request.method != "GET" {
+        let reason = format!(
+            "method {} not allowed: this server serves its test page and WebSocket \
+             upgrades with GET",
+            request.method
+        );
+        return Decision::Reject { status: 405, reason: chosen.reason.insert(reason) };
+    }
+    let path = request.path.split('?').next().unwrap_or_default();
+    if !matches!(path, "/" | "/index.html") {
+        let reason = format!(
+            "no page at {path}: this server serves its test page at / and echoes WebSocket \
+             connections on any path"
+        );
+        return Decision::Reject { status: 404, reason: chosen.reason.insert(reason) };
+    }
+    Decision::Respond {
+        status: 200,
+        content_type: "text/html; charset=utf-8",
+        body: PAGE.as_bytes(),
+    }
 }
 
 /// The receive buffer's ceiling for messages up to `max_message` bytes: room for the
@@ -271,7 +326,7 @@ mod tests {
 
     #[test]
     fn the_page_opens_a_websocket_to_its_own_host() {
-        let page = super::super::http::PAGE;
+        let page = PAGE;
         assert!(page.contains(
             "new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.host+'/')"
         ));

@@ -163,8 +163,8 @@ async fn echo_server(
         let code = close_code_of(&result);
         match result {
             Ok(_) => info!("server[{}]: closed {}", id, code),
-            Err(Error::Rejected(status)) => {
-                info!("server[{}]: upgrade refused: HTTP {}", id, status)
+            Err(Error::NotUpgraded(status)) => {
+                info!("server[{}]: answered HTTP {}, not upgraded", id, status)
             }
             Err(Error::Handshake(e)) => info!("server[{}]: bad upgrade request: {}", id, e),
             Err(e) => info!("server[{}]: closed {} ({})", id, code.as_u16(), e),

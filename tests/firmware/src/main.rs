@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! wscodec-firmware --tap tap0 --address 192.168.69.2/24 [--gateway 192.168.69.1]
-//!                  [--port 8080] [--max-message 65536] [--peer 192.168.69.1:9100]
+//!                  [--port 8080] [--max-message 262144] [--peer 192.168.69.1:9100]
 //!                  [--idle-timeout 60] [--write-timeout 10]
 //!                  [--wss-peer 192.168.69.1:9443 --wss-name NAME --wss-ca CA.der]
 //!                  [--template-port 8081]
@@ -55,7 +55,7 @@ fn parse_args() -> Board {
         address: Ipv4Cidr::new(Ipv4Addr::UNSPECIFIED, 0),
         gateway: None,
         port: 8080,
-        max_message: 64 * 1024,
+        max_message: 256 * 1024,
         peer: None,
         idle_timeout: 60,
         write_timeout: 10,

@@ -3,7 +3,7 @@
 #![no_main]
 
 use wscodec::handshake::client::{self, ClientRequest};
-use wscodec::handshake::MAX_HEADERS;
+use wscodec::handshake::{Header, MAX_HEADERS};
 use wscodec::Status;
 use wscodec_panic_never::{keep, opaque, opaque_ref, proof};
 
@@ -11,7 +11,7 @@ proof!({
     let (buf, len) = opaque::<1024>();
     let nonce = core::hint::black_box([7u8; 16]);
     let request = ClientRequest { protocols: &["chat"], ..ClientRequest::new("h", "/", nonce) };
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut headers = [Header::EMPTY; MAX_HEADERS];
     match client::parse_response(opaque_ref(&buf, len), &mut headers) {
         Ok(Status::Complete { value, consumed }) => {
             keep(consumed);

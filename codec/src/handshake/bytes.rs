@@ -1,0 +1,228 @@
+//! Byte classes of HTTP heads: the token table, and SWAR masks that test eight bytes at a
+//! time (bit tricks on `u64` words: safe, portable code), for the head parser in
+//! [`head`](super::head).
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+/// A byte that ends a header value: control characters other than tab, and DEL.
+#[inline(always)]
+pub(super) const fn is_value_stop(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// RFC 9110 `tchar`: the bytes of a method or header name.
+#[inline(always)]
+pub(super) fn is_token(b: u8) -> bool {
+    TOKEN.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+// Evaluated at compile time: an index out of range fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static TOKEN: [bool; 256] = {
+    let mut map = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        map[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    map
+};
+
+// SWAR: eight bytes in a `u64`, little-endian, so the first byte of the input is the
+// lowest. Every mask below is exact per byte (no borrow or carry crosses bytes): the
+// flag of a byte is its bit 7.
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Flags the bytes of `x` below `n` (`n <= 0x80`).
+#[inline(always)]
+const fn below(x: u64, n: u8) -> u64 {
+    !(((x & !HI) + LO * (0x80 - n as u64)) | x) & HI
+}
+
+/// Flags the bytes of `x` equal to `c`.
+#[inline(always)]
+const fn equal(x: u64, c: u8) -> u64 {
+    let y = x ^ (LO * c as u64);
+    !(((y & !HI) + !HI) | y) & HI
+}
+
+/// Bytes that end a request target: controls, space and DEL.
+#[inline(always)]
+pub(super) const fn uri_stops(x: u64) -> u64 {
+    below(x, 0x21) | equal(x, 0x7f)
+}
+
+/// Flags the bytes of `x` that are neither ASCII letters nor `-`.
+#[inline(always)]
+pub(super) const fn not_letter_or_hyphen(x: u64) -> u64 {
+    // Setting bit 5 maps 'A'..='Z' to 'a'..='z' (and nothing else lands there).
+    let low = (x | (LO * 0x20)) & !HI;
+    let from_a = low + LO * (0x80 - b'a' as u64); // bit 7: low >= 'a'
+    let past_z = low + LO * (0x80 - b'z' as u64 - 1); // bit 7: low > 'z'
+    let y = x ^ (LO * b'-' as u64);
+    // Bit 7: the byte is not '-'.
+    let not_hyphen = ((y & !HI) + !HI) | y;
+    // Flag: not a letter (below 'a', past 'z', or a byte >= 0x80) and not '-'.
+    (!from_a | past_z | x) & not_hyphen & HI
+}
+
+/// Flags control characters (tab included) and DEL: one addition fewer than
+/// [`value_stops`], for the fast path, which leaves tabs to the exact one.
+#[inline(always)]
+pub(super) const fn ctl_or_del(x: u64) -> u64 {
+    let low = x & !HI;
+    let at_least_space = low + LO * 0x60; // bit 7: low 7 bits >= 0x20
+    let del = low + LO; // bit 7: low 7 bits == 0x7f
+    !x & (!at_least_space | del) & HI
+}
+
+/// Bytes that end a header value: controls except tab, and DEL.
+#[inline(always)]
+pub(super) const fn value_stops(x: u64) -> u64 {
+    (below(x, 0x20) & !equal(x, b'\t')) | equal(x, 0x7f)
+}
+
+/// The index of the first control character (tab included) or DEL at or after `from`,
+/// 16 bytes at a time.
+#[inline(always)]
+pub(super) fn find_ctl(buf: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let Some((block, _)) = buf.get(at..)?.split_first_chunk::<16>() else {
+            return find(buf, at, ctl_or_del, |b| b < 0x20 || b == 0x7f);
+        };
+        let [a, b] = block.as_chunks::<8>().0 else { return None };
+        let flags = u128::from(ctl_or_del(u64::from_le_bytes(*a)))
+            | u128::from(ctl_or_del(u64::from_le_bytes(*b))) << 64;
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 16;
+    }
+}
+
+/// The index of the first byte at or after `from` that `stops` flags (`is_stop` is the
+/// same test on one byte, for the tail shorter than a word).
+#[inline(always)]
+pub(super) fn find(
+    buf: &[u8],
+    from: usize,
+    stops: impl Fn(u64) -> u64,
+    is_stop: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let rest = buf.get(from..)?;
+    let (words, tail) = rest.as_chunks::<8>();
+    let mut at = from;
+    for word in words {
+        let flags = stops(u64::from_le_bytes(*word));
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    tail.iter().position(|&b| is_stop(b)).map(|i| at + i)
+}
+
+/// The 32 bytes of `buf` from `at` as four little-endian words, zeros past its end.
+#[inline(always)]
+pub(super) fn words(buf: &[u8], at: usize) -> [u64; 4] {
+    match buf.get(at..).and_then(<[u8]>::first_chunk::<32>) {
+        Some(window) => to_words(window),
+        None => padded_words(buf.get(at..).unwrap_or_default()),
+    }
+}
+
+#[inline(always)]
+fn to_words(window: &[u8; 32]) -> [u64; 4] {
+    let (chunks, _) = window.as_chunks::<8>();
+    let word = |i: usize| chunks.get(i).map_or(0, |c| u64::from_le_bytes(*c));
+    [word(0), word(1), word(2), word(3)]
+}
+
+/// [`words`] near the end of the buffer.
+#[cold]
+#[inline(never)]
+fn padded_words(rest: &[u8]) -> [u64; 4] {
+    let mut window = [0u8; 32];
+    for (w, r) in window.iter_mut().zip(rest) {
+        *w = *r;
+    }
+    to_words(&window)
+}
+
+/// The index of the first byte of the four words that `flags` flags, if any.
+#[inline(always)]
+pub(super) fn first_flag(words: &[u64; 4], flags: impl Fn(u64) -> u64) -> Option<usize> {
+    let [a, b, c, d] = *words;
+    let low = u128::from(flags(a)) | u128::from(flags(b)) << 64;
+    let high = u128::from(flags(c)) | u128::from(flags(d)) << 64;
+    let bit = if low != 0 { low.trailing_zeros() } else { 128 + high.trailing_zeros() };
+    (bit < 256).then_some((bit / 8) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_masks_match_the_byte_tests() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                // The byte under test in one lane, neighbours that stress borrows and carries.
+                for fill in [0x00u8, 0x7f, 0x80, 0xff, b' ', b':'] {
+                    let mut bytes = [fill; 8];
+                    bytes[lane] = b;
+                    let x = u64::from_le_bytes(bytes);
+                    let flag = |m: u64| (m >> (lane * 8 + 7)) & 1 == 1;
+                    assert_eq!(flag(below(x, 0x21)), b < 0x21, "{b:#x}");
+                    assert_eq!(flag(equal(x, b':')), b == b':', "{b:#x}");
+                    assert_eq!(flag(uri_stops(x)), b <= b' ' || b == 0x7f, "{b:#x}");
+                    assert_eq!(
+                        flag(not_letter_or_hyphen(x)),
+                        !(b.is_ascii_alphabetic() || b == b'-'),
+                        "{b:#x}"
+                    );
+                    assert_eq!(flag(value_stops(x)), is_value_stop(b), "{b:#x}");
+                    assert_eq!(flag(ctl_or_del(x)), b < 0x20 || b == 0x7f, "{b:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn token_table_is_rfc9110_tchar() {
+        let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        for b in 0..=255u8 {
+            assert_eq!(is_token(b), tchar(b), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn find_reports_the_first_stop_in_words_and_tail() {
+        let buf = b"abcdefghijklmnop\rqrs";
+        for from in 0..buf.len() {
+            let expect = buf.iter().skip(from).position(|&b| b == b'\r').map(|i| i + from);
+            assert_eq!(find(buf, from, value_stops, is_value_stop), expect, "from {from}");
+        }
+        assert_eq!(find(buf, buf.len() + 1, value_stops, is_value_stop), None);
+    }
+}

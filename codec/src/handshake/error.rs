@@ -1,0 +1,321 @@
+//! Why a handshake failed ([`HandshakeError`]), and the HTTP status a server answers with.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+use core::fmt;
+
+/// What is malformed in an HTTP head (the same kinds `httparse` reports, on the same
+/// inputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum HttpErrorKind {
+    /// An invalid byte in a header name.
+    HeaderName,
+    /// An invalid byte in a header value (or, for the values this module reads as text,
+    /// bytes that are not UTF-8).
+    HeaderValue,
+    /// An invalid byte where a line break was expected.
+    NewLine,
+    /// An invalid byte in the response status code.
+    Status,
+    /// An invalid byte where a token (method, for instance) was expected.
+    Token,
+    /// An invalid HTTP version (only `HTTP/1.0` and `HTTP/1.1` are understood).
+    Version,
+}
+
+impl HttpErrorKind {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::HeaderName => "invalid byte in a header name",
+            Self::HeaderValue => "invalid byte in a header value",
+            Self::NewLine => "invalid line break",
+            Self::Status => "invalid status code",
+            Self::Token => "invalid token in the request or status line",
+            Self::Version => "invalid HTTP version",
+        }
+    }
+}
+
+/// A handshake header this module reads, named in [`HandshakeError::DuplicateHeader`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum HeaderField {
+    /// `Host` (RFC 9112 section 3.2: a request with more than one is answered with 400).
+    Host,
+    /// `Origin`.
+    Origin,
+    /// `Sec-WebSocket-Key`.
+    SecWebSocketKey,
+    /// `Sec-WebSocket-Version`.
+    SecWebSocketVersion,
+    /// `Sec-WebSocket-Accept`.
+    SecWebSocketAccept,
+    /// `Sec-WebSocket-Protocol`.
+    SecWebSocketProtocol,
+}
+
+impl HeaderField {
+    /// The header name as it is usually spelled (comparisons ignore case).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Host => "Host",
+            Self::Origin => "Origin",
+            Self::SecWebSocketKey => "Sec-WebSocket-Key",
+            Self::SecWebSocketVersion => "Sec-WebSocket-Version",
+            Self::SecWebSocketAccept => "Sec-WebSocket-Accept",
+            Self::SecWebSocketProtocol => "Sec-WebSocket-Protocol",
+        }
+    }
+}
+
+impl fmt::Display for HeaderField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why an opening handshake failed, on either side.
+///
+/// A server answers most errors with [`server::write_error`](super::server::write_error), which uses
+/// [`status`](Self::status) and the [`Display`](fmt::Display) text. A client reports them
+/// and closes the transport.
+///
+/// ```
+/// use wscodec::HandshakeError;
+/// assert_eq!(HandshakeError::UnsupportedVersion.status(), 426);
+/// assert_eq!(HandshakeError::MissingKey.status(), 400);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The HTTP head is malformed.
+    Http(HttpErrorKind),
+    /// The head has more headers than the header array holds (see [`MAX_HEADERS`](super::MAX_HEADERS)).
+    TooManyHeaders,
+    /// The head does not fit the receive buffer. Never returned by the parsers (they
+    /// only see the buffer); [`server::handle_request`](super::server::handle_request)
+    /// answers it when told the buffer is full and the head is still incomplete, and the
+    /// adapters return it then.
+    HeadersTooLarge,
+    /// The request method is not `GET` (RFC 6455 section 4.1: "The method of the
+    /// request MUST be GET").
+    NotGet,
+    /// The request is not HTTP/1.1 (RFC 6455 section 4.1: "the HTTP version MUST be
+    /// at least 1.1"), or a 101 response is not HTTP/1.1.
+    HttpVersion,
+    /// The request has no `Host` header.
+    MissingHost,
+    /// No `Upgrade` header with the token `websocket`.
+    MissingUpgrade,
+    /// No `Upgrade` header at all, but a `Sec-WebSocket-Key` or `Sec-WebSocket-Version`:
+    /// the request was a WebSocket upgrade until a proxy dropped its hop-by-hop `Upgrade`
+    /// and `Connection` headers (nginx does unless told to forward them). Answered with
+    /// 400 and a message that says so and how to configure nginx.
+    UpgradeStripped,
+    /// No `Connection` header with the token `Upgrade`.
+    MissingConnectionUpgrade,
+    /// The request has no `Sec-WebSocket-Key` header.
+    MissingKey,
+    /// `Sec-WebSocket-Key` is not the base64 encoding of exactly 16 bytes.
+    InvalidKey,
+    /// A header that must appear at most once appears more often.
+    DuplicateHeader(HeaderField),
+    /// `Sec-WebSocket-Version` is missing or not `13`.
+    UnsupportedVersion,
+    /// The server answered with a status other than 101 Switching Protocols.
+    UnexpectedStatus(u16),
+    /// `Sec-WebSocket-Accept` does not match the key the client sent.
+    InvalidAccept,
+    /// The 101 response has no `Sec-WebSocket-Accept` header.
+    MissingAccept,
+    /// The server selected a subprotocol the client did not offer (or more than one).
+    UnofferedProtocol,
+    /// The server selected an extension; this crate never offers any.
+    UnofferedExtension,
+    /// The output buffer is too small; `needed` bytes would fit the whole message.
+    BufferTooSmall {
+        /// The exact number of bytes the message needs.
+        needed: usize,
+    },
+    /// A value (or name) the caller asked to write contains CR, LF, NUL or another byte
+    /// not allowed there, which could inject headers; nothing was written.
+    InvalidHeaderValue,
+}
+
+impl HandshakeError {
+    /// The HTTP status a server answers this error with.
+    ///
+    /// | error | status |
+    /// |---|---|
+    /// | [`UnsupportedVersion`](Self::UnsupportedVersion) | 426 Upgrade Required (with `Sec-WebSocket-Version: 13`) |
+    /// | [`TooManyHeaders`](Self::TooManyHeaders), [`HeadersTooLarge`](Self::HeadersTooLarge) | 431 Request Header Fields Too Large |
+    /// | [`NotGet`](Self::NotGet) | 405 Method Not Allowed (with `Allow: GET`) |
+    /// | [`HttpVersion`](Self::HttpVersion) | 505 HTTP Version Not Supported |
+    /// | [`BufferTooSmall`](Self::BufferTooSmall), [`InvalidHeaderValue`](Self::InvalidHeaderValue) | 500: the server's own fault |
+    /// | errors found in a response (`UnexpectedStatus`, `InvalidAccept`, `MissingAccept`, `UnofferedProtocol`, `UnofferedExtension`) | 502 Bad Gateway, as a proxy would answer |
+    /// | every other request error | 400 Bad Request |
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::Http(_)
+            | Self::MissingHost
+            | Self::MissingUpgrade
+            | Self::UpgradeStripped
+            | Self::MissingConnectionUpgrade
+            | Self::MissingKey
+            | Self::InvalidKey
+            | Self::DuplicateHeader(_) => 400,
+            Self::NotGet => 405,
+            Self::UnsupportedVersion => 426,
+            Self::TooManyHeaders | Self::HeadersTooLarge => 431,
+            Self::BufferTooSmall { .. } | Self::InvalidHeaderValue => 500,
+            Self::UnexpectedStatus(_)
+            | Self::InvalidAccept
+            | Self::MissingAccept
+            | Self::UnofferedProtocol
+            | Self::UnofferedExtension => 502,
+            Self::HttpVersion => 505,
+        }
+    }
+}
+
+/// A piece of an error message: text, or a number to print in decimal.
+///
+/// Messages are kept as pieces so that [`server::write_error`](super::server::write_error) can write them without
+/// `core::fmt`, whose formatting machinery added about 2.6 KB to the minimal firmware server
+/// (`scripts/firmware-budget`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Piece<'a> {
+    Text(&'a str),
+    Number(usize),
+}
+
+impl HandshakeError {
+    /// The message that [`Display`](fmt::Display) prints, in pieces: [`lead`](Self::lead),
+    /// then the value some errors carry and the text after it.
+    pub(super) fn pieces(&self) -> [Piece<'static>; 3] {
+        use Piece::{Number, Text};
+        let (value, tail) = match *self {
+            Self::Http(kind) => (Text(kind.as_str()), ""),
+            Self::DuplicateHeader(h) => (Text(h.name()), " appears more than once: send it once"),
+            Self::UnexpectedStatus(s) => (
+                Number(usize::from(s)),
+                " instead of 101 Switching Protocols: check the URL and the server logs",
+            ),
+            Self::BufferTooSmall { needed } => (Number(needed), " bytes needed"),
+            _ => (Text(""), ""),
+        };
+        [Text(self.lead()), value, Text(tail)]
+    }
+
+    /// The start of the message: all of it, except for the errors that carry a value.
+    const fn lead(self) -> &'static str {
+        match self {
+            Self::Http(_) => "malformed HTTP: ",
+            Self::TooManyHeaders => {
+                "too many HTTP headers: send fewer headers or enlarge the header array"
+            }
+            Self::HeadersTooLarge => {
+                "HTTP head too large: send fewer or shorter headers or enlarge the receive buffer"
+            }
+            Self::NotGet => "WebSocket upgrade requests must use the GET method",
+            Self::HttpVersion => "WebSocket upgrades need HTTP/1.1",
+            Self::MissingHost => "missing Host header: send the server's host name",
+            Self::MissingUpgrade => {
+                "missing header `Upgrade: websocket`: this endpoint only speaks WebSocket"
+            }
+            Self::UpgradeStripped => {
+                "missing header `Upgrade: websocket`, but the request has Sec-WebSocket-Key or \
+                 Sec-WebSocket-Version: a proxy in between likely stripped the hop-by-hop \
+                 Upgrade and Connection headers. Forward them; in nginx: proxy_http_version \
+                 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \
+                 \"upgrade\";"
+            }
+            Self::MissingConnectionUpgrade => {
+                "missing header `Connection: Upgrade`: add the Upgrade token"
+            }
+            Self::MissingKey => {
+                "missing Sec-WebSocket-Key header: send the base64 encoding of 16 random bytes"
+            }
+            Self::InvalidKey => {
+                "invalid Sec-WebSocket-Key: it must be the base64 encoding of exactly 16 bytes"
+            }
+            Self::DuplicateHeader(_) => "header ",
+            Self::UnsupportedVersion => {
+                "missing or unsupported Sec-WebSocket-Version: only version 13 is supported"
+            }
+            Self::UnexpectedStatus(_) => "server answered with status ",
+            Self::InvalidAccept => {
+                "Sec-WebSocket-Accept does not match the key sent: the server is not a \
+                 WebSocket server or a proxy interfered"
+            }
+            Self::MissingAccept => "server response has no Sec-WebSocket-Accept header",
+            Self::UnofferedProtocol => "server selected a subprotocol that was not offered",
+            Self::UnofferedExtension => {
+                "server selected a WebSocket extension, but none was offered"
+            }
+            Self::BufferTooSmall { .. } => "output buffer too small: ",
+            Self::InvalidHeaderValue => {
+                "a header name or value contains CR, LF, NUL or other forbidden bytes: not \
+                 written"
+            }
+        }
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pieces().iter().try_for_each(|piece| match *piece {
+            Piece::Text(text) => f.write_str(text),
+            Piece::Number(n) => fmt::Display::fmt(&n, f),
+        })
+    }
+}
+
+impl core::error::Error for HandshakeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::write;
+
+    #[test]
+    fn every_error_has_a_status_and_text() {
+        let all = [
+            (HandshakeError::Http(HttpErrorKind::Token), 400),
+            (HandshakeError::TooManyHeaders, 431),
+            (HandshakeError::HeadersTooLarge, 431),
+            (HandshakeError::NotGet, 405),
+            (HandshakeError::HttpVersion, 505),
+            (HandshakeError::MissingHost, 400),
+            (HandshakeError::MissingUpgrade, 400),
+            (HandshakeError::UpgradeStripped, 400),
+            (HandshakeError::MissingConnectionUpgrade, 400),
+            (HandshakeError::MissingKey, 400),
+            (HandshakeError::InvalidKey, 400),
+            (HandshakeError::DuplicateHeader(HeaderField::SecWebSocketKey), 400),
+            (HandshakeError::UnsupportedVersion, 426),
+            (HandshakeError::UnexpectedStatus(404), 502),
+            (HandshakeError::InvalidAccept, 502),
+            (HandshakeError::MissingAccept, 502),
+            (HandshakeError::UnofferedProtocol, 502),
+            (HandshakeError::UnofferedExtension, 502),
+            (HandshakeError::BufferTooSmall { needed: 9 }, 500),
+            (HandshakeError::InvalidHeaderValue, 500),
+        ];
+        for (e, status) in all {
+            assert_eq!(e.status(), status, "{e:?}");
+            let mut buf = [0u8; 256];
+            let mut c = write::Cursor::new(&mut buf);
+            core::fmt::Write::write_fmt(&mut c, format_args!("{e}")).unwrap();
+            assert!(c.len() > 10, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn error_is_small() {
+        assert!(core::mem::size_of::<HandshakeError>() <= 16);
+    }
+}

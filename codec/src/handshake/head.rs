@@ -1,0 +1,466 @@
+//! The HTTP head parser behind [`server::parse_request`](super::server::parse_request) and
+//! [`client::parse_response`](super::client::parse_response).
+//!
+//! It accepts and rejects exactly what `httparse` 1.10 (`Request::parse` and
+//! `Response::parse`, default `ParserConfig`) accepts and rejects, with the same `consumed`
+//! count, request or status line and headers, the same error kind for every malformed head,
+//! `Partial` for every head that is correct so far but incomplete, and `TooManyHeaders`
+//! only once a header that does not fit the array is complete. `tests/request_parser.rs`
+//! (proptests) and the `request_parser` and `handshake_response` fuzz targets check this
+//! against `httparse` itself. The grammar:
+//!
+//! - any number of empty lines (`\r\n` or a bare `\n`) before the first line;
+//! - a request line: the method (one or more token characters, RFC 9110 `tchar`), one
+//!   space, the target (one or more bytes `0x21..=0x7E` or `0x80..=0xFF`, valid UTF-8), one
+//!   space, `HTTP/1.0` or `HTTP/1.1`, a line end;
+//! - or a status line: `HTTP/1.0` or `HTTP/1.1`, one space, three digits, then a line end,
+//!   or one space and a reason phrase of tabs, spaces, visible ASCII and obs-text
+//!   (`0x80..=0xFF`; a reason with obs-text is reported empty) up to the line end;
+//! - header lines: a token name, `:`, optional spaces and tabs, a value of tabs and bytes
+//!   `0x20..=0x7E` and `0x80..=0xFF` (obs-text) with trailing spaces and tabs trimmed;
+//! - an empty line.
+//!
+//! Every line end is `\r\n` or a bare `\n`. A `\r` followed by anything but `\n` is an
+//! error (`NewLine` on the request line and the final empty line, `Status` on the status
+//! line, `HeaderValue` after a header value).
+//!
+//! Speed: it tests eight bytes at a time ([`bytes`](super::bytes): SWAR) instead of one
+//! byte per step. A header line of the common shape (a name of letters and `-`, a value
+//! without control characters, a complete line end) takes a fixed amount of work on the
+//! first 32 bytes of the line (two masks on four words: the first byte that is not a
+//! letter or `-`, the first control character), without a loop whose exit would be
+//! mispredicted from one line to the next; every other line, and every malformed or
+//! partial one, goes through the exact byte-level path, which mirrors httparse step by
+//! step. The first 1 KiB of the buffer is checked as UTF-8 once, and the method, target
+//! and header names are taken from that `str` (and header values by
+//! [`Request::validate`](super::server::Request::validate)) instead of a check each.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+use super::bytes::{
+    ctl_or_del, find, find_ctl, first_flag, is_token, is_value_stop, not_letter_or_hyphen,
+    uri_stops, value_stops, words,
+};
+use super::header::{trim_ows, Header};
+use super::{HandshakeError, HttpErrorKind};
+
+/// A complete request head: the request line, how many headers were filled and where the
+/// head ends.
+#[derive(Debug)]
+pub(super) struct RequestHead<'b> {
+    pub(super) method: &'b str,
+    pub(super) path: &'b str,
+    pub(super) version: u8,
+    pub(super) headers: usize,
+    pub(super) consumed: usize,
+    /// A prefix of the buffer that is UTF-8 (possibly empty, possibly past the head).
+    pub(super) text: &'b str,
+}
+
+/// A complete response head: the status line, how many headers were filled and where the
+/// head ends.
+#[derive(Debug)]
+pub(super) struct ResponseHead<'b> {
+    pub(super) version: u8,
+    pub(super) status: u16,
+    pub(super) reason: &'b str,
+    pub(super) headers: usize,
+    pub(super) consumed: usize,
+}
+
+/// Why parsing stopped early.
+enum Stop {
+    /// The buffer ends before the head does, and nothing so far is wrong.
+    Partial,
+    /// The head is malformed (or has too many headers).
+    Error(HandshakeError),
+}
+
+const fn http(kind: HttpErrorKind) -> Stop {
+    Stop::Error(HandshakeError::Http(kind))
+}
+
+/// `Ok(None)` for [`Stop::Partial`], the error for [`Stop::Error`].
+fn finish<T>(parsed: Result<T, Stop>) -> Result<Option<T>, HandshakeError> {
+    match parsed {
+        Ok(head) => Ok(Some(head)),
+        Err(Stop::Partial) => Ok(None),
+        Err(Stop::Error(e)) => Err(e),
+    }
+}
+
+/// Parses a request head from the start of `buf`, filling `headers` from the front.
+///
+/// `Ok(None)` means partial: read more and call again.
+pub(super) fn parse_request<'b>(
+    buf: &'b [u8],
+    headers: &mut [Header<'b>],
+) -> Result<Option<RequestHead<'b>>, HandshakeError> {
+    finish(request(buf, headers))
+}
+
+/// Parses a response head from the start of `buf`, filling `headers` from the front.
+///
+/// `Ok(None)` means partial: read more and call again.
+pub(super) fn parse_response<'b>(
+    buf: &'b [u8],
+    headers: &mut [Header<'b>],
+) -> Result<Option<ResponseHead<'b>>, HandshakeError> {
+    finish(response(buf, headers))
+}
+
+/// The byte at `i`, or `Partial` past the end of the buffer.
+#[inline(always)]
+fn byte(buf: &[u8], i: usize) -> Result<u8, Stop> {
+    buf.get(i).copied().ok_or(Stop::Partial)
+}
+
+/// `buf[from..to]`; empty if out of range (never, for the indices this module computes).
+#[inline(always)]
+fn slice(buf: &[u8], from: usize, to: usize) -> &[u8] {
+    buf.get(from..to).unwrap_or_default()
+}
+
+/// How much of the buffer is checked as UTF-8 in one call, up front: the method, target
+/// and header names inside it are then taken from that `str` without a check each.
+const TEXT_WINDOW: usize = 1024;
+
+/// The longest prefix of the first [`TEXT_WINDOW`] bytes of `buf` that is UTF-8.
+fn utf8_prefix(buf: &[u8]) -> &str {
+    let bytes = buf.get(..TEXT_WINDOW).unwrap_or(buf);
+    match core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => core::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or_default())
+            .unwrap_or_default(),
+    }
+}
+
+/// `buf[from..to]` as a `str`: from `text` (a UTF-8 prefix of `buf`) if it covers the
+/// range, else checked on its own.
+#[inline(always)]
+fn as_str<'b>(text: &'b str, buf: &'b [u8], from: usize, to: usize) -> Option<&'b str> {
+    text.get(from..to).or_else(|| core::str::from_utf8(slice(buf, from, to)).ok())
+}
+
+fn request<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<RequestHead<'b>, Stop> {
+    let text = utf8_prefix(buf);
+    let start = skip_empty_lines(buf)?;
+    let (method, at) = method(text, buf, start)?;
+    let (path, at) = target(text, buf, at)?;
+    let (version, at) = version(buf, at)?;
+    let at = line_end(buf, at, HttpErrorKind::NewLine)?;
+    let (count, consumed) = header_lines(text, buf, at, headers)?;
+    Ok(RequestHead { method, path, version, headers: count, consumed, text })
+}
+
+fn response<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<ResponseHead<'b>, Stop> {
+    let start = skip_empty_lines(buf)?;
+    let (version, at) = version(buf, start)?;
+    if byte(buf, at)? != b' ' {
+        return Err(http(HttpErrorKind::Version));
+    }
+    let (status, at) = status_code(buf, at + 1)?;
+    // The reason phrase is optional: a line end may follow the code at once.
+    let (reason, at) = match byte(buf, at)? {
+        b' ' => reason(buf, at + 1)?,
+        b'\r' | b'\n' => ("", line_end(buf, at, HttpErrorKind::Status)?),
+        _ => return Err(http(HttpErrorKind::Status)),
+    };
+    let text = utf8_prefix(buf);
+    let (count, consumed) = header_lines(text, buf, at, headers)?;
+    Ok(ResponseHead { version, status, reason, headers: count, consumed })
+}
+
+/// The header lines from `at` to the empty line that ends the head, into `headers`: how
+/// many there are and the index after the head.
+#[inline(always)]
+fn header_lines<'b>(
+    text: &'b str,
+    buf: &'b [u8],
+    mut at: usize,
+    headers: &mut [Header<'b>],
+) -> Result<(usize, usize), Stop> {
+    let mut count = 0;
+    loop {
+        // `line` takes only lines that start with a letter; the rest are checked here.
+        let (colon, value, next) = match line(buf, at) {
+            Some(line) => line,
+            None => match byte(buf, at)? {
+                b'\r' | b'\n' => return Ok((count, line_end(buf, at, HttpErrorKind::NewLine)?)),
+                b if !is_token(b) => return Err(http(HttpErrorKind::HeaderName)),
+                _ => exact_line(buf, at)?,
+            },
+        };
+        let name = as_str(text, buf, at, colon).ok_or(http(HttpErrorKind::HeaderName))?;
+        let slot = headers.get_mut(count).ok_or(Stop::Error(HandshakeError::TooManyHeaders))?;
+        *slot = Header { name, value };
+        count += 1;
+        at = next;
+    }
+}
+
+/// Skips `\r\n` and `\n` lines; the index of the first other byte.
+fn skip_empty_lines(buf: &[u8]) -> Result<usize, Stop> {
+    let mut i = 0;
+    loop {
+        match byte(buf, i)? {
+            b'\r' => {
+                if byte(buf, i + 1)? != b'\n' {
+                    return Err(http(HttpErrorKind::NewLine));
+                }
+                i += 2;
+            }
+            b'\n' => i += 1,
+            _ => return Ok(i),
+        }
+    }
+}
+
+/// The line end at `i` (`\r\n` or `\n`); the index after it. `kind` is the error for a
+/// `\r` not followed by `\n` and for any other byte.
+#[inline(always)]
+fn line_end(buf: &[u8], i: usize, kind: HttpErrorKind) -> Result<usize, Stop> {
+    match byte(buf, i)? {
+        b'\r' if byte(buf, i + 1)? == b'\n' => Ok(i + 2),
+        b'\n' => Ok(i + 1),
+        _ => Err(http(kind)),
+    }
+}
+
+/// The method and the index after the space that ends it.
+#[inline(always)]
+fn method<'b>(text: &'b str, buf: &'b [u8], start: usize) -> Result<(&'b str, usize), Stop> {
+    if buf.get(start..start + 4) == Some(b"GET ") {
+        return Ok(("GET", start + 4));
+    }
+    if !is_token(byte(buf, start)?) {
+        return Err(http(HttpErrorKind::Token));
+    }
+    let mut i = start + 1;
+    loop {
+        match byte(buf, i)? {
+            b' ' => break,
+            b if is_token(b) => i += 1,
+            _ => return Err(http(HttpErrorKind::Token)),
+        }
+    }
+    let method = as_str(text, buf, start, i).ok_or(http(HttpErrorKind::Token))?;
+    Ok((method, i + 1))
+}
+
+/// The request target and the index after the space that ends it.
+#[inline(always)]
+fn target<'b>(text: &'b str, buf: &'b [u8], start: usize) -> Result<(&'b str, usize), Stop> {
+    let end = find(buf, start, uri_stops, |b| b <= b' ' || b == 0x7f).ok_or(Stop::Partial)?;
+    if byte(buf, end)? != b' ' || end == start {
+        return Err(http(HttpErrorKind::Token));
+    }
+    let path = as_str(text, buf, start, end).ok_or(http(HttpErrorKind::Token))?;
+    Ok((path, end + 1))
+}
+
+/// The minor version of `HTTP/1.x` and the index after it.
+#[inline(always)]
+fn version(buf: &[u8], start: usize) -> Result<(u8, usize), Stop> {
+    match buf.get(start..start + 8) {
+        Some(b"HTTP/1.1") => Ok((1, start + 8)),
+        Some(b"HTTP/1.0") => Ok((0, start + 8)),
+        Some(_) => Err(http(HttpErrorKind::Version)),
+        // Fewer than 8 bytes: partial if they can still become a version.
+        None if b"HTTP/1.".starts_with(buf.get(start..).unwrap_or_default()) => Err(Stop::Partial),
+        None => Err(http(HttpErrorKind::Version)),
+    }
+}
+
+/// The three-digit status code and the index after it.
+fn status_code(buf: &[u8], start: usize) -> Result<(u16, usize), Stop> {
+    let mut code = 0;
+    for i in start..start + 3 {
+        match byte(buf, i)? {
+            d @ b'0'..=b'9' => code = code * 10 + u16::from(d - b'0'),
+            _ => return Err(http(HttpErrorKind::Status)),
+        }
+    }
+    Ok((code, start + 3))
+}
+
+/// The reason phrase from `start` to its line end, and the index after the line end. A
+/// reason with obs-text (bytes `0x80..=0xFF`) is reported empty, as httparse does.
+fn reason(buf: &[u8], start: usize) -> Result<(&str, usize), Stop> {
+    let mut i = start;
+    let mut obs_text = false;
+    loop {
+        match byte(buf, i)? {
+            b'\r' | b'\n' => break,
+            b'\t' | b' '..=b'~' => {}
+            0x80..=0xff => obs_text = true,
+            _ => return Err(http(HttpErrorKind::Status)),
+        }
+        i += 1;
+    }
+    let next = line_end(buf, i, HttpErrorKind::Status)?;
+    // Tabs, spaces and visible ASCII only: always UTF-8.
+    let reason =
+        if obs_text { "" } else { core::str::from_utf8(slice(buf, start, i)).unwrap_or("") };
+    Ok((reason, next))
+}
+
+/// The common header line, fast: a name of letters and `-`, a value without control
+/// characters (tabs aside) and DEL, a complete line end. Returns the index of the colon,
+/// the trimmed value and the index after the line end; `None` for anything else (other
+/// token bytes, errors, a partial line), which [`name_end`] and [`value`] then parse.
+#[inline(always)]
+fn line(buf: &[u8], start: usize) -> Option<(usize, &[u8], usize)> {
+    // A fixed amount of work for the first 32 bytes of the line, no loop: a loop's exit
+    // would be mispredicted from one line to the next.
+    let words = words(buf, start);
+    // The first byte that is not a letter or `-` must be the colon.
+    let name_len = first_flag(&words, not_letter_or_hyphen)?;
+    let colon = start + name_len;
+    if name_len == 0 || *buf.get(colon)? != b':' {
+        return None;
+    }
+    // Every byte up to the first control character or DEL is a value byte or optional
+    // whitespace, so the value is that run, trimmed. (Those bytes are not letters, so
+    // none comes before the colon.) A tab stops the search too: the exact path takes such
+    // lines.
+    let end = match first_flag(&words, ctl_or_del) {
+        Some(i) => start + i,
+        None => find_ctl(buf, start + 32)?,
+    };
+    let next = match buf.get(end..end + 2)? {
+        [b'\r', b'\n'] => end + 2,
+        [b'\n', _] => end + 1,
+        _ => return None,
+    };
+    Some((colon, trim_ows(slice(buf, colon + 1, end)), next))
+}
+
+/// A header line the exact way, byte by byte where it matters: for the lines [`line()`]
+/// does not take.
+#[cold]
+#[inline(never)]
+fn exact_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
+    let colon = name_end(buf, start)?;
+    let (value, next) = value(buf, colon + 1)?;
+    Ok((colon, value, next))
+}
+
+/// The index of the `:` that ends the header name starting at `start` (a token byte).
+#[inline(always)]
+fn name_end(buf: &[u8], start: usize) -> Result<usize, Stop> {
+    let mut at = start + 1;
+    // Eight bytes at a time while they are letters and `-`, as almost every name is.
+    while let Some((word, _)) = buf.get(at..).and_then(<[u8]>::split_first_chunk::<8>) {
+        let flags = not_letter_or_hyphen(u64::from_le_bytes(*word));
+        if flags == 0 {
+            at += 8;
+            continue;
+        }
+        at += (flags.trailing_zeros() / 8) as usize;
+        match byte(buf, at)? {
+            b':' => return Ok(at),
+            b if is_token(b) => at += 1,
+            _ => return Err(http(HttpErrorKind::HeaderName)),
+        }
+    }
+    loop {
+        match byte(buf, at)? {
+            b':' => return Ok(at),
+            b if is_token(b) => at += 1,
+            _ => return Err(http(HttpErrorKind::HeaderName)),
+        }
+    }
+}
+
+/// The header value after the colon at `start - 1`, without surrounding spaces and tabs,
+/// and the index after its line end.
+#[inline(always)]
+fn value(buf: &[u8], start: usize) -> Result<(&[u8], usize), Stop> {
+    let mut i = start;
+    loop {
+        match byte(buf, i)? {
+            b' ' | b'\t' => i += 1,
+            b'\r' | b'\n' => {
+                let next = line_end(buf, i, HttpErrorKind::HeaderValue)?;
+                return Ok((&[], next));
+            }
+            b if is_value_stop(b) => return Err(http(HttpErrorKind::HeaderValue)),
+            _ => break,
+        }
+    }
+    let end = find(buf, i, value_stops, is_value_stop).ok_or(Stop::Partial)?;
+    let next = line_end(buf, end, HttpErrorKind::HeaderValue)?;
+    let value = slice(buf, i, end);
+    let trimmed = match value.iter().rposition(|&b| b != b' ' && b != b'\t') {
+        Some(last) => slice(value, 0, last + 1),
+        None => value,
+    };
+    Ok((trimmed, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Version, status, reason and `consumed`, `None` if partial.
+    type StatusLine<'b> = Result<Option<(u8, u16, &'b str, usize)>, HandshakeError>;
+
+    /// The status line of `buf`, or where parsing stopped.
+    fn status_line(buf: &[u8]) -> StatusLine<'_> {
+        let mut headers = [Header::EMPTY; 2];
+        let head = parse_response(buf, &mut headers)?;
+        Ok(head.map(|h| (h.version, h.status, h.reason, h.consumed)))
+    }
+
+    #[test]
+    fn status_lines_table() {
+        use HttpErrorKind::{Status, Version};
+        let error = |kind| Err(HandshakeError::Http(kind));
+        let cases: [(&[u8], StatusLine<'_>); 14] = [
+            (
+                b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+                Ok(Some((1, 101, "Switching Protocols", 36))),
+            ),
+            (b"\r\n\nHTTP/1.0 404 Not Found\n\n", Ok(Some((0, 404, "Not Found", 27)))),
+            (b"HTTP/1.1 200\r\n\r\n", Ok(Some((1, 200, "", 16)))),
+            (b"HTTP/1.1 200 \tOK \r\n\r\n", Ok(Some((1, 200, "\tOK ", 21)))),
+            (b"HTTP/1.1 200 caf\xc3\xa9\r\n\r\n", Ok(Some((1, 200, "", 22)))),
+            (b"HTTP/1.1 20", Ok(None)),
+            (b"HTTP/1.", Ok(None)),
+            (b"HTTP/1.1 200 OK\r", Ok(None)),
+            (b"HTTP/1.1 200 OK\rX", error(Status)),
+            (b"HTTP/1.1  200 OK\r\n\r\n", error(Status)),
+            (b"HTTP/1.1 2x0 OK\r\n\r\n", error(Status)),
+            (b"HTTP/1.1 200 O\x7fK\r\n\r\n", error(Status)),
+            (b"HTTP/1.1\t200 OK\r\n\r\n", error(Version)),
+            (b"HTTP/2.0 200 OK\r\n\r\n", error(Version)),
+        ];
+        for (buf, expected) in cases {
+            assert_eq!(status_line(buf), expected, "{:?}", core::str::from_utf8(buf));
+        }
+    }
+
+    #[test]
+    fn request_and_response_share_the_header_grammar() {
+        let lines = b"Upgrade: websocket\r\nX-Odd_Name.1~: \t v a l \t\r\nEmpty:\r\n\r\n";
+        let mut request =
+            *b"GET / HTTP/1.1\r\n____________________________________________________________";
+        let mut response =
+            *b"HTTP/1.1 101 OK\r\n___________________________________________________________";
+        for (buf, line_len) in [(&mut request[..], 16), (&mut response[..], 17)] {
+            buf[line_len..line_len + lines.len()].copy_from_slice(lines);
+            let end = line_len + lines.len();
+            let mut headers = [Header::EMPTY; 4];
+            let (count, consumed) = if line_len == 16 {
+                let head = parse_request(&buf[..end], &mut headers).unwrap().unwrap();
+                (head.headers, head.consumed)
+            } else {
+                let head = parse_response(&buf[..end], &mut headers).unwrap().unwrap();
+                (head.headers, head.consumed)
+            };
+            assert_eq!((count, consumed), (3, end));
+            assert_eq!(headers[1], Header { name: "X-Odd_Name.1~", value: b"v a l" });
+            assert_eq!(headers[2], Header { name: "Empty", value: b"" });
+        }
+    }
+}
