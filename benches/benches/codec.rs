@@ -333,7 +333,7 @@ fn unmask(c: &mut Criterion) {
         fastwebsockets::unmask(&mut check, KEY);
         assert_eq!(check, expect);
 
-        // wscodec: `mask::apply_mask`, in place, u128 at a time, safe Rust.
+        // wscodec: `mask::apply_mask`, in place, u64 words (vectorised), safe Rust.
         g.bench_function("wscodec", |b| {
             b.iter(|| wscodec::mask::apply_mask(black_box(&mut buf), black_box(KEY), 0))
         });
