@@ -107,7 +107,8 @@ fn connect_and_run(
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let (mut rx, mut tx) = (vec![0u8; size + 64 * 1024], vec![0u8; size + 64]);
+    // The send buffer holds the upgrade request too (a few hundred bytes).
+    let (mut rx, mut tx) = (vec![0u8; size + 64 * 1024], vec![0u8; size.max(1024) + 64]);
     let nonce = wscodec::random::nonce();
     let request = ClientRequest::new(addr, "/", nonce);
     // A cheap mask-key source (xorshift): the same client for every server, and no syscall
