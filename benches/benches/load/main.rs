@@ -13,12 +13,13 @@
 //! `--window` binary messages in flight, and checks every echo byte for byte against what it
 //! sent, in order: a lost, reordered or corrupted echo fails the run. It reports messages
 //! per second and MB/s of echoed payload (all connections, wall clock) and the p50 / p99 /
-//! max round-trip latency.
+//! max round-trip latency, and the server process's CPU time per message.
 //!
 //! `wsc serve` is started from `target/release/wsc` (or `--wsc-bin`) on a free port and
 //! stopped at the end; `--wsc-url` uses a server that is already running instead. The peers
-//! run inside this binary (`servers.rs`): tungstenite with a thread per connection like
-//! `wsc serve`, tokio-websockets and fastwebsockets on a multi-threaded tokio runtime.
+//! are built into this binary (`servers.rs`) and each runs in a process of its own (this
+//! binary with `--serve NAME`): tungstenite with a thread per connection like `wsc serve`,
+//! tokio-websockets and fastwebsockets on a multi-threaded tokio runtime.
 
 mod client;
 mod servers;
@@ -61,6 +62,9 @@ struct Args {
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
+    /// Internal: run this peer echo server in this process (see `servers.rs`).
+    #[arg(long, hide = true)]
+    serve: Option<String>,
 }
 
 /// Connections and payload bytes per message.
@@ -103,6 +107,8 @@ pub(crate) struct Report {
     pub(crate) messages: usize,
     pub(crate) elapsed: Duration,
     pub(crate) latencies: Vec<Duration>,
+    /// CPU time the server's process used during the load (`None`: not measured).
+    pub(crate) server_cpu: Option<Duration>,
 }
 
 impl Report {
@@ -119,10 +125,21 @@ impl Report {
     fn megabytes(&self) -> f64 {
         self.rate() * self.shape.size as f64 / 1e6
     }
+
+    /// The server's CPU time per echoed message, in µs.
+    fn cpu_per_message(&self) -> String {
+        self.server_cpu.map_or_else(
+            || "–".to_owned(),
+            |cpu| format!("{:.1} µs", cpu.as_secs_f64() * 1e6 / self.messages as f64),
+        )
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(name) = &args.serve {
+        return servers::serve(name);
+    }
     ensure!(args.messages > 0, "need at least one message per connection");
     let mut running = Vec::new();
     for name in &args.servers {
@@ -145,8 +162,12 @@ fn main() -> anyhow::Result<()> {
                 window: args.window as usize,
                 deadline: Instant::now() + Duration::from_secs(args.timeout),
             };
-            let report = run_load(server.name, &server.addr, load)
+            let before = server.cpu_time()?;
+            let mut report = run_load(server.name, &server.addr, load)
                 .with_context(|| format!("{} at {}, shape {shape}", server.name, server.addr))?;
+            if let (Some(before), Some(after)) = (before, server.cpu_time()?) {
+                report.server_cpu = Some(after.saturating_sub(before));
+            }
             println!("{shape}: {} done, {:.0} msg/s", server.name, report.rate());
             reports.push(report);
         }
@@ -154,17 +175,18 @@ fn main() -> anyhow::Result<()> {
     drop(running);
 
     println!();
-    println!("| shape | server | messages | msg/s | MB/s | p50 | p99 | max |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | server | messages | msg/s | MB/s | server CPU per msg | p50 | p99 | max |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &reports {
         println!(
-            "| {} x {} B | {} | {} | {:.0} | {:.1} | {:.1} µs | {:.1} µs | {:.1} µs |",
+            "| {} x {} B | {} | {} | {:.0} | {:.1} | {} | {:.1} µs | {:.1} µs | {:.1} µs |",
             r.shape.connections,
             r.shape.size,
             r.name,
             r.messages,
             r.rate(),
             r.megabytes(),
+            r.cpu_per_message(),
             r.percentile(0.50).as_secs_f64() * 1e6,
             r.percentile(0.99).as_secs_f64() * 1e6,
             r.latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e6,
