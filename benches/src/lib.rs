@@ -1,4 +1,5 @@
-//! Benchmarks of `wscodec` against tungstenite, fastwebsockets and embedded-websocket.
+//! Benchmarks of `wscodec` against tungstenite, fastwebsockets, embedded-websocket,
+//! tokio-websockets and websocketz.
 //!
-//! The code is in `benches/codec.rs` (criterion) and `benches/load.rs` (load check of the
-//! whole server); `BENCHMARKS.md` at the workspace root has the command, results and notes.
+//! The code is in `benches/codec/` (criterion) and `benches/load/` (load check of whole
+//! servers); `BENCHMARKS.md` at the workspace root has the commands, results and notes.
