@@ -206,11 +206,11 @@ where
 /// here, including any for requests without `Upgrade` (before the `Ok(None)`).
 fn classify<'b>(request: &Request<'_, 'b>) -> Result<Option<Upgrade<'b>>, HandshakeError> {
     let fields = UpgradeFields::scan(request.headers());
-    if !fields.upgrade {
-        // What is left of an upgrade after a proxy dropped its hop-by-hop headers.
-        if fields.key.first.is_some() || fields.version.first.is_some() {
-            return Err(HandshakeError::UpgradeStripped);
-        }
+    // Without `Upgrade`, a page request; unless `Sec-WebSocket-Key` or `-Version` are what
+    // is left of an upgrade after a proxy dropped its hop-by-hop headers, which
+    // `validate_fields` answers with `UpgradeStripped` (after the method check, as
+    // `Request::validate` does).
+    if !fields.upgrade && fields.key.first.is_none() && fields.version.first.is_none() {
         return Ok(None);
     }
     request.validate_fields(fields).map(Some)
