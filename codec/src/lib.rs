@@ -15,12 +15,18 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "deflate-compress")]
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
 pub mod backoff;
+mod buffer;
 pub mod close;
 pub mod conn;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub mod deflate;
 #[cfg(feature = "defmt")]
 mod defmt_impls;
 pub mod frame;
@@ -35,6 +41,7 @@ pub mod random;
 mod status;
 pub mod utf8;
 
+pub use buffer::RxBuffer;
 pub use close::CloseCode;
 pub use conn::{
     Config, Connection, Event, EventAt, Message, MessageKind, ProtocolError, Role, SendError, State,

@@ -69,7 +69,7 @@ impl Connection {
         if let Some(key) = header.mask {
             apply_mask(payload, key, 0);
         }
-        let consumed = if self.rx_message.is_some() && !self.config.streaming {
+        let consumed = if self.reassembling_in_place() {
             // Between fragments being reassembled: the message so far stays at the front
             // of the buffer. (Streaming mode keeps nothing, so the frame is consumed.)
             self.gap += header_len + len;

@@ -30,6 +30,22 @@ pub enum ProtocolError {
     BadClosePayload,
     /// Input was handed over after the peer's close frame or after the connection failed.
     AfterClose,
+    /// RSV1 (permessage-deflate's "compressed" bit) on a control frame (RFC 7692 section
+    /// 6.1: control frames are never compressed).
+    #[cfg(feature = "deflate")]
+    CompressedControl,
+    /// RSV1 on a continuation frame: only a message's first frame says it is compressed
+    /// (RFC 7692 section 6.1).
+    #[cfg(feature = "deflate")]
+    CompressedContinuation,
+    /// A compressed message could not be inflated, or inflates to more than the limit.
+    #[cfg(feature = "deflate")]
+    Inflate(InflateError),
+    /// A compressed message arrived through a method without an inflater
+    /// (`handle_input`, `handle_input_at`, `event_at`) although permessage-deflate was
+    /// agreed: the application's mistake, reported to the peer as 1011.
+    #[cfg(feature = "deflate")]
+    NoInflater,
 }
 
 impl ProtocolError {
@@ -43,6 +59,14 @@ impl ProtocolError {
             | Self::BadCloseCode(_)
             | Self::BadClosePayload
             | Self::AfterClose => CloseCode::PROTOCOL_ERROR,
+            #[cfg(feature = "deflate")]
+            Self::CompressedControl | Self::CompressedContinuation => CloseCode::PROTOCOL_ERROR,
+            #[cfg(feature = "deflate")]
+            Self::Inflate(InflateError::TooLarge { .. }) => CloseCode::MESSAGE_TOO_BIG,
+            #[cfg(feature = "deflate")]
+            Self::Inflate(_) => CloseCode::INVALID_PAYLOAD,
+            #[cfg(feature = "deflate")]
+            Self::NoInflater => CloseCode::INTERNAL_ERROR,
         }
     }
 }
@@ -66,7 +90,63 @@ impl ProtocolError {
             Self::BadCloseCode(_) => "invalid close code",
             Self::BadClosePayload => "close frame of 1 byte",
             Self::AfterClose => "data after close",
+            #[cfg(feature = "deflate")]
+            Self::CompressedControl => "compressed control frame",
+            #[cfg(feature = "deflate")]
+            Self::CompressedContinuation => "RSV1 on a continuation frame",
+            #[cfg(feature = "deflate")]
+            Self::Inflate(InflateError::TooLarge { .. }) => "message too big once inflated",
+            #[cfg(feature = "deflate")]
+            Self::Inflate(_) => "invalid compressed data",
+            #[cfg(feature = "deflate")]
+            Self::NoInflater => "compressed message without an inflater",
         }
+    }
+}
+
+#[cfg(feature = "deflate")]
+/// A compressed message's payload could not be inflated.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InflateError {
+    /// Not a valid DEFLATE stream: a bad block type, Huffman table, code or distance (a
+    /// distance further back than the window).
+    Corrupt,
+    /// The message ends inside a DEFLATE block: its payload with the four bytes RFC 7692
+    /// section 7.2.2 appends does not end on a block boundary.
+    Truncated,
+    /// The message inflates to more than `max` bytes (found as soon as one byte more was
+    /// inflated).
+    TooLarge {
+        /// The limit.
+        max: u64,
+    },
+}
+
+#[cfg(feature = "deflate")]
+impl fmt::Display for InflateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Corrupt => f.write_str("compressed message is not valid DEFLATE data"),
+            Self::Truncated => {
+                f.write_str("compressed message does not end on a DEFLATE block boundary")
+            }
+            Self::TooLarge { max } => {
+                write!(f, "compressed message inflates to more than the limit of {max} bytes")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl core::error::Error for InflateError {}
+
+#[cfg(feature = "deflate")]
+impl From<InflateError> for ProtocolError {
+    fn from(e: InflateError) -> Self {
+        #[cfg(feature = "deflate")]
+        Self::Inflate(e)
     }
 }
 
@@ -101,6 +181,21 @@ impl fmt::Display for ProtocolError {
             Self::BadCloseCode(c) => write!(f, "close code {c} may not be sent on the wire"),
             Self::BadClosePayload => f.write_str("close frame with a 1-byte payload"),
             Self::AfterClose => f.write_str("data received after the connection was closed"),
+            #[cfg(feature = "deflate")]
+            Self::CompressedControl => {
+                f.write_str("control frame with RSV1 set (control frames are never compressed)")
+            }
+            #[cfg(feature = "deflate")]
+            Self::CompressedContinuation => {
+                f.write_str("continuation frame with RSV1 set (only a message's first frame may)")
+            }
+            #[cfg(feature = "deflate")]
+            Self::Inflate(e) => e.fmt(f),
+            #[cfg(feature = "deflate")]
+            Self::NoInflater => f.write_str(
+                "compressed message received through a method without an inflater \
+                 (use the `_with` methods once permessage-deflate is agreed)",
+            ),
         }
     }
 }
@@ -125,6 +220,9 @@ pub enum SendError {
     InvalidCloseCode(u16),
     /// A new message was started while a fragmented send is still open.
     MessageInProgress,
+    /// A compressed message, but permessage-deflate was not agreed.
+    #[cfg(feature = "deflate")]
+    NotNegotiated,
 }
 
 impl fmt::Display for SendError {
@@ -145,6 +243,10 @@ impl fmt::Display for SendError {
             Self::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent"),
             Self::MessageInProgress => {
                 f.write_str("a fragmented message is in progress: finish it before sending another")
+            }
+            #[cfg(feature = "deflate")]
+            Self::NotNegotiated => {
+                f.write_str("cannot send a compressed message: permessage-deflate was not agreed")
             }
         }
     }

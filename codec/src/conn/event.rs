@@ -75,6 +75,22 @@ pub struct EventAt {
     pub(super) found: Found,
     pub(super) at: usize,
     pub(super) len: usize,
+    /// Where the bytes are: the input buffer, or the inflater's memory.
+    #[cfg(feature = "deflate")]
+    pub(super) src: Source,
+}
+
+/// Which memory an event's bytes are in.
+#[cfg(feature = "deflate")]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    /// The input buffer.
+    Input,
+    /// The inflater's window (a piece of a compressed message, streaming mode).
+    Window,
+    /// The inflater's output storage (a whole compressed message, reassembly mode).
+    Output,
 }
 
 /// The kind of event found, and what is not in the buffer.
@@ -96,10 +112,39 @@ pub(super) enum Found {
 
 impl EventAt {
     pub(super) const fn new(found: Found, at: usize, len: usize) -> Self {
-        Self { found, at, len }
+        Self {
+            found,
+            at,
+            len,
+            #[cfg(feature = "deflate")]
+            src: Source::Input,
+        }
     }
 
-    /// Where the event's bytes start in the input buffer.
+    /// An event whose bytes the inflater holds.
+    #[cfg(feature = "deflate")]
+    pub(super) const fn inflated(found: Found, at: usize, len: usize, src: Source) -> Self {
+        Self { found, at, len, src }
+    }
+
+    /// Whether the event's bytes are in the input buffer (always, unless inflated).
+    #[inline(always)]
+    pub(super) const fn in_input(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return matches!(self.src, Source::Input);
+        #[cfg(not(feature = "deflate"))]
+        true
+    }
+
+    /// Whether the event's bytes were inflated, so that they are in the inflater's memory
+    /// rather than in the input buffer
+    /// ([`Connection::event_at_with`](crate::Connection::event_at_with) finds them).
+    pub const fn is_inflated(&self) -> bool {
+        !self.in_input()
+    }
+
+    /// Where the event's bytes start in the input buffer (or, for an
+    /// [inflated](Self::is_inflated) message, in the inflater's memory).
     pub const fn start(&self) -> usize {
         self.at
     }

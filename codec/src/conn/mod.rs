@@ -39,12 +39,16 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
+#[cfg(feature = "deflate")]
+mod compressed;
 mod control;
 mod error;
 mod event;
 mod receive;
 mod send;
 
+#[cfg(feature = "deflate")]
+pub use error::InflateError;
 pub use error::{ProtocolError, SendError};
 pub use event::{Event, EventAt, Message, MessageKind};
 
@@ -145,6 +149,15 @@ pub struct Connection {
     tx_message: Option<MessageKind>,
     pending_pong: Option<ControlPayload>,
     pending_close: Option<ControlPayload>,
+    /// permessage-deflate, when agreed: RSV1 marks compressed messages both ways.
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::PerMessageDeflate>,
+    /// The message being received is compressed.
+    #[cfg(feature = "deflate")]
+    rx_compressed: bool,
+    /// The largest inflated message accepted.
+    #[cfg(feature = "deflate")]
+    max_inflated: u64,
 }
 
 impl Connection {
@@ -170,6 +183,12 @@ impl Connection {
             tx_message: None,
             pending_pong: None,
             pending_close: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
+            #[cfg(feature = "deflate")]
+            rx_compressed: false,
+            #[cfg(feature = "deflate")]
+            max_inflated: config.max_message,
         }
     }
 

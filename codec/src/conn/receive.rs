@@ -60,15 +60,46 @@ impl Connection {
         &mut self,
         buf: &mut [u8],
     ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+        #[cfg(feature = "deflate")]
+        let compressed = |_: &mut Self, _: &mut [u8]| Err(ProtocolError::NoInflater);
+        // (Without the feature no message is compressed: never called.)
+        #[cfg(not(feature = "deflate"))]
+        let compressed = |conn: &mut Self, buf: &mut [u8]| conn.continue_frame(buf);
+        self.input_step(buf, compressed)
+    }
+
+    /// One step of [`handle_input_at`](Self::handle_input_at); `compressed` continues a
+    /// compressed frame (permessage-deflate), which needs an inflater.
+    #[inline(always)]
+    pub(super) fn input_step<F>(
+        &mut self,
+        buf: &mut [u8],
+        compressed: F,
+    ) -> Result<Status<Option<EventAt>>, ProtocolError>
+    where
+        F: FnOnce(&mut Self, &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError>,
+    {
         if matches!(self.state, State::CloseReceived | State::Failing | State::Closed) {
             return Err(ProtocolError::AfterClose);
         }
-        let result =
-            if self.open_frame.is_some() { self.continue_frame(buf) } else { self.next_frame(buf) };
+        let result = match self.open_frame {
+            Some(_) if self.receiving_compressed() => compressed(self, buf),
+            Some(_) => self.continue_frame(buf),
+            None => self.next_frame(buf),
+        };
         if let Err(e) = result {
             self.fail(e);
         }
         result
+    }
+
+    /// Whether the message being received is compressed (permessage-deflate).
+    #[inline(always)]
+    pub(super) const fn receiving_compressed(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.rx_compressed;
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 
     /// The event that [`handle_input_at`](Self::handle_input_at) found in `buf` (the same
@@ -79,6 +110,21 @@ impl Connection {
     /// in `handle_input`).
     #[inline(always)]
     pub fn event_at<'a>(&mut self, at: EventAt, buf: &'a [u8]) -> Result<Event<'a>, ProtocolError> {
+        #[cfg(feature = "deflate")]
+        if !at.in_input() {
+            self.fail(ProtocolError::NoInflater);
+            return Err(ProtocolError::NoInflater);
+        }
+        self.materialize(at, buf)
+    }
+
+    /// The event at `at` in `bytes` (the input buffer, or the inflater's memory).
+    #[inline(always)]
+    pub(super) fn materialize<'a>(
+        &mut self,
+        at: EventAt,
+        buf: &'a [u8],
+    ) -> Result<Event<'a>, ProtocolError> {
         let bytes = buf.get(at.at..at.at.saturating_add(at.len)).unwrap_or(&[]);
         let text = |bytes| core::str::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8);
         let event = match at.found {
@@ -129,6 +175,10 @@ impl Connection {
             (OpCode::Text, None) => MessageKind::Text,
             _ => MessageKind::Binary,
         };
+        #[cfg(feature = "deflate")]
+        if header.rsv != 0 || self.rx_compressed {
+            return self.start_compressed_frame(header, header_len, kind);
+        }
         let message_len = self.rx_message_len.saturating_add(header.payload_len);
         if message_len > self.config.max_message {
             return Err(
@@ -206,22 +256,25 @@ impl Connection {
     }
 
     #[inline(always)]
-    fn check_header(&self, header: &FrameHeader) -> Result<(), FrameError> {
+    fn check_header(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
         // "MUST be 0 unless an extension is negotiated that defines meanings" (5.2)
         if header.rsv != 0 {
-            return Err(FrameError::ReservedBits(header.rsv));
+            #[cfg(feature = "deflate")]
+            self.check_rsv1(header)?;
+            #[cfg(not(feature = "deflate"))]
+            return Err(FrameError::ReservedBits(header.rsv).into());
         }
         match (self.role, header.mask.is_some()) {
             // "The server MUST close the connection upon receiving a frame that is not masked." (5.1)
-            (Role::Server, false) => Err(FrameError::UnmaskedClientFrame),
+            (Role::Server, false) => Err(FrameError::UnmaskedClientFrame.into()),
             // "A client MUST close a connection if it detects a masked frame." (5.1)
-            (Role::Client, true) => Err(FrameError::MaskedServerFrame),
+            (Role::Client, true) => Err(FrameError::MaskedServerFrame.into()),
             _ => Ok(()),
         }
     }
 
     #[inline(always)]
-    fn begin_piece(&mut self, kind: MessageKind, header: &FrameHeader) {
+    pub(super) fn begin_piece(&mut self, kind: MessageKind, header: &FrameHeader) {
         if self.rx_message.is_none() {
             self.rx_message = Some(kind);
             self.rx_message_len = 0;
@@ -235,11 +288,22 @@ impl Connection {
     }
 
     #[inline(always)]
-    fn end_message(&mut self) {
+    pub(super) fn end_message(&mut self) {
         self.rx_message = None;
         self.rx_message_len = 0;
         self.retained = 0;
         self.gap = 0;
+        #[cfg(feature = "deflate")]
+        {
+            self.rx_compressed = false;
+        }
+    }
+
+    /// Reassembly mode, a message in progress whose payload stays at the front of the
+    /// input (not a compressed one, which goes to the inflater as it arrives).
+    #[inline(always)]
+    pub(super) const fn reassembling_in_place(&self) -> bool {
+        self.rx_message.is_some() && !self.config.streaming && !self.receiving_compressed()
     }
 
     /// Text in a frame that has not fully arrived: unmask and check `fresh`, the bytes

@@ -84,13 +84,27 @@ impl Connection {
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
-        let opcode = match (self.tx_message, kind) {
+        self.encode_data_header(kind, len, last, 0, mask_key, out)
+    }
+
+    /// The header of a data frame; `rsv` goes on a message's first frame only.
+    #[inline(always)]
+    pub(super) fn encode_data_header(
+        &mut self,
+        kind: MessageKind,
+        len: u64,
+        last: bool,
+        rsv: u8,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let (opcode, rsv) = match (self.tx_message, kind) {
             (Some(open), _) if open != kind => return Err(SendError::MessageInProgress),
-            (Some(_), _) => OpCode::Continuation,
-            (None, MessageKind::Text) => OpCode::Text,
-            (None, MessageKind::Binary) => OpCode::Binary,
+            (Some(_), _) => (OpCode::Continuation, 0),
+            (None, MessageKind::Text) => (OpCode::Text, rsv),
+            (None, MessageKind::Binary) => (OpCode::Binary, rsv),
         };
-        let n = self.encode_header(opcode, last, len, mask_key, out)?;
+        let n = self.encode_header(opcode, last, rsv, len, mask_key, out)?;
         self.tx_message = if last { None } else { Some(kind) };
         Ok(n)
     }
@@ -119,6 +133,7 @@ impl Connection {
         &mut self,
         opcode: OpCode,
         fin: bool,
+        rsv: u8,
         len: u64,
         mask_key: [u8; 4],
         out: &mut [u8],
@@ -139,7 +154,7 @@ impl Connection {
             return Err(SendError::MessageInProgress);
         }
         let mask = (self.role == Role::Client).then_some(mask_key);
-        let header = FrameHeader { fin, rsv: 0, opcode, mask, payload_len: len };
+        let header = FrameHeader { fin, rsv, opcode, mask, payload_len: len };
         let needed = header.encoded_len();
         let n = header.encode(out).ok_or(SendError::BufferTooSmall { needed })?;
         if opcode == OpCode::Close {
@@ -169,7 +184,7 @@ impl Connection {
             // Check before changing any state so a failed send can be retried.
             return Err(SendError::BufferTooSmall { needed });
         }
-        let header_len = self.encode_header(opcode, fin, payload.len() as u64, mask_key, out)?;
+        let header_len = self.encode_header(opcode, fin, 0, payload.len() as u64, mask_key, out)?;
         self.write_payload(header_len, payload, mask_key, out)
     }
 

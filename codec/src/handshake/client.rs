@@ -57,12 +57,17 @@ pub struct ClientRequest<'a> {
     pub protocols: &'a [&'a str],
     /// Extra headers (name, value), e.g. `Authorization`.
     pub headers: &'a [(&'a str, &'a str)],
+    /// A `Sec-WebSocket-Extensions` offer, e.g. permessage-deflate's
+    /// ([`deflate::Offer::header_value`](crate::deflate) with the `deflate` feature). Whoever
+    /// sets it checks the server's answer: [`Response::validate`] then lets a
+    /// `Sec-WebSocket-Extensions` response header through.
+    pub extensions: Option<&'a str>,
 }
 
 impl<'a> ClientRequest<'a> {
     /// A request for `path` on `host` with no origin, subprotocols or extra headers.
     pub const fn new(host: &'a str, path: &'a str, nonce: [u8; 16]) -> Self {
-        Self { host, path, nonce, origin: None, protocols: &[], headers: &[] }
+        Self { host, path, nonce, origin: None, protocols: &[], headers: &[], extensions: None }
     }
 
     /// The `Sec-WebSocket-Key` value: base64 of the nonce.
@@ -77,8 +82,8 @@ impl<'a> ClientRequest<'a> {
 
     /// Writes the request head into `out` and returns its length.
     ///
-    /// The head ends with the blank line; nothing follows it. No
-    /// `Sec-WebSocket-Extensions` is offered.
+    /// The head ends with the blank line; nothing follows it.
+    /// `Sec-WebSocket-Extensions` is sent only with [`extensions`](Self::extensions).
     ///
     /// # Errors
     ///
@@ -100,6 +105,9 @@ impl<'a> ClientRequest<'a> {
         }
         self.protocols.iter().try_for_each(|p| check_token(p))?;
         check_headers(self.headers)?;
+        if let Some(extensions) = self.extensions {
+            check_value(extensions)?;
+        }
         let key = self.key();
         measured(out, |c| {
             c.put(b"GET ");
@@ -120,6 +128,9 @@ impl<'a> ClientRequest<'a> {
                     c.put(p.as_bytes());
                 }
                 c.put(b"\r\n");
+            }
+            if let Some(extensions) = self.extensions {
+                c.header("Sec-WebSocket-Extensions", extensions.as_bytes());
             }
             for (name, value) in self.headers {
                 c.header(name, value.as_bytes());
@@ -174,7 +185,8 @@ impl<'h, 'b> Response<'h, 'b> {
     ///   no `Upgrade: websocket` / `Connection: Upgrade` token;
     /// - [`HandshakeError::MissingAccept`], [`HandshakeError::InvalidAccept`] or
     ///   [`HandshakeError::DuplicateHeader`] for `Sec-WebSocket-Accept`;
-    /// - [`HandshakeError::UnofferedExtension`] — any `Sec-WebSocket-Extensions` header;
+    /// - [`HandshakeError::UnofferedExtension`] — a `Sec-WebSocket-Extensions` header when
+    ///   the request offered none (an offer's answer is checked by whoever made it);
     /// - [`HandshakeError::UnofferedProtocol`] — a `Sec-WebSocket-Protocol` that is not
     ///   exactly one of `request.protocols`, or [`HandshakeError::DuplicateHeader`] for
     ///   two of them.
@@ -209,8 +221,9 @@ impl<'h, 'b> Response<'h, 'b> {
         }
         // 4.1: "If the response includes a |Sec-WebSocket-Extensions| header field and
         // this header field indicates the use of an extension that was not present in
-        // the client's handshake ... the client MUST _Fail_". We offer none.
-        if self.header("Sec-WebSocket-Extensions").is_some() {
+        // the client's handshake ... the client MUST _Fail_". Offers are checked by whoever
+        // made them; without one, any extension is one we did not offer.
+        if request.extensions.is_none() && self.header("Sec-WebSocket-Extensions").is_some() {
             return Err(HandshakeError::UnofferedExtension);
         }
         // 4.1: "If the response includes a |Sec-WebSocket-Protocol| header field and this

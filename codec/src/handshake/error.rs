@@ -3,6 +3,9 @@
 
 use core::fmt;
 
+#[cfg(feature = "deflate")]
+use super::ExtensionError;
+
 /// What is malformed in an HTTP head (the same kinds `httparse` reports, on the same
 /// inputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +136,13 @@ pub enum HandshakeError {
     MissingAccept,
     /// The server selected a subprotocol the client did not offer (or more than one).
     UnofferedProtocol,
-    /// The server selected an extension; this crate never offers any.
+    /// The server selected an extension the client did not offer (without the `deflate`
+    /// feature this crate offers none).
     UnofferedExtension,
+    /// A `Sec-WebSocket-Extensions` header that is malformed, or whose permessage-deflate
+    /// answer the client cannot accept (see [`ExtensionError`]). Feature `deflate`.
+    #[cfg(feature = "deflate")]
+    Extension(ExtensionError),
     /// The output buffer is too small; `needed` bytes would fit the whole message.
     BufferTooSmall {
         /// The exact number of bytes the message needs.
@@ -155,7 +163,8 @@ impl HandshakeError {
     /// | [`NotGet`](Self::NotGet) | 405 Method Not Allowed (with `Allow: GET`) |
     /// | [`HttpVersion`](Self::HttpVersion) | 505 HTTP Version Not Supported |
     /// | [`BufferTooSmall`](Self::BufferTooSmall), [`InvalidHeaderValue`](Self::InvalidHeaderValue) | 500: the server's own fault |
-    /// | errors found in a response (`UnexpectedStatus`, `InvalidAccept`, `MissingAccept`, `UnofferedProtocol`, `UnofferedExtension`) | 502 Bad Gateway, as a proxy would answer |
+    /// | `Extension(ExtensionError::Syntax)` (feature `deflate`) | 400 Bad Request |
+    /// | errors found in a response (`UnexpectedStatus`, `InvalidAccept`, `MissingAccept`, `UnofferedProtocol`, `UnofferedExtension`, other `Extension` errors) | 502 Bad Gateway, as a proxy would answer |
     /// | every other request error | 400 Bad Request |
     pub const fn status(self) -> u16 {
         match self {
@@ -167,6 +176,8 @@ impl HandshakeError {
             | Self::MissingKey
             | Self::InvalidKey
             | Self::DuplicateHeader(_) => 400,
+            #[cfg(feature = "deflate")]
+            Self::Extension(ExtensionError::Syntax) => 400,
             Self::NotGet => 405,
             Self::UnsupportedVersion => 426,
             Self::TooManyHeaders | Self::HeadersTooLarge => 431,
@@ -176,6 +187,8 @@ impl HandshakeError {
             | Self::MissingAccept
             | Self::UnofferedProtocol
             | Self::UnofferedExtension => 502,
+            #[cfg(feature = "deflate")]
+            Self::Extension(_) => 502,
             Self::HttpVersion => 505,
         }
     }
@@ -205,6 +218,10 @@ impl HandshakeError {
                 " instead of 101 Switching Protocols: check the URL and the server logs",
             ),
             Self::BufferTooSmall { needed } => (Number(needed), " bytes needed"),
+            #[cfg(feature = "deflate")]
+            Self::Extension(ExtensionError::WindowUnsupported { bits }) => {
+                (Number(usize::from(bits)), "")
+            }
             _ => (Text(""), ""),
         };
         [Text(self.lead()), value, Text(tail)]
@@ -254,8 +271,10 @@ impl HandshakeError {
             Self::MissingAccept => "server response has no Sec-WebSocket-Accept header",
             Self::UnofferedProtocol => "server selected a subprotocol that was not offered",
             Self::UnofferedExtension => {
-                "server selected a WebSocket extension, but none was offered"
+                "server selected a WebSocket extension the client did not offer"
             }
+            #[cfg(feature = "deflate")]
+            Self::Extension(e) => e.as_str(),
             Self::BufferTooSmall { .. } => "output buffer too small: ",
             Self::InvalidHeaderValue => {
                 "a header name or value contains CR, LF, NUL or other forbidden bytes: not \

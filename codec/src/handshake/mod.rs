@@ -23,6 +23,8 @@ pub mod accept_key;
 mod bytes;
 pub mod client;
 mod error;
+#[cfg(feature = "deflate")]
+mod extensions;
 mod fields;
 mod head;
 mod header;
@@ -31,6 +33,8 @@ mod write;
 
 pub use accept_key::accept_key;
 pub use error::{HandshakeError, HeaderField, HttpErrorKind};
+#[cfg(feature = "deflate")]
+pub use extensions::ExtensionError;
 pub use header::Header;
 
 /// The recommended length of the [`Header`] array given to [`server::parse_request`] and

@@ -42,4 +42,6 @@ mod tests;
 pub use super::fields::MAX_PROTOCOL_LINES;
 pub use request::{parse_request, Request, Upgrade};
 pub use response::{write_accept, write_error, write_reject, write_version_reject};
+#[cfg(feature = "deflate")]
+pub use step::handle_request_with;
 pub use step::{handle_request, Answer, Decision, Outcome};

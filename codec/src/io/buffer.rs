@@ -1,66 +1,7 @@
-//! The receive buffer: the storage an adapter reads into, and the window it keeps over it.
+//! The receive buffer: the window an adapter keeps over the storage it reads into.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-/// Storage for an adapter's received bytes.
-///
-/// A lent `&mut [u8]` is the usual choice on a device: it never grows, so it bounds both
-/// memory and, in reassembly mode, the largest message. A host that accepts large
-/// messages but wants memory to follow the traffic implements this trait on a growable
-/// buffer: the adapter calls [`grow`](Self::grow) only while a frame that needs the room
-/// is actually arriving, and [`shrink`](Self::shrink) when it holds nothing.
-///
-/// ```
-/// use wscodec::io::RxBuffer;
-/// /// A buffer of at least 4 KiB that grows up to `max` and shrinks back when idle.
-/// struct Growing { bytes: Vec<u8>, max: usize }
-/// impl RxBuffer for Growing {
-///     fn bytes(&self) -> &[u8] { &self.bytes }
-///     fn bytes_mut(&mut self) -> &mut [u8] { &mut self.bytes }
-///     fn max_len(&self) -> usize { self.max }
-///     fn grow(&mut self, min_len: usize) -> bool {
-///         if min_len > self.max { return false; }
-///         let len = min_len.max(2 * self.bytes.len()).min(self.max);
-///         self.bytes.resize(len, 0);
-///         true
-///     }
-///     fn shrink(&mut self) {
-///         self.bytes.truncate(4096);
-///         self.bytes.shrink_to_fit();
-///     }
-/// }
-/// ```
-pub trait RxBuffer {
-    /// The storage.
-    fn bytes(&self) -> &[u8];
-    /// The storage, writable.
-    fn bytes_mut(&mut self) -> &mut [u8];
-    /// The most [`bytes`](Self::bytes) can ever hold. In reassembly mode the adapter caps
-    /// the connection's largest message at this minus
-    /// [`MAX_CONTROL_FRAME`](crate::io::MAX_CONTROL_FRAME).
-    fn max_len(&self) -> usize {
-        self.bytes().len()
-    }
-    /// Makes the storage at least `min_len` bytes long, keeping its contents. Returns
-    /// `false` if it cannot (the adapter then fails the frame with close code 1009).
-    fn grow(&mut self, min_len: usize) -> bool {
-        min_len <= self.bytes().len()
-    }
-    /// The adapter holds no received bytes: the storage may give memory back, down to
-    /// any length of at least [`MIN_RX_BUF`](crate::io::MIN_RX_BUF). Its contents need
-    /// not be kept.
-    fn shrink(&mut self) {}
-}
-
-/// Any lent buffer (`&mut [u8]`, `&mut [u8; N]`, `&mut Vec<u8>`): fixed at its length.
-impl<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized> RxBuffer for &mut T {
-    fn bytes(&self) -> &[u8] {
-        (**self).as_ref()
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        (**self).as_mut()
-    }
-}
+pub use crate::buffer::RxBuffer;
 
 /// `buf[start..end]` holds received bytes not yet consumed.
 #[derive(Debug)]

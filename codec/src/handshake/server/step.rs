@@ -170,6 +170,83 @@ where
     Status::Complete { value, consumed }
 }
 
+#[cfg(feature = "deflate")]
+/// [`handle_request`], with `negotiate` answering the request's extensions once `decide`
+/// accepted the upgrade: it gives the `Sec-WebSocket-Extensions` value the `101` carries
+/// (any `AsRef<str>`, e.g. permessage-deflate's `HeaderValue`) and what was agreed, which
+/// comes back beside the answer; an error of its own, such as a malformed header, is
+/// answered with its status. The adapters' `accept_deflate` is built on it.
+pub fn handle_request_with<'b, F, N, H, T>(
+    received: &'b [u8],
+    full: bool,
+    out: &mut [u8],
+    decide: F,
+    negotiate: N,
+) -> (Status<Answer>, Option<T>)
+where
+    F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
+    N: FnOnce(&Request<'_, 'b>) -> Result<Option<(H, T)>, HandshakeError>,
+    H: AsRef<str>,
+{
+    let mut headers = [Header::EMPTY; MAX_HEADERS];
+    let (answered, consumed) = match parse_request(received, &mut headers) {
+        Ok(Status::Complete { value: request, consumed }) => {
+            (answer_with(&request, out, decide, negotiate), consumed)
+        }
+        Ok(Status::Partial { needed }) if !full => return (Status::Partial { needed }, None),
+        Ok(Status::Partial { .. }) => (Err(HandshakeError::HeadersTooLarge), received.len()),
+        Err(e) => (Err(e), received.len()),
+    };
+    let (value, agreed) = match answered {
+        Ok(answered) => answered,
+        Err(e) => {
+            let written = write_error(e, out).unwrap_or(0);
+            (Answer { written, outcome: Outcome::Failed(e) }, None)
+        }
+    };
+    (Status::Complete { value, consumed }, agreed)
+}
+
+#[cfg(feature = "deflate")]
+/// [`answer`], with `negotiate` choosing the extensions of an accepted upgrade.
+#[inline(never)]
+fn answer_with<'b, F, N, H, T>(
+    request: &Request<'_, 'b>,
+    out: &mut [u8],
+    decide: F,
+    negotiate: N,
+) -> Result<(Answer, Option<T>), HandshakeError>
+where
+    F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
+    N: FnOnce(&Request<'_, 'b>) -> Result<Option<(H, T)>, HandshakeError>,
+    H: AsRef<str>,
+{
+    let upgrade = classify(request)?;
+    let answered = |written, outcome| (Answer { written, outcome }, None);
+    match (decide(request, upgrade.as_ref()), upgrade) {
+        (Decision::Accept { protocol }, Some(upgrade)) => {
+            let Some((header, agreed)) = negotiate(request)? else {
+                return Ok(answered(
+                    write_accept(&upgrade, protocol, &[], out)?,
+                    Outcome::Upgraded,
+                ));
+            };
+            let extension = [("Sec-WebSocket-Extensions", header.as_ref())];
+            let written = write_accept(&upgrade, protocol, &extension, out)?;
+            Ok((Answer { written, outcome: Outcome::Upgraded }, Some(agreed)))
+        }
+        // There is nothing to upgrade: the client did not ask for WebSocket.
+        (Decision::Accept { .. }, None) => Err(HandshakeError::MissingUpgrade),
+        (Decision::Reject { status, reason }, _) => {
+            Ok(answered(write_reject(status, reason, out)?, Outcome::NotUpgraded(status)))
+        }
+        (Decision::Respond { status, content_type, body }, _) => {
+            let written = write_page(status, content_type, body, out)?;
+            Ok(answered(written, Outcome::NotUpgraded(status)))
+        }
+    }
+}
+
 /// Classifies a complete request, lets `decide` choose, and writes the answer.
 #[inline(never)]
 fn answer<'b, F>(

@@ -1,0 +1,354 @@
+extern crate std;
+
+use std::vec::Vec;
+
+use super::super::tests::{masked, own, Owned};
+use super::*;
+use crate::conn::{InflateError, SendError};
+use crate::deflate::testing::{noise, text, Deflater, Growing};
+use crate::deflate::{InflateState, PerMessageDeflate};
+use crate::{CloseCode, Config, Message, Role, State};
+
+/// A server with permessage-deflate agreed as `agreed`, in reassembly or streaming mode.
+fn server(agreed: PerMessageDeflate, streaming: bool) -> Connection {
+    let mut conn = Connection::with_config(Role::Server, Config { streaming, ..Config::default() });
+    conn.set_deflate(Some(agreed));
+    conn
+}
+
+/// Feeds `wire` `chunk` bytes at a time, as a socket would, draining what is consumed;
+/// returns the events (streaming pieces as they come) and how it ended.
+fn feed<O: RxBuffer>(
+    conn: &mut Connection,
+    inflater: &mut Inflater<'_, O>,
+    wire: &[u8],
+    chunk: usize,
+) -> (Vec<Owned>, Result<(), ProtocolError>) {
+    let mut buf = Vec::new();
+    let mut rest = wire;
+    let mut events = Vec::new();
+    loop {
+        match conn.handle_input_with(&mut buf, inflater) {
+            Ok(Status::Complete { value, consumed }) => {
+                if let Some(e) = value {
+                    events.push(own(e));
+                }
+                buf.drain(..consumed);
+                if conn.state() == State::CloseReceived {
+                    return (events, Ok(()));
+                }
+            }
+            Ok(Status::Partial { .. }) if rest.is_empty() => return (events, Ok(())),
+            Ok(Status::Partial { .. }) => {
+                let take = rest.len().min(chunk);
+                buf.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+            }
+            Err(e) => return (events, Err(e)),
+        }
+    }
+}
+
+/// Joins streamed pieces back into messages, checking their flags.
+fn join(events: &[Owned]) -> Vec<Owned> {
+    let mut out = Vec::new();
+    let mut open: Option<(MessageKind, Vec<u8>)> = None;
+    for e in events {
+        match e {
+            Owned::Piece(kind, data, first, last) => {
+                assert_eq!(*first, open.is_none(), "first flag");
+                let (_, bytes) = open.get_or_insert((*kind, Vec::new()));
+                bytes.extend_from_slice(data);
+                if *last {
+                    let (kind, bytes) = open.take().unwrap();
+                    out.push(match kind {
+                        MessageKind::Text => {
+                            Owned::Text(std::string::String::from_utf8(bytes).unwrap())
+                        }
+                        MessageKind::Binary => Owned::Binary(bytes),
+                    });
+                }
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    assert!(open.is_none(), "a message was left open");
+    out
+}
+
+const RESET: PerMessageDeflate = PerMessageDeflate {
+    server_no_context_takeover: false,
+    client_no_context_takeover: true,
+    server_max_window_bits: None,
+    client_max_window_bits: None,
+};
+const KEEP_12: PerMessageDeflate = PerMessageDeflate {
+    server_no_context_takeover: false,
+    client_no_context_takeover: false,
+    server_max_window_bits: None,
+    client_max_window_bits: Some(12),
+};
+
+#[test]
+fn rfc7692_frames_in_both_modes() {
+    // Section 7.2.3.1: "Hello" in one frame, then in two fragments; RSV1 on the first only.
+    let one = masked(0xc1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+    let two = [masked(0x41, &[0xf2, 0x48, 0xcd]), masked(0x80, &[0xc9, 0xc9, 0x07, 0x00])].concat();
+    let wire = [one.clone(), two, masked(0x81, b"plain")].concat();
+    for streaming in [false, true] {
+        for chunk in [1, 2, 1000] {
+            let mut state = InflateState::new();
+            let mut window = [0u8; 4096];
+            let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+            let agreed = if streaming { KEEP_12 } else { RESET };
+            inflater.start(agreed.receive(Role::Server), streaming).unwrap();
+            let mut conn = server(agreed, streaming);
+            let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);
+            assert_eq!(end, Ok(()));
+            let hello = Owned::Text("Hello".into());
+            assert_eq!(
+                join(&events),
+                [hello.clone(), hello, Owned::Text("plain".into())],
+                "streaming {streaming} chunk {chunk}"
+            );
+        }
+    }
+}
+
+#[test]
+fn large_fragmented_messages_with_pings_between() {
+    // miniz_oxide's compressor uses a 32 KiB window: the inflater must keep one.
+    let keep = PerMessageDeflate::default();
+    for (streaming, agreed) in [(false, RESET), (false, keep), (true, keep), (true, RESET)] {
+        let mut deflater = Deflater::new(6);
+        let mut wire = Vec::new();
+        let mut expected = Vec::new();
+        for (i, len) in [10, 5000, 70_000, 0, 300].into_iter().enumerate() {
+            let (data, kind) =
+                if i % 2 == 0 { (text(len), 0x1) } else { (noise(len, i as u64), 0x2) };
+            if agreed.client_no_context_takeover {
+                deflater.reset();
+            }
+            let compressed = deflater.message(&data);
+            let pieces: Vec<&[u8]> = compressed.chunks(1000.min(compressed.len().max(1))).collect();
+            let message = if kind == 1 {
+                Owned::Text(std::string::String::from_utf8(data).unwrap())
+            } else {
+                Owned::Binary(data)
+            };
+            // A ping after the first frame: inside the message if it has more.
+            for (j, piece) in pieces.iter().enumerate() {
+                let fin = if j + 1 == pieces.len() { 0x80 } else { 0 };
+                let first = if j == 0 { 0x40 | kind } else { 0 };
+                wire.extend(masked(fin | first, piece));
+                if j == 0 {
+                    wire.extend(masked(0x89, b"ping"));
+                    if pieces.len() == 1 {
+                        expected.push(message.clone());
+                    }
+                    expected.push(Owned::Ping(b"ping".to_vec()));
+                }
+            }
+            if pieces.len() > 1 {
+                expected.push(message);
+            }
+        }
+        for chunk in [700, 1 << 20] {
+            let mut state = InflateState::new();
+            let mut window = std::vec![0u8; 1 << 15];
+            let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
+            inflater.start(agreed.receive(Role::Server), streaming).unwrap();
+            let mut conn = server(agreed, streaming);
+            let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);
+            assert_eq!(end, Ok(()));
+            let got = join(&events);
+            let brief = |v: &[Owned]| {
+                v.iter()
+                    .map(|e| match e {
+                        Owned::Text(t) => std::format!("T{}", t.len()),
+                        Owned::Binary(b) => std::format!("B{}", b.len()),
+                        other => std::format!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(brief(&got), brief(&expected), "streaming {streaming} chunk {chunk}");
+            assert!(got == expected, "streaming {streaming} {agreed:?} chunk {chunk}");
+        }
+    }
+}
+
+fn run_one(
+    agreed: Option<PerMessageDeflate>,
+    streaming: bool,
+    wire: &[u8],
+) -> (Vec<Owned>, Result<(), ProtocolError>, Connection) {
+    let mut state = InflateState::new();
+    let mut window = [0u8; 4096];
+    let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+    inflater.start(KEEP_12.receive(Role::Server), streaming).unwrap();
+    let mut conn = Connection::with_config(Role::Server, Config { streaming, ..Config::default() });
+    conn.set_deflate(agreed);
+    let (events, end) = feed(&mut conn, &mut inflater, wire, 1000);
+    (events, end, conn)
+}
+
+#[test]
+fn rsv1_where_it_may_not_be_is_1002() {
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let cases = [
+        ("ping", Some(KEEP_12), masked(0xc9, b"x"), ProtocolError::CompressedControl),
+        ("close", Some(KEEP_12), masked(0xc8, &[3, 232]), ProtocolError::CompressedControl),
+        (
+            "continuation",
+            Some(KEEP_12),
+            [masked(0x41, &hello[..3]), masked(0xc0, &hello[3..])].concat(),
+            ProtocolError::CompressedContinuation,
+        ),
+        (
+            "not agreed",
+            None,
+            masked(0xc1, &hello),
+            ProtocolError::Frame(FrameError::ReservedBits(4)),
+        ),
+        (
+            "rsv2",
+            Some(KEEP_12),
+            masked(0xa1, b"x"),
+            ProtocolError::Frame(FrameError::ReservedBits(2)),
+        ),
+        (
+            "rsv1 and rsv3",
+            Some(KEEP_12),
+            masked(0xd1, b"x"),
+            ProtocolError::Frame(FrameError::ReservedBits(5)),
+        ),
+    ];
+    for (name, agreed, wire, expected) in cases {
+        for streaming in [false, true] {
+            let (_, end, mut conn) = run_one(agreed, streaming, &wire);
+            assert_eq!(end, Err(expected), "{name}");
+            assert_eq!(expected.close_code(), CloseCode::PROTOCOL_ERROR);
+            let mut out = [0u8; 64];
+            let n = conn.poll_transmit([0; 4], &mut out).unwrap().unwrap();
+            assert_eq!(&out[2..4], &1002u16.to_be_bytes(), "{name}");
+            assert!(n > 4);
+        }
+    }
+}
+
+#[test]
+fn inflated_text_is_checked_for_utf8_and_bad_data_is_1007() {
+    let bad_utf8 = Deflater::new(6).message(&[b'a', 0xff, b'b']);
+    let cut_utf8 = Deflater::new(6).message("€".as_bytes().split_at(2).0);
+    for streaming in [false, true] {
+        for payload in [&bad_utf8, &cut_utf8] {
+            let (_, end, _) = run_one(Some(KEEP_12), streaming, &masked(0xc1, payload));
+            assert_eq!(end, Err(ProtocolError::InvalidUtf8));
+        }
+        let (_, end, _) = run_one(Some(KEEP_12), streaming, &masked(0xc2, &[0x07, 0x00]));
+        assert_eq!(end, Err(ProtocolError::Inflate(InflateError::Corrupt)));
+        assert_eq!(
+            ProtocolError::Inflate(InflateError::Corrupt).close_code(),
+            CloseCode::INVALID_PAYLOAD
+        );
+    }
+}
+
+#[test]
+fn the_limit_is_on_the_inflated_size() {
+    let data = std::vec![b'z'; 100_000];
+    let compressed = Deflater::new(6).message(&data);
+    assert!(compressed.len() < 1000);
+    for streaming in [false, true] {
+        let mut state = InflateState::new();
+        let mut window = std::vec![0u8; 1 << 15];
+        let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
+        inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+        let mut conn = server(RESET, streaming);
+        conn.set_max_inflated(99_999);
+        let (_, end) = feed(&mut conn, &mut inflater, &masked(0xc2, &compressed), 1 << 20);
+        let too_large = ProtocolError::Inflate(InflateError::TooLarge { max: 99_999 });
+        assert_eq!(end, Err(too_large));
+        assert_eq!(too_large.close_code(), CloseCode::MESSAGE_TOO_BIG);
+        // Exactly the limit is fine.
+        let mut conn = server(RESET, streaming);
+        conn.set_max_inflated(100_000);
+        inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+        let (events, end) = feed(&mut conn, &mut inflater, &masked(0xc2, &compressed), 1 << 20);
+        assert_eq!((join(&events), end), (std::vec![Owned::Binary(data.clone())], Ok(())));
+    }
+    // The compressed size is bounded too, by the limit plus an eighth and 1 KiB.
+    let mut conn = server(RESET, false);
+    conn.set_max_inflated(8000);
+    let wire = masked(0xc2, &std::vec![0; 10_025]);
+    let mut buf = wire[..14].to_vec();
+    assert_eq!(
+        conn.handle_input_at(&mut buf),
+        Err(ProtocolError::Frame(FrameError::TooLarge { size: 10_025, max: 10_024 }))
+    );
+}
+
+#[test]
+fn without_an_inflater_a_compressed_message_is_1011() {
+    let mut conn = server(KEEP_12, false);
+    let mut wire = masked(0xc1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+    let Ok(Status::Complete { value: None, consumed }) = conn.handle_input(&mut wire) else {
+        panic!()
+    };
+    assert_eq!(conn.handle_input(&mut wire[consumed..]), Err(ProtocolError::NoInflater));
+    assert_eq!(ProtocolError::NoInflater.close_code(), CloseCode::INTERNAL_ERROR);
+    // An inflater that was not started is no better.
+    let mut conn = server(KEEP_12, false);
+    let mut state = InflateState::new();
+    let mut inflater = Inflater::new(&mut state, &mut [], &mut [][..]);
+    let (_, end) = feed(&mut conn, &mut inflater, &wire, 100);
+    assert_eq!(end, Err(ProtocolError::NoInflater));
+}
+
+#[test]
+fn compressed_frames_carry_rsv1_on_the_first_frame_only() {
+    let mut conn = Connection::new(Role::Server);
+    let mut out = [0u8; 16];
+    assert_eq!(
+        conn.encode_compressed_fragment_header(MessageKind::Text, 3, true, [0; 4], &mut out),
+        Err(SendError::NotNegotiated)
+    );
+    conn.set_deflate(Some(PerMessageDeflate::default()));
+    let n = conn
+        .encode_compressed_fragment_header(MessageKind::Text, 3, false, [0; 4], &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], &[0x41, 0x03]);
+    let n = conn
+        .encode_compressed_fragment_header(MessageKind::Text, 2, true, [0; 4], &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], &[0x80, 0x02]);
+    let n = conn.encode(Message::Text("hi"), [0; 4], &mut out).unwrap();
+    assert_eq!(&out[..n], b"\x81\x02hi", "uncompressed messages stay allowed");
+    let mut client = Connection::new(Role::Client);
+    client.set_deflate(Some(PerMessageDeflate::default()));
+    let n = client
+        .encode_compressed_fragment_header(MessageKind::Binary, 7, true, [1, 2, 3, 4], &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], &[0xc2, 0x87, 1, 2, 3, 4]);
+}
+
+#[test]
+fn a_client_inflates_unmasked_server_frames() {
+    let mut deflater = Deflater::new(6);
+    let data = text(9000);
+    let compressed = deflater.message(&data);
+    let mut wire = std::vec![0xc1, 126];
+    wire.extend_from_slice(&(compressed.len() as u16).to_be_bytes());
+    wire.extend_from_slice(&compressed);
+    let mut conn = Connection::new(Role::Client);
+    conn.set_deflate(Some(PerMessageDeflate::default()));
+    let mut state = InflateState::new();
+    let mut window = std::vec![0u8; 1 << 15];
+    let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+    inflater.start(PerMessageDeflate::default().receive(Role::Client), false).unwrap();
+    let (events, end) = feed(&mut conn, &mut inflater, &wire, 333);
+    assert_eq!(
+        (events, end),
+        (std::vec![Owned::Text(std::string::String::from_utf8(data).unwrap())], Ok(()))
+    );
+}

@@ -1,0 +1,64 @@
+//! permessage-deflate (RFC 7692): compressed messages, without an allocator.
+//!
+//! Feature `deflate`. Both roles: negotiation ([`accept_offers`] for a server,
+//! [`Offer`] and [`accept_response`] for a client), and receiving compressed messages
+//! through an [`Inflater`] over memory the caller lends, in reassembly and streaming
+//! mode. Feature `deflate-compress` adds a [`Compressor`] for sending (it needs `alloc`);
+//! without it every message goes out uncompressed, which RFC 7692 allows at any time
+//! (each message's RSV1 bit says whether it is compressed).
+//!
+//! With the adapters, lend the memory in an [`io::Deflate`](crate::io) and call
+//! `accept_deflate` / `connect_deflate` instead of `accept` / `connect`. With a bare
+//! [`Connection`](crate::Connection), negotiate, then
+//! [`set_deflate`](crate::Connection::set_deflate), [`Inflater::start`], and receive with
+//! [`handle_input_at_with`](crate::Connection::handle_input_at_with).
+//!
+//! # Memory
+//!
+//! | what | bytes | when |
+//! |---|---:|---|
+//! | [`InflateState`] | 10 504 (64-bit) | per connection that may agree to deflate |
+//! | window | 2^N for a peer window of N bits (256 B to 32 KiB) | streaming mode, or when the peer keeps its context; 0 otherwise |
+//! | output storage | the largest inflated message, plus 1 | reassembly mode (a growable [`RxBuffer`](crate::RxBuffer) holds it only while a message arrives) |
+//! | [`Connection`](crate::Connection) | +16 | the agreement and the inflated-size limit |
+//! | [`Compressor`] (`deflate-compress`) | about 312 KiB of heap | while it keeps a context; dropped after each message otherwise |
+//!
+//! The window decides what is agreed ([`Setup`]): a server with a window of 2^N bytes
+//! asks a client that allows it for `client_max_window_bits=N`, and otherwise, in
+//! reassembly mode, demands `client_no_context_takeover` (RFC 7692 section 7.1.1.2 lets
+//! a server always do so): each message then inflates into its own storage, which is
+//! also its history, so no window is needed at all. A client asks the server for
+//! `server_max_window_bits=N` (or `server_no_context_takeover` without a window).
+//!
+//! # Limits
+//!
+//! The inflated size is what counts
+//! ([`Connection::set_max_inflated`](crate::Connection::set_max_inflated), by default the
+//! connection's `max_message`): a message that inflates to more fails with 1009 as soon
+//! as one byte too many is inflated, so a "bomb" (DEFLATE inflates at most about 1032:1,
+//! so a 1 MiB message may claim 1 GiB) costs no more than an honest message at the limit,
+//! and never an allocation. Corrupt data fails with 1007, RSV1 on a control or
+//! continuation frame, or without an agreement, with 1002.
+//!
+//! With a window (wrapping output), miniz_oxide checks a back-reference only against
+//! the window's size, not against how much was inflated so far: a distance reaching
+//! before the first byte of the connection reads zeros (the window is cleared for each
+//! connection) rather than failing. Without a window (reassembly, no context takeover)
+//! it fails with 1007.
+
+#[cfg(feature = "deflate-compress")]
+mod compress;
+mod header;
+mod inflate;
+mod negotiate;
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use crate::conn::InflateError;
+#[cfg(feature = "deflate-compress")]
+pub use compress::{Compressed, Compressor};
+pub use inflate::{InflateState, Inflater};
+pub use negotiate::{
+    accept_offers, accept_response, Direction, HeaderValue, Offer, PerMessageDeflate, Setup,
+    MAX_WINDOW_BITS, MIN_WINDOW_BITS, NAME,
+};
