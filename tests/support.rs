@@ -234,6 +234,30 @@ impl<T: std::io::Write> embedded_io_async::Write for AsyncOverBlocking<T> {
     }
 }
 
+/// A duplex end seen through the async traits (each call completes at once, blocking
+/// the thread while it waits, which [`block_on`] allows).
+#[derive(Debug)]
+pub struct AsyncOverDuplex(pub DuplexEnd);
+
+impl embedded_io_async::ErrorType for AsyncOverDuplex {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io_async::Read for AsyncOverDuplex {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        embedded_io::Read::read(&mut self.0, buf)
+    }
+}
+
+impl embedded_io_async::Write for AsyncOverDuplex {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        embedded_io::Write::write(&mut self.0, buf)
+    }
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
 /// An event copied out of the receive buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owned {

@@ -11,3 +11,5 @@
 //! wire: the next call finds the connection closed.
 
 super::twin::websocket_adapter!(embedded_io_async, async, .await);
+#[cfg(feature = "deflate")]
+super::twin_deflate::deflate_adapter!(embedded_io_async, async, .await);

@@ -37,3 +37,5 @@
 //! ```
 
 super::twin::websocket_adapter!(embedded_io, , );
+#[cfg(feature = "deflate")]
+super::twin_deflate::deflate_adapter!(embedded_io, , );

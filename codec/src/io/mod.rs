@@ -24,12 +24,18 @@ pub mod asynch;
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod buffer;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod error;
 #[cfg(feature = "std")]
 mod std_io;
 mod twin;
+#[cfg(feature = "deflate")]
+mod twin_deflate;
 
 pub use buffer::RxBuffer;
+#[cfg(feature = "deflate")]
+pub use deflate::Deflate;
 pub use error::Error;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

@@ -33,6 +33,9 @@ pub struct WebSocket<'b, S: ErrorType, M = Unmasked, R = &'b mut [u8]> {
     rx: RxBuf<R>,
     /// Bytes the last event borrowed from the window: drained at the start of the next read.
     consumed_by_event: usize,
+    /// permessage-deflate, once agreed: inflates what arrives compressed.
+    #[cfg(feature = "deflate")]
+    inflater: Option<crate::deflate::Inflater<'b, R>>,
 }
 
 /// The means to send, borrowed from a [`WebSocket`] next to the event it read (see
@@ -53,6 +56,9 @@ struct Link<'b, S: ErrorType, M> {
     writing: bool,
     /// A write that failed while `read` handed out an event; the next call reports it.
     write_error: Option<S::Error>,
+    /// permessage-deflate, once agreed, on a build with a compressor.
+    #[cfg(feature = "deflate-compress")]
+    compressor: Option<crate::deflate::Compressor>,
 }
 
 impl<S: ErrorType + core::fmt::Debug, M, R: RxBuffer> core::fmt::Debug for WebSocket<'_, S, M, R> {
@@ -172,13 +178,34 @@ where
     /// accept key, subprotocol); [`Error::Read`], [`Error::Write`] and
     /// [`Error::UnexpectedEof`] from the transport.
     pub $($async)? fn connect(
+        stream: S,
+        config: Config,
+        request: &client::ClientRequest<'_>,
+        rx: R,
+        tx: &'b mut [u8],
+        mask: M,
+    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
+        let no_extensions = |_: &client::Response<'_, '_>| Ok(None::<()>);
+        let (ws, protocol, _) =
+            Self::connect_with(stream, config, request, rx, tx, mask, no_extensions)$(.$await)??;
+        Ok((ws, protocol))
+    }
+
+    /// [`connect`](Self::connect), with `check` reading the server's answer to the
+    /// extensions `request` offered.
+    #[allow(clippy::too_many_arguments)]
+    $($async)? fn connect_with<C, T>(
         mut stream: S,
         config: Config,
         request: &client::ClientRequest<'_>,
         mut rx: R,
         tx: &'b mut [u8],
         mask: M,
-    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
+        check: C,
+    ) -> Result<(Self, Option<usize>, Option<T>), Error<S::Error>>
+    where
+        C: FnOnce(&client::Response<'_, '_>) -> Result<Option<T>, HandshakeError>,
+    {
         let n = request.encode(tx)?;
         let request_head = tx.get(..n).unwrap_or(&[]);
         write_two_flush(&mut stream, request_head, &[])$(.$await)?.map_err(Error::Write)?;
@@ -203,9 +230,10 @@ where
                     let protocol = accepted
                         .protocol
                         .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
+                    let agreed = check(&response)?;
                     head.copy_within(consumed..filled, 0);
                     let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
-                    return Ok((ws, protocol));
+                    return Ok((ws, protocol, agreed));
                 }
             }
         }
@@ -233,8 +261,23 @@ where
             let fits = (rx.max_len() - MAX_CONTROL_FRAME) as u64;
             conn.set_max_message(config.max_message.min(fits));
         }
-        let link = Link { stream, conn, tx, mask, writing: false, write_error: None };
-        Self { link, rx: RxBuf::new(rx, received), consumed_by_event: 0 }
+        let link = Link {
+            stream,
+            conn,
+            tx,
+            mask,
+            writing: false,
+            write_error: None,
+            #[cfg(feature = "deflate-compress")]
+            compressor: None,
+        };
+        Self {
+            link,
+            rx: RxBuf::new(rx, received),
+            consumed_by_event: 0,
+            #[cfg(feature = "deflate")]
+            inflater: None,
+        }
     }
 
     /// The protocol state machine.
@@ -287,7 +330,14 @@ where
     ) -> Result<(Event<'_>, Sender<'_, 'b, S, M>), Error<S::Error>> {
         let at = self.next_event()$(.$await)??;
         let Self { link, rx, .. } = self;
-        match link.conn.event_at(at, rx.window()) {
+        #[cfg(feature = "deflate")]
+        let event = match &self.inflater {
+            Some(inflater) => link.conn.event_at_with(at, rx.window(), inflater),
+            None => link.conn.event_at(at, rx.window()),
+        };
+        #[cfg(not(feature = "deflate"))]
+        let event = link.conn.event_at(at, rx.window());
+        match event {
             Ok(event) => {
                 // Send the pong or close reply now. If that fails, the event (e.g. the
                 // peer's close code) is still worth handing out; the next call reports
@@ -311,7 +361,14 @@ where
             if self.link.conn.state() == State::Closed {
                 return Err(Error::Closed);
             }
-            match self.link.conn.handle_input_at(self.rx.window_mut()) {
+            #[cfg(feature = "deflate")]
+            let step = match &mut self.inflater {
+                Some(inflater) => self.link.conn.handle_input_at_with(self.rx.window_mut(), inflater),
+                None => self.link.conn.handle_input_at(self.rx.window_mut()),
+            };
+            #[cfg(not(feature = "deflate"))]
+            let step = self.link.conn.handle_input_at(self.rx.window_mut());
+            match step {
                 Ok(Status::Complete { value: Some(at), consumed }) => {
                     // The event borrows the window: the drain waits for the next read.
                     self.consumed_by_event = consumed;
@@ -469,6 +526,12 @@ where
             Message::Binary(data) => Some((MessageKind::Binary, data)),
             _ => None,
         };
+        #[cfg(feature = "deflate-compress")]
+        if let Some((kind, data)) = data {
+            if self.compresses() {
+                return self.send_compressed(kind, data)$(.$await)?;
+            }
+        }
         match data {
             Some((kind, data)) if self.conn.frame_len(data.len()) > self.tx.len() => {
                 self.send_fragment(kind, data, true)$(.$await)?
@@ -520,8 +583,18 @@ where
     /// Writes `tx[..n]` and then `rest`, and flushes. A write that fails or times out
     /// may leave part of a frame on the wire, so it ends the connection.
     $($async)? fn write_tx(&mut self, n: usize, rest: &[u8]) -> Result<(), Error<S::Error>> {
+        self.write_span(0, n, rest)$(.$await)?
+    }
+
+    /// [`write_tx`](Self::write_tx) of `tx[start..end]`.
+    $($async)? fn write_span(
+        &mut self,
+        start: usize,
+        end: usize,
+        rest: &[u8],
+    ) -> Result<(), Error<S::Error>> {
         self.writing = true;
-        let head = self.tx.get(..n).unwrap_or(&[]);
+        let head = self.tx.get(start..end).unwrap_or(&[]);
         let result = write_two_flush(&mut self.stream, head, rest)$(.$await)?;
         self.writing = false;
         if result.is_err() {

@@ -1,0 +1,64 @@
+//! permessage-deflate for the adapters: what a connection lends and uses for it.
+
+use crate::buffer::RxBuffer;
+use crate::deflate::{Inflater, Setup};
+
+/// permessage-deflate for an adapter: the [`Inflater`] over the memory this end lends for
+/// it and, on a build with `deflate-compress`, a compressor for what it sends.
+///
+/// Without a compressor this end sends every message uncompressed, and says so in the
+/// negotiation (`*_no_context_takeover` for its side), so that the peer need keep no
+/// window for it.
+pub struct Deflate<'b, R> {
+    pub(crate) inflater: Inflater<'b, R>,
+    /// This end resets its compression context after each message, and says so.
+    resetting: bool,
+    #[cfg(feature = "deflate-compress")]
+    pub(crate) compressor: Option<crate::deflate::Compressor>,
+}
+
+impl<R: RxBuffer> core::fmt::Debug for Deflate<'_, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Deflate").field("inflater", &self.inflater).finish_non_exhaustive()
+    }
+}
+
+impl<'b, R: RxBuffer> Deflate<'b, R> {
+    /// Receiving compressed messages with `inflater`; sending uncompressed.
+    pub fn new(inflater: Inflater<'b, R>) -> Self {
+        Self {
+            inflater,
+            resetting: false,
+            #[cfg(feature = "deflate-compress")]
+            compressor: None,
+        }
+    }
+
+    /// Also sending compressed messages, with `compressor`.
+    #[cfg(feature = "deflate-compress")]
+    pub fn compressing(mut self, compressor: crate::deflate::Compressor) -> Self {
+        self.compressor = Some(compressor);
+        self
+    }
+
+    /// Compresses each message on its own (no context carried from one to the next), and
+    /// says so in the negotiation (`client_no_context_takeover` as a client's hint,
+    /// `server_no_context_takeover` as a server), so that the peer need keep no window
+    /// for what it receives. The compressor's memory is then taken only while a message
+    /// is compressed. Without a compressor this is always so.
+    pub fn resetting(mut self) -> Self {
+        self.resetting = true;
+        self
+    }
+
+    /// What this end can take and gives, for the negotiation.
+    pub fn setup(&self, streaming: bool) -> Setup {
+        let mut setup = self.inflater.setup(streaming);
+        #[cfg(feature = "deflate-compress")]
+        let compresses = self.compressor.is_some();
+        #[cfg(not(feature = "deflate-compress"))]
+        let compresses = false;
+        setup.send_no_context_takeover = self.resetting || !compresses;
+        setup
+    }
+}
