@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _};
 use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, Message};
 
+use crate::deflate::ClientMemory;
 use crate::dial::{self, Client, WsUrl};
 use crate::tls;
 
@@ -25,6 +26,10 @@ pub(crate) struct Args {
     agent: String,
     #[command(flatten)]
     tls: tls::TlsArgs,
+    /// Do not offer permessage-deflate (the cases of sections 12 and 13 then report
+    /// UNIMPLEMENTED).
+    #[arg(long)]
+    no_deflate: bool,
 }
 
 /// Runs every case, then updates the reports.
@@ -34,11 +39,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config { max_message: MAX_MESSAGE as u64, streaming: false, ..Config::default() };
     let mut rx = vec![0u8; MAX_MESSAGE + 4096];
     let mut tx = vec![0u8; 64 * 1024];
+    let mut memory = (!args.no_deflate).then(|| ClientMemory::new(MAX_MESSAGE));
     let tls_config = if base.tls { Some(tls::client_config(args.tls.trust())?.0) } else { None };
     let options = dial::Options { tls: tls_config.as_ref(), ..dial::Options::default() };
 
     let url = base.with_target("/getCaseCount");
-    let (mut ws, _) = dial::dial(&url, options, config, &mut rx, &mut tx)?;
+    let (mut ws, _) = dial::dial(&url, options, config, &mut rx, &mut tx, None)?;
     let count: u32 = match ws.read().context("reading the case count")? {
         Event::Text(text) => {
             text.trim().parse().with_context(|| format!("case count {text:?} is not a number"))?
@@ -51,7 +57,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     for case in 1..=count {
         eprintln!("case {case}/{count}");
         let url = base.with_target(&format!("/runCase?case={case}&agent={agent}"));
-        match dial::dial(&url, options, config, &mut rx, &mut tx) {
+        let deflate = memory.as_mut().map(ClientMemory::lend);
+        match dial::dial(&url, options, config, &mut rx, &mut tx, deflate) {
             Ok((mut ws, _)) => {
                 ws.stream_mut().0.set_read_timeout(Some(READ_TIMEOUT))?;
                 if let Err(e) = echo(&mut ws) {
@@ -63,7 +70,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
 
     let url = base.with_target(&format!("/updateReports?agent={agent}"));
-    let (mut ws, _) = dial::dial(&url, options, config, &mut rx, &mut tx)?;
+    let (mut ws, _) = dial::dial(&url, options, config, &mut rx, &mut tx, None)?;
     finish(&mut ws);
     eprintln!("reports updated for agent {}", args.agent);
     Ok(())

@@ -21,6 +21,7 @@ use wscodec::backoff::{should_retry, Backoff};
 use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, HandshakeError, Message};
 
+use crate::deflate::{describe, ClientMemory};
 use crate::dial::{self, Client, WsUrl};
 use crate::{hex, proxy, tls};
 
@@ -97,18 +98,22 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Config { max_message: args.max_message as u64, streaming: false, ..Config::default() };
     let mut rx = vec![0u8; args.max_message.saturating_add(4096)];
     let mut tx = vec![0u8; 64 * 1024];
+    let mut memory = (!args.request.no_deflate).then(|| ClientMemory::new(args.max_message));
     let mut backoff = Backoff::new(args.backoff_initial, args.backoff_max);
     if let Some(max) = args.max_retries {
         backoff = backoff.with_max_retries(max);
     }
     let lines = spawn_stdin_reader();
     loop {
-        let why = match dial::dial(&url, options, config, &mut rx, &mut tx) {
+        let deflate = memory.as_mut().map(ClientMemory::lend);
+        let why = match dial::dial(&url, options, config, &mut rx, &mut tx, deflate) {
             Ok((mut ws, protocol)) => {
-                match &protocol {
-                    Some(p) => eprintln!("connected to {url}{via} (protocol {p})"),
-                    None => eprintln!("connected to {url}{via}"),
-                }
+                let protocol = protocol.map(|p| format!(" (protocol {p})")).unwrap_or_default();
+                let deflate = ws
+                    .deflate()
+                    .map(|a| format!(", {}", describe(&a, wscodec::Role::Client)))
+                    .unwrap_or_default();
+                eprintln!("connected to {url}{via}{protocol}{deflate}");
                 let up = Instant::now();
                 let outcome = session(&mut ws, &lines, args.binary)?;
                 backoff

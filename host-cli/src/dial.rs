@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::StdIo;
+use wscodec::io::{Deflate, StdIo};
 use wscodec::Config;
 
 use crate::{proxy, tls};
@@ -30,6 +30,9 @@ pub(crate) struct RequestArgs {
     /// Send an extra header (repeatable), e.g. -H 'Authorization: Bearer x'.
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
     pub(crate) header: Vec<String>,
+    /// Do not offer permessage-deflate: every message goes uncompressed both ways.
+    #[arg(long)]
+    pub(crate) no_deflate: bool,
 }
 
 impl RequestArgs {
@@ -198,7 +201,8 @@ pub(crate) struct Options<'a> {
     pub(crate) proxy: Option<&'a proxy::Chosen>,
 }
 
-/// Opens a TCP connection to `url`, runs TLS for wss://, then the client handshake.
+/// Opens a TCP connection to `url`, runs TLS for wss://, then the client handshake, which
+/// offers permessage-deflate with `deflate`'s memory when there is one.
 ///
 /// Returns the connection and the subprotocol the server chose, if any. The socket has
 /// `TCP_NODELAY` set and no read timeout.
@@ -208,6 +212,7 @@ pub(crate) fn dial<'b>(
     config: Config,
     rx: &'b mut [u8],
     tx: &'b mut [u8],
+    deflate: Option<Deflate<'b, &'b mut [u8]>>,
 ) -> anyhow::Result<(Client<'b>, Option<String>)> {
     let tcp = match options.proxy {
         None => connect_tcp(url)?,
@@ -238,8 +243,14 @@ pub(crate) fn dial<'b>(
         ..ClientRequest::new(&host, &url.target, wscodec::random::nonce())
     };
     let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
-    let (mut ws, chosen) = WebSocket::connect(StdIo(stream), config, &request, rx, tx, mask)
-        .with_context(|| format!("WebSocket handshake with {url} failed"))?;
+    let stream = StdIo(stream);
+    let (mut ws, chosen) = match deflate {
+        Some(deflate) => {
+            WebSocket::connect_deflate(stream, config, &request, rx, tx, mask, deflate)
+        }
+        None => WebSocket::connect(stream, config, &request, rx, tx, mask),
+    }
+    .with_context(|| format!("WebSocket handshake with {url} failed"))?;
     let protocol = chosen.and_then(|i| options.protocols.get(i)).map(|p| (*p).to_owned());
     ws.stream_mut().0.set_read_timeout(None)?;
     ws.stream_mut().0.set_write_timeout(None)?;

@@ -7,6 +7,7 @@
 mod autobahn;
 mod connect;
 mod decode;
+mod deflate;
 mod dial;
 mod hex;
 mod probe;

@@ -77,6 +77,8 @@ pub(crate) struct TimedTcp {
     /// The socket's timeouts as last set, to skip redundant system calls.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// Bytes read and written so far, for the log.
+    traffic: (u64, u64),
 }
 
 impl TimedTcp {
@@ -91,7 +93,13 @@ impl TimedTcp {
             budget: Budget::default(),
             read_timeout: None,
             write_timeout: None,
+            traffic: (0, 0),
         })
+    }
+
+    /// Bytes read and written on the socket so far (TLS records included).
+    pub(crate) const fn traffic(&self) -> (u64, u64) {
+        self.traffic
     }
 
     /// Every read and write must be done by `deadline` (e.g. a whole handshake).
@@ -153,6 +161,7 @@ impl Read for TimedTcp {
             }
             match self.tcp.read(buf) {
                 Ok(n) => {
+                    self.traffic.0 += n as u64;
                     if n > 0 && self.read_by.is_none() {
                         self.read_by = self.budget.read.map(|d| Instant::now() + d);
                     }
@@ -179,9 +188,13 @@ impl Write for TimedTcp {
                 self.write_timeout = timeout;
             }
             match self.tcp.write(buf) {
+                Ok(n) => {
+                    self.traffic.1 += n as u64;
+                    return Ok(n);
+                }
                 Err(e) if self.write_by.is_some() && is_timeout(&e) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => return other,
+                Err(e) => return Err(e),
             }
         }
     }

@@ -409,6 +409,57 @@ fn subprotocol_mismatch_unoffered_or_missing() {
 }
 
 #[test]
+fn checks_report_what_permessage_deflate_agreed() {
+    let server = Server::start(&[]);
+    let (json, status) = probe(&[&url(server.addr)]);
+    assert_eq!((json["verdict"].as_str(), status), (Some("ok"), 0), "{json:#}");
+    let offer = "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; \
+                 client_max_window_bits\r\n";
+    assert!(json["steps"][3]["request"].as_str().unwrap().contains(offer), "{json:#}");
+    let checks = &json["steps"][4];
+    let agreed = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+    assert!(
+        checks["detail"].as_str().unwrap().ends_with(&format!(
+            "permessage-deflate: {agreed} (sent: 15-bit window, each message on its own; \
+             received: 15-bit window, each message on its own)"
+        )),
+        "{json:#}"
+    );
+    assert_eq!(checks["deflate"]["extension"], agreed);
+    assert_eq!(checks["deflate"]["server_to_client"]["max_window_bits"], 15);
+    assert_eq!(checks["deflate"]["client_to_server"]["no_context_takeover"], true);
+    // Not offered, or declined by the server.
+    let (json, _) = probe(&["--no-deflate", &url(server.addr)]);
+    let detail = json["steps"][4]["detail"].as_str().unwrap();
+    assert!(detail.ends_with("permessage-deflate: not offered (--no-deflate)"), "{json:#}");
+    assert!(!json["steps"][3]["request"].as_str().unwrap().contains("Extensions"));
+    assert_eq!(json["steps"][4]["deflate"], Value::Null);
+    let server = Server::start(&["--no-deflate"]);
+    let (json, status) = probe(&[&url(server.addr)]);
+    assert_eq!((json["verdict"].as_str(), status), (Some("ok"), 0), "{json:#}");
+    let detail = json["steps"][4]["detail"].as_str().unwrap();
+    assert!(detail.ends_with("permessage-deflate: declined by the server"), "{json:#}");
+}
+
+#[test]
+fn extension_mismatch_for_an_answer_the_client_must_fail() {
+    for (extra, why) in [
+        ("permessage-deflate; client_max_window_bits", "whole number from 8 to 15"),
+        ("permessage-deflate; server_max_window_bits=8, permessage-deflate", "more than once"),
+        ("x-custom-extension", "did not offer"),
+    ] {
+        let addr = fake(move |mut s, request| {
+            let header = format!("Sec-WebSocket-Extensions: {extra}\r\n");
+            s.write_all(switching(&request, &header).as_bytes()).unwrap();
+            drain(s);
+        });
+        let json = expect(&[&url(addr)], "extension_mismatch", "checks");
+        let detail = json["steps"][4]["detail"].as_str().unwrap();
+        assert!(detail.contains(extra) && detail.contains(why), "{json:#}");
+    }
+}
+
+#[test]
 fn no_pong_from_a_server_that_ignores_pings() {
     let addr = fake(|mut s, request| {
         s.write_all(switching(&request, "").as_bytes()).unwrap();

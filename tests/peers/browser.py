@@ -11,11 +11,15 @@ How it works:
      function (awaitPromise) that opens `new WebSocket("ws://ADDR/")`, echoes
      text and binary, closes with 4001 "bye" and returns what it saw;
   4. check the returned values plus the handshake headers CDP's Network domain
-     reports (the browser offered permessage-deflate, the server declined it).
+     reports (the browser offered permessage-deflate, the server accepted it), and
+     the bytes wsc serve's close line says went over the socket.
 
-Checks: GET / serves HTML (200), socket opened, `extensions` == "", text echo
-equal, binary echo equal (small and 70000 bytes), onclose code 4001 reason "bye"
-(the server echoes the client's close), wasClean true.
+Checks: GET / serves HTML (200), socket opened, the browser's permessage-deflate
+offer accepted (`Sec-WebSocket-Extensions` in the 101, the same in
+`WebSocket.extensions`, and on the page's "Extensions" line), text echo equal, binary
+echo equal (small and 70000 bytes), 700 KB of JSON echoed and compressed both ways (the
+server read and wrote less than a quarter of it on the socket), onclose code 4001
+reason "bye" (the server echoes the client's close), wasClean true.
 
 """
 
@@ -97,6 +101,16 @@ PAGE_TEST_JS = r"""
     r.textEqual = (t === text);
     r.textGot = (typeof t === "string") ? t.slice(0, 80) : "<binary>";
     step("text echo");
+
+    // About 700 KB of JSON: compressed by the browser, and by the server for the echo.
+    const json = Array.from({ length: 30000 }, (_, i) => '{"id":' + i + ',"ok":true}').join(",");
+    ws.send(json);
+    const j = await next("json echo");
+    r.jsonLength = json.length;
+    r.jsonEqual = (j === json);
+    step("json echo");
+    r.pageExtensions = document.getElementById("extensions")
+      ? document.getElementById("extensions").textContent : null;
 
     const sizes = [256, 70000];
     r.binary = [];
@@ -311,6 +325,7 @@ def run(args) -> int:
                         raise PeerFailure(f"the page test returned no result object: {res!r}"[:800])
                     cdp.drain(0.5)  # collect the last Network.webSocket* events
                     check_results(r, cdp.events, ok)
+                    check_compressed(server, r, ok)
                 finally:
                     cdp.close()
             if not server.alive():
@@ -342,17 +357,25 @@ def check_results(r: dict, events: list[dict], ok) -> None:
         offer = header(q["request"].get("headers", {}), "Sec-WebSocket-Extensions") or ""
         if "permessage-deflate" not in offer:
             raise bad(f"expected chromium to offer permessage-deflate, its request had Sec-WebSocket-Extensions: {offer!r}")
+    accepted = []
     for p in resps:
         resp = p["response"]
         if resp.get("status") != 101:
             raise bad(f"handshake answered HTTP {resp.get('status')} instead of 101")
-        acc = header(resp.get("headers", {}), "Sec-WebSocket-Extensions")
-        if acc:
-            raise bad(f"the server accepted an extension: Sec-WebSocket-Extensions: {acc!r} (wsc must decline)")
-    ok("chromium offered permessage-deflate; the server answered 101 without Sec-WebSocket-Extensions")
-    if r.get("extensions") != "":
-        raise bad(f"WebSocket.extensions must be \"\", got {r.get('extensions')!r}")
-    ok('WebSocket.extensions == ""')
+        acc = header(resp.get("headers", {}), "Sec-WebSocket-Extensions") or ""
+        if not acc.startswith("permessage-deflate"):
+            raise bad(f"the server must accept permessage-deflate, its 101 had Sec-WebSocket-Extensions: {acc!r}")
+        accepted.append(acc)
+    ok(f"chromium offered {offer!r}; the server accepted {accepted[0]!r}")
+    if r.get("extensions") != accepted[0]:
+        raise bad(f"WebSocket.extensions must be the accepted {accepted[0]!r}, got {r.get('extensions')!r}")
+    ok(f"WebSocket.extensions == {accepted[0]!r}")
+    if r.get("pageExtensions") != accepted[0]:
+        raise bad(f"the test page must show the extension on its Extensions line, it shows {r.get('pageExtensions')!r}")
+    ok("the test page shows the negotiated extension")
+    if not r.get("jsonEqual"):
+        raise bad(f"the JSON echo differs or did not arrive: {r.get('error')}")
+    ok(f"JSON echoed equal ({r.get('jsonLength')} characters)")
 
     if r.get("error") and "text echo" not in r.get("steps", []):
         raise bad(f"text echo failed: {r['error']}")
@@ -378,6 +401,29 @@ def check_results(r: dict, events: list[dict], ok) -> None:
     ok("onclose wasClean == true")
     if r.get("error"):
         raise bad(f"page test reported an error: {r['error']}")
+
+
+def check_compressed(server, r: dict, ok) -> None:
+    """wsc serve's close line for the page's WebSocket says how many bytes crossed the
+    socket: with permessage-deflate both ways, far fewer than the JSON alone."""
+    deadline = time.monotonic() + 10
+    line = None
+    while time.monotonic() < deadline and line is None:
+        # The test's socket closed with 4001 (the page's own socket stays open).
+        line = next((l for l in server.stderr_lines if l.startswith("close ") and "code=4001" in l), None)
+        if line is None:
+            time.sleep(0.1)
+    if line is None:
+        raise PeerFailure(f"wsc serve logged no close line for code 4001; stderr:\n    {server.stderr_tail()}")
+    fields = dict(f.split("=", 1) for f in line.split() if f.startswith("wire_"))
+    wire_in, wire_out = int(fields["wire_in"]), int(fields["wire_out"])
+    limit = r.get("jsonLength", 0) // 4
+    if not (wire_in < limit and wire_out < limit):
+        raise PeerFailure(
+            f"messages did not go compressed: wsc serve read {wire_in} and wrote {wire_out} bytes for "
+            f"a {r.get('jsonLength')}-character JSON echo (and 70 KiB of binary); expected under {limit} each"
+        )
+    ok(f"compressed both ways: the server read {wire_in} and wrote {wire_out} bytes in all")
 
 
 def main() -> int:

@@ -1,24 +1,33 @@
 //! Step 6 of `wsc probe`: the checks a 101 answer must pass (RFC 6455 section 4.1).
 
+use serde_json::json;
+use wscodec::deflate::{accept_response, PerMessageDeflate};
 use wscodec::handshake::client::{ClientRequest, Response};
 use wscodec::handshake::HandshakeError;
+use wscodec::Role;
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
 use crate::dial::WsUrl;
 
 impl Probe<'_> {
-    /// The checks of a 101 `response` to the request sent with `nonce`.
+    /// The checks of a 101 `response` to the request sent with `nonce`; the
+    /// permessage-deflate agreement, if any.
     pub(super) fn check(
         &self,
         url: &WsUrl,
         response: &Response<'_, '_>,
         nonce: [u8; 16],
-    ) -> Result<Done<()>, Failed> {
+    ) -> Result<Done<Option<PerMessageDeflate>>, Failed> {
         let host = url.host_header();
         let protocols = self.args.request.protocols();
-        let request =
-            ClientRequest { protocols: &protocols, ..ClientRequest::new(&host, "/", nonce) };
+        let offer = self.offer();
+        let value = offer.map(|(offer, _)| offer.header_value());
+        let request = ClientRequest {
+            protocols: &protocols,
+            extensions: value.as_ref().map(|v| v.as_str()),
+            ..ClientRequest::new(&host, "/", nonce)
+        };
         let shown =
             |name: &str| response.header(name).map(|v| String::from_utf8_lossy(v).into_owned());
         let proxy_fix = "a proxy in between rewrites the response: configure it to pass \
@@ -45,13 +54,31 @@ impl Probe<'_> {
                     .into());
                 }
                 let protocol = accepted.protocol.unwrap_or("none");
-                Ok(Done::new(
-                    (),
+                let lines = response
+                    .headers()
+                    .iter()
+                    .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+                    .map(|h| h.value);
+                let agreed = match offer {
+                    Some((offer, setup)) => accept_response(lines, &offer, &setup)
+                        .map_err(|e| bad_extension(e, shown("Sec-WebSocket-Extensions")))?,
+                    None => None,
+                };
+                let deflate = match (&agreed, offer) {
+                    (Some(agreed), _) => crate::deflate::describe(agreed, Role::Client),
+                    (None, Some(_)) => "declined by the server".to_owned(),
+                    (None, None) => "not offered (--no-deflate)".to_owned(),
+                };
+                let extra = deflate_json(agreed.as_ref());
+                let mut done = Done::new(
+                    agreed,
                     format!(
                         "Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Accept matches, \
-                         subprotocol: {protocol}"
+                         subprotocol: {protocol}, permessage-deflate: {deflate}"
                     ),
-                ))
+                );
+                done.extra.push(("deflate", extra));
+                Ok(done)
             }
             Err(
                 e @ (HandshakeError::MissingUpgrade
@@ -102,30 +129,22 @@ impl Probe<'_> {
                 )
                 .into())
             }
-            Err(e @ (HandshakeError::UnofferedProtocol | HandshakeError::UnofferedExtension)) => {
-                let (what, name) = if e == HandshakeError::UnofferedProtocol {
-                    ("subprotocol", shown("Sec-WebSocket-Protocol").unwrap_or_default())
-                } else {
-                    ("extension", shown("Sec-WebSocket-Extensions").unwrap_or_default())
-                };
-                let offered = if protocols.is_empty() || what == "extension" {
-                    "none".to_owned()
-                } else {
-                    protocols.join(", ")
-                };
+            Err(e @ (HandshakeError::Extension(_) | HandshakeError::UnofferedExtension)) => {
+                Err(bad_extension(e, shown("Sec-WebSocket-Extensions")).into())
+            }
+            Err(HandshakeError::UnofferedProtocol) => {
+                let name = shown("Sec-WebSocket-Protocol").unwrap_or_default();
+                let offered =
+                    if protocols.is_empty() { "none".to_owned() } else { protocols.join(", ") };
                 Err(Failure::new(
                     Verdict::SubprotocolMismatch,
-                    format!("the server selected the {what} {name:?}; offered: {offered}"),
+                    format!("the server selected the subprotocol {name:?}; offered: {offered}"),
                     format!(
-                        "the server selected a {what} that was not offered ({name}); clients \
-                         must fail such a connection"
+                        "the server selected a subprotocol that was not offered ({name}); \
+                         clients must fail such a connection"
                     ),
-                    if what == "subprotocol" {
-                        "offer it with --protocol if you speak it, or fix the server to select \
-                         only what the client offers"
-                    } else {
-                        "the server must not enable extensions the client did not offer"
-                    },
+                    "offer it with --protocol if you speak it, or fix the server to select \
+                     only what the client offers",
                 )
                 .into())
             }
@@ -138,4 +157,38 @@ impl Probe<'_> {
             .into()),
         }
     }
+}
+
+/// The agreement for `--json`: the header value and each direction, or `null`.
+fn deflate_json(agreed: Option<&PerMessageDeflate>) -> serde_json::Value {
+    let Some(agreed) = agreed else { return serde_json::Value::Null };
+    let direction = |d: wscodec::deflate::Direction| json!({ "max_window_bits": d.max_window_bits, "no_context_takeover": d.no_context_takeover });
+    json!({
+        "extension": agreed.to_string(),
+        "client_to_server": direction(agreed.send(Role::Client)),
+        "server_to_client": direction(agreed.receive(Role::Client)),
+    })
+}
+
+/// A `Sec-WebSocket-Extensions` answer the client must fail.
+fn bad_extension(e: HandshakeError, header: Option<String>) -> Failure {
+    let header = header.unwrap_or_default();
+    let hint = match e {
+        HandshakeError::UnofferedExtension => {
+            "the server must not enable extensions the client did not offer"
+        }
+        _ => {
+            "fix the server's permessage-deflate answer (RFC 7692 section 7.1), or probe with \
+             --no-deflate to check the rest of the connection"
+        }
+    };
+    Failure::new(
+        Verdict::ExtensionMismatch,
+        format!("Sec-WebSocket-Extensions: {header}: {e}"),
+        format!(
+            "the server's extension answer cannot be accepted ({e}); clients must fail such a \
+             connection"
+        ),
+        hint,
+    )
 }

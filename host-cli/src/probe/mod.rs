@@ -22,6 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use wscodec::deflate::{Offer, Setup};
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Error, StdIo};
 use wscodec::{CloseCode, Config, Event, Message};
@@ -30,6 +31,7 @@ use self::diagnose::{lost, no_close_reply, no_pong, resolve, truncate};
 use self::report::{Report, Step};
 use self::upgrade::Upgraded;
 use self::verdict::{close_advice, Failure, Verdict};
+use crate::deflate::{Memory, WINDOW};
 use crate::dial::WsUrl;
 use crate::tls::{self, Stream};
 
@@ -183,14 +185,19 @@ impl Probe<'_> {
         let Upgraded { stream, head, consumed, checks } =
             self.step("upgrade", |p| p.upgrade(&url, stream, nonce))?;
         // Decided from the response the upgrade step parsed.
-        self.step("checks", |_| checks)?;
+        let agreed = self.step("checks", |_| checks)?;
         let mut rx = vec![0u8; RX_BUF];
         let mut tx = vec![0u8; 16 * 1024];
         let leftover = head.len() - consumed;
         rx[..leftover].copy_from_slice(&head[consumed..]);
         let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
         let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
-        let mut ws = WebSocket::client(StdIo(stream), config, &mut rx, leftover, &mut tx, mask);
+        let ws = WebSocket::client(StdIo(stream), config, &mut rx, leftover, &mut tx, mask);
+        // Streaming mode: inflated pieces come out of the window, no output storage.
+        let (mut memory, mut output) = (Memory::new(), Vec::new());
+        let Ok(mut ws) = ws.with_deflate(memory.lend(&mut output, true), agreed) else {
+            unreachable!("the checks accept only what the window can take")
+        };
         if let Some(secs) = self.args.hold {
             self.step("hold", |p| p.hold(&mut ws, Duration::from_secs_f64(secs)))?;
         }
@@ -228,6 +235,16 @@ impl Probe<'_> {
             None
         };
         self.step("proxy", |p| p.tunnel(url, chosen, resolved.as_deref()))
+    }
+
+    /// The permessage-deflate offer (unless `--no-deflate`): a 32 KiB window in streaming
+    /// mode, each message compressed on its own, as [`Memory`] lends it.
+    fn offer(&self) -> Option<(Offer, Setup)> {
+        if self.args.request.no_deflate {
+            return None;
+        }
+        let setup = Setup { send_no_context_takeover: true, ..Setup::new(WINDOW, true) };
+        Offer::for_setup(&setup).map(|offer| (offer, setup))
     }
 
     fn parse_url(&mut self) -> Result<Done<WsUrl>, Failed> {

@@ -16,7 +16,7 @@ use crate::dial::WsUrl;
 use crate::tls::Stream;
 
 /// The checks step's verdict on a 101 response.
-pub(super) type Checked = Result<Done<()>, Failed>;
+pub(super) type Checked = Result<Done<Option<wscodec::deflate::PerMessageDeflate>>, Failed>;
 
 /// A connection the server upgraded.
 pub(super) struct Upgraded {
@@ -51,10 +51,12 @@ impl Probe<'_> {
         let protocols = self.args.request.protocols();
         let headers: Vec<(&str, &str)> =
             self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let offer = self.offer().map(|(offer, _)| offer.header_value());
         let request = ClientRequest {
             origin: self.args.request.origin.as_deref(),
             protocols: &protocols,
             headers: &headers,
+            extensions: offer.as_ref().map(|v| v.as_str()),
             ..ClientRequest::new(&host, &url.target, nonce)
         };
         let mut out = vec![0u8; 16 * 1024];

@@ -19,6 +19,14 @@
 //! as soon as it holds nothing. An idle connection costs its small buffers and the pages
 //! its thread's stack touched, whatever `--max-message` says.
 //!
+//! # permessage-deflate
+//! Accepted unless `--no-deflate`. A connection whose client offers it takes about
+//! 42.5 KiB more ([`crate::deflate::Memory`]: the inflater's state and a 32 KiB window,
+//! so the client keeps its compression context); inflated messages go to a buffer that,
+//! like the receive buffer, grows only while a message arrives. The server compresses
+//! each message on its own (`server_no_context_takeover`), so the compressor's 312 KiB
+//! exist only while a reply is being compressed.
+//!
 //! # Deadlines
 //! Every deadline is absolute, set on the TCP socket below TLS ([`crate::timed`]), so
 //! neither a client that trickles bytes nor one that reads one byte at a time can stretch
@@ -50,9 +58,11 @@ use anyhow::Context as _;
 
 use crate::tls;
 
-/// The stack of each connection thread: the handshake's 8 KiB head buffer, rustls, and
-/// the adapter, with room to spare. Only the pages touched count towards memory.
-const STACK: usize = 256 * 1024;
+/// The stack of each connection thread: the handshake's 8 KiB head buffer, rustls, the
+/// adapter, and the compressor's construction (miniz_oxide builds its 64 KiB match buffer
+/// on the stack before boxing it: about 200 KiB in a debug build), with room to spare.
+/// Only the pages touched count towards memory.
+const STACK: usize = 1024 * 1024;
 /// At most this many threads answer over-capacity clients with 503 at once.
 pub(crate) const MAX_REFUSALS: usize = 64;
 
@@ -96,6 +106,9 @@ pub(crate) struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Decline permessage-deflate: every message goes uncompressed both ways.
+    #[arg(long)]
+    no_deflate: bool,
 }
 
 /// The server's settings, shared by all connection threads.
@@ -110,6 +123,8 @@ struct Settings {
     write_timeout: Duration,
     /// `--tls-cert`: every connection starts with a TLS handshake.
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// Accept permessage-deflate (not `--no-deflate`).
+    deflate: bool,
 }
 
 /// Runs the server until the process is killed.
@@ -135,6 +150,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         idle_timeout: Duration::from_secs(args.idle_timeout),
         write_timeout: Duration::from_secs(args.write_timeout),
         tls,
+        deflate: !args.no_deflate,
     });
     let active = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));

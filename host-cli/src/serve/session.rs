@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
+use wscodec::deflate::{accept_offers, PerMessageDeflate, Setup};
 use wscodec::handshake::server::{self, Decision, Outcome, Request, Upgrade};
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Error, StdIo, Unmasked};
@@ -13,6 +14,7 @@ use super::http::{linger_close, send_and_close, PAGE};
 use super::rx::GrowingRx;
 use super::transport::Transport;
 use super::{Accepted, Settings};
+use crate::deflate::{describe, Memory};
 use crate::timed::{expired, is_timeout, Budget, Expired, Next, TimedTcp};
 
 /// The request head must fit this buffer; a larger one is answered with 431.
@@ -44,15 +46,21 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     let mut head = [0u8; HEAD_BUF];
     let mut filled = 0;
     let mut chosen = Chosen::default();
-    let (answer, consumed) = loop {
+    let (answer, consumed, agreed) = loop {
         let full = filled == head.len();
         let chosen = &mut chosen;
-        let step = server::handle_request(&head[..filled], full, &mut tx, move |request, up| {
-            let chosen = chosen; // moved in, so that a reason can borrow it for the answer
-            decide(s, request, up, chosen)
-        });
+        let (step, agreed) = server::handle_request_with(
+            &head[..filled],
+            full,
+            &mut tx,
+            move |request, up| {
+                let chosen = chosen; // moved in, so that a reason can borrow it for the answer
+                decide(s, request, up, chosen)
+            },
+            |request| negotiate(s, request),
+        );
         if let Status::Complete { value, consumed } = step {
-            break (value, consumed);
+            break (value, consumed, agreed);
         }
         match stream.read(&mut head[filled..]) {
             Ok(0) => {
@@ -92,7 +100,10 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
         return Ok(());
     }
     let protocol = chosen.protocol.as_deref().unwrap_or("-");
-    eprintln!("open  {peer} path={} protocol={protocol}", chosen.path);
+    let deflate = agreed.map_or_else(|| "-".to_owned(), |a| describe(&a, wscodec::Role::Server));
+    eprintln!("open  {peer} path={} protocol={protocol} deflate={deflate}", chosen.path);
+    // permessage-deflate's memory, taken only once it was agreed.
+    let mut memory = agreed.map(|_| Memory::new());
 
     stream.timed().set_budget(Budget {
         wait: Some(s.idle_timeout),
@@ -105,12 +116,23 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     stream.timed().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
     let rx = GrowingRx::new(early, rx_max(s.max_message));
     let config = Config { max_message: s.max_message as u64, ..Config::default() };
-    let mut ws: Ws<'_> = WebSocket::server(StdIo(stream), config, rx, early.len(), &mut tx);
+    let ws: Ws<'_> = WebSocket::server(StdIo(stream), config, rx, early.len(), &mut tx);
+    let mut ws = match (memory.as_mut(), agreed) {
+        (Some(memory), Some(agreed)) => {
+            match ws.with_deflate(deflate_of(memory, s), Some(agreed)) {
+                Ok(ws) => ws,
+                // The negotiation only agrees to what the memory can take.
+                Err(e) => return Err(io::Error::other(format!("permessage-deflate: {e}"))),
+            }
+        }
+        _ => ws,
+    };
     let (end, msgs) = echo(&mut ws, s);
-    eprintln!("close {peer} {end} msgs={msgs}");
+    let StdIo(mut stream) = ws.into_inner();
+    let (wire_in, wire_out) = stream.timed().traffic();
+    eprintln!("close {peer} {end} msgs={msgs} wire_in={wire_in} wire_out={wire_out}");
     // The server closes the TCP connection first (RFC 6455 section 7.1.1), without
     // resetting it, so that a close frame sent last reaches the client.
-    let StdIo(stream) = ws.into_inner();
     linger_close(stream);
     Ok(())
 }
@@ -175,6 +197,35 @@ fn page<'r>(request: &Request<'_, 'r>, chosen: &'r mut Chosen) -> Decision<'r> {
         content_type: "text/html; charset=utf-8",
         body: PAGE.as_bytes(),
     }
+}
+
+/// What a connection lends permessage-deflate: the inflater's memory and output storage
+/// (as large as the largest message, taken only while one arrives). The server compresses
+/// each message on its own, so that its compressor's memory is taken only while it
+/// compresses.
+fn deflate_of<'m>(memory: &'m mut Memory, s: &Settings) -> wscodec::io::Deflate<'m, GrowingRx> {
+    memory.lend(GrowingRx::new(&[], rx_max(s.max_message)), true)
+}
+
+/// permessage-deflate for an upgrade the server accepted: the first offer a 32 KiB
+/// window takes (the client keeps its context), the server resetting its own; none
+/// with `--no-deflate`. A malformed header is answered with 400.
+fn negotiate(
+    s: &Settings,
+    request: &Request<'_, '_>,
+) -> Result<Option<(wscodec::deflate::HeaderValue, PerMessageDeflate)>, wscodec::HandshakeError> {
+    if !s.deflate {
+        return Ok(None);
+    }
+    let offers = request
+        .headers()
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        .map(|h| h.value);
+    let setup =
+        Setup { send_no_context_takeover: true, ..Setup::new(crate::deflate::WINDOW, false) };
+    let agreed = accept_offers(offers, &setup)?;
+    Ok(agreed.map(|agreed| (agreed.header_value(), agreed)))
 }
 
 /// The receive buffer's ceiling for messages up to `max_message` bytes: room for the
@@ -330,7 +381,7 @@ mod tests {
         assert!(page.contains(
             "new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.host+'/')"
         ));
-        for id in ["msg", "send", "log", "close", "code", "reason", "status"] {
+        for id in ["msg", "send", "log", "close", "code", "reason", "status", "extensions"] {
             assert!(page.contains(&format!("id=\"{id}\"")), "#{id}");
         }
     }
