@@ -80,6 +80,16 @@ fn roundtrip() {
 }
 
 #[test]
+fn deflate_negotiation() {
+    replay("deflate_negotiation", __fuzz::deflate_negotiation);
+}
+
+#[test]
+fn deflate_inflate() {
+    replay("deflate_inflate", __fuzz::deflate_inflate);
+}
+
+#[test]
 fn differential_frames_wscodec_half() {
     replay("differential_frames", |data| {
         let Some((&flags, wire)) = data.split_first() else { return };

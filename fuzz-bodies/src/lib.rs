@@ -8,6 +8,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod connection;
+mod deflate;
 mod handshake;
 
 pub use connection::{client_connection, connection, server_connection};
@@ -16,6 +17,8 @@ pub use handshake::{
     compare_request_parsers, compare_response_parsers, handshake_request, handshake_response,
     request_parser, REQUEST_PARSER_MAX_HEADERS,
 };
+
+pub use deflate::{deflate_inflate, deflate_negotiation};
 
 use wscodec::close::{CloseFrame, MAX_REASON_LEN};
 use wscodec::conn::MAX_CONTROL_FRAME;

@@ -183,3 +183,74 @@ for name, data in {
     "unmasked-to-server": b"\x00" + RFC["rfc5.7-unmasked-hello"],
 }.items():
     write("differential_frames", name, data)
+
+# permessage-deflate: negotiation. Byte 0 is this end (window bits in the low nibble, 0x10
+# streaming, 0x20 no compressor), then Sec-WebSocket-Extensions lines split at "\n".
+NEGOTIATION = {
+    "chrome": "permessage-deflate; client_max_window_bits",
+    "firefox": "permessage-deflate",
+    "python": "permessage-deflate; client_max_window_bits",
+    "autobahn-13.7": "permessage-deflate; client_no_context_takeover; client_max_window_bits; "
+    "server_no_context_takeover; server_max_window_bits=9, permessage-deflate; "
+    "client_no_context_takeover; client_max_window_bits; server_no_context_takeover, "
+    "permessage-deflate; client_no_context_takeover; client_max_window_bits",
+    "two-lines": "x-webkit-deflate-frame\npermessage-deflate; server_max_window_bits=10",
+    "quoted": 'foo; a="x, y; z", permessage-deflate; client_max_window_bits="1\\2"',
+    "bad-then-good": "permessage-deflate; x=1, permessage-deflate; server_no_context_takeover",
+    "values": "permessage-deflate; server_max_window_bits=08; client_max_window_bits=16",
+    "duplicate": "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
+    "syntax": "permessage-deflate;; =",
+    "unterminated": 'permessage-deflate; a="x',
+    "answer-all": "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+    "server_max_window_bits=15; client_max_window_bits=8",
+    "answer-twice": "permessage-deflate, permessage-deflate",
+    "answer-no-value": "permessage-deflate; client_max_window_bits",
+}
+for name, header in NEGOTIATION.items():
+    for mode in (0x0F, 0x1C, 0x00, 0x38):
+        write("deflate_negotiation", f"{name}-{mode:02x}", bytes([mode]) + header.encode())
+
+
+# permessage-deflate: hostile compressed messages. Byte 0: bit 0 streaming, bit 1 context
+# takeover, bits 2-3 window (256 B, 4 KiB, 32 KiB, none); byte 1: limit (bits 0-5, KiB x4)
+# and read size (bits 6-7); then messages `len_hi len_lo flags payload` (flags: 1 two
+# frames, 2 text, 4 no RSV1, 8 a ping between the frames).
+import zlib
+
+
+def deflated(data, level=6, wbits=-15, strip=True):
+    c = zlib.compressobj(level, zlib.DEFLATED, wbits)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4] if strip else out
+
+
+def msg(payload, flags=0):
+    return struct.pack(">H", len(payload)) + bytes([flags]) + payload
+
+
+HELLO = bytes.fromhex("f248cdc9c90700")
+BITS_BAD_DISTANCE = bytes.fromhex("4a04620000")  # fixed Huffman: "a", then a match 4 back
+zeros = deflated(bytes(1 << 20), 9)
+INFLATE = {
+    "rfc-hello": msg(HELLO, 2) + msg(bytes.fromhex("f200110000"), 2),
+    "rfc-fragmented": msg(HELLO, 3 | 8),
+    "rfc-stored": msg(bytes.fromhex("000500faff48656c6c6f00"), 2),
+    "rfc-bfinal": msg(bytes.fromhex("f348cdc9c9070000"), 2),
+    "rfc-two-blocks": msg(bytes.fromhex("f248050000ffffcac9c90700"), 2),
+    "json": msg(deflated(b'{"sensor": 1, "value": 21.5}, ' * 200), 2) * 2,
+    "binary-uncompressed-between": msg(deflated(bytes(range(256)) * 8)) + msg(b"plain", 4) + msg(deflated(b"x" * 300), 1),
+    "bomb": msg(zeros[:4000]),
+    "bomb-fragmented": msg(zeros[:4000], 1),
+    "truncated": msg(deflated(b"Hello, Hello, Hello, Hello")[:-3], 2),
+    "no-empty-block": msg(bytes.fromhex("000500faff48656c6c6f")),
+    "bad-distance": msg(BITS_BAD_DISTANCE),
+    "bad-block-type": msg(b"\x07\x00"),
+    "bad-stored-length": msg(b"\x00\x05\x00\x00\x00hello"),
+    "after-final-block": msg(bytes.fromhex("f348cdc9c90700") + b"junk"),
+    "bad-utf8": msg(deflated(b"a\xffb"), 2),
+    "cut-utf8": msg(deflated("€".encode()[:2]), 2),
+    "empty": msg(b"\x00", 2) + msg(b"", 2),
+}
+for name, script in INFLATE.items():
+    for mode, limit in ((0x00, 0x01), (0x03, 0x45), (0x06, 0x8f), (0x0a, 0xc3), (0x0d, 0x00)):
+        write("deflate_inflate", f"{name}-{mode:02x}", bytes([mode, limit]) + script)
