@@ -377,11 +377,18 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     );
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        12,
+        14,
         "peers.py checks:\n{stdout}"
     );
     // What the firmware itself reported for those connections.
-    firmware.wait_for("closed 1000", 5, "", Duration::from_secs(5));
+    firmware.wait_for(
+        "permessage-deflate: permessage-deflate; server_no_context_takeover; \
+         client_max_window_bits=12",
+        1,
+        "",
+        Duration::from_secs(5),
+    );
+    firmware.wait_for("closed 1000", 6, "", Duration::from_secs(5));
     firmware.wait_for("answered HTTP 404, not upgraded", 1, "", Duration::from_secs(5));
     firmware.wait_for("closed 1006", 2, "", Duration::from_secs(5));
     firmware.wait_for("closed 1002", 1, "", Duration::from_secs(5));

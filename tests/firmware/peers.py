@@ -83,6 +83,47 @@ async def echo_checks(url: str) -> None:
         ok("clean close 1000")
 
 
+# What the firmware answers websockets' default offer ("permessage-deflate;
+# client_max_window_bits"): the client's window down to its 4 KiB, and no compression of
+# its own (it has no compressor).
+FIRMWARE_ANSWER = "permessage-deflate; server_no_context_takeover; client_max_window_bits=12"
+
+
+async def deflate_checks(url: str) -> None:
+    async with connect(url, max_size=None, max_queue=None, compression="deflate",
+                       open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
+        ext = ws.response.headers.get("Sec-WebSocket-Extensions")
+        check(ext == FIRMWARE_ANSWER, f"permessage-deflate answer {FIRMWARE_ANSWER!r} (got {ext!r})")
+        ok(f"permessage-deflate agreed: {ext}")
+        deflate = next(e for e in ws.protocol.extensions if e.name == "permessage-deflate")
+        sent_rsv1: list[bool] = []
+        received_rsv1: list[bool] = []
+        encode, decode = deflate.encode, deflate.decode
+
+        def recording_encode(frame):
+            out = encode(frame)
+            if out.opcode.value in (1, 2):
+                sent_rsv1.append(out.rsv1)
+            return out
+
+        def recording_decode(frame, *, max_size=None):
+            if frame.opcode.value in (1, 2):
+                received_rsv1.append(frame.rsv1)
+            return decode(frame, max_size=max_size)
+
+        deflate.encode, deflate.decode = recording_encode, recording_decode
+        # JSON larger than the firmware's 4 KiB window and receive buffer, then more of it
+        # (the client keeps its context: later messages refer back into the window).
+        for i in range(3):
+            text = "".join(f'{{"sensor": {n}, "reading": {i}.{n % 10}}}, ' for n in range(700))
+            await ws.send(text)
+            check(await ws.recv() == text, f"compressed JSON echo {i}")
+        check(sent_rsv1 == [True] * 3, f"websockets sent the JSON compressed (RSV1: {sent_rsv1})")
+        check(received_rsv1 == [False] * 3, f"the firmware echoes uncompressed (RSV1: {received_rsv1})")
+        ok("3 compressed JSON messages (over 20 KiB each) inflated by the firmware and echoed")
+        await ws.close(1000, "bye")
+
+
 async def rejected_path(url: str) -> None:
     try:
         async with connect(url.rstrip("/") + "/nope", open_timeout=TIMEOUT):
@@ -193,6 +234,7 @@ async def main() -> None:
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or 80
     await echo_checks(url)
+    await deflate_checks(url)
     await rejected_path(url)
     abrupt_disconnects(host, port)
     protocol_error(host, port)

@@ -13,8 +13,12 @@
 //! | TCP rx + tx | 2 × 4096 | `embassy-net` (smoltcp) socket |
 //! | WebSocket rx | 4096 | handshake head, then frames (streaming mode) |
 //! | WebSocket tx | 1024 | frame headers, control frames and small frames |
+//! | permessage-deflate window | 4096 | inflated pieces of compressed messages |
+//! | permessage-deflate state | 10 504 (64-bit) | the inflater's tables ([`InflateState`]) |
 //!
-//! The echo goes back straight from the WebSocket receive buffer: no copy.
+//! The echo goes back straight from the WebSocket receive buffer (or, for a compressed
+//! message, from the inflater's window): no copy. The firmware has no compressor: it
+//! sends every message uncompressed, which RFC 7692 allows.
 #![no_std]
 
 #[macro_use]
@@ -30,10 +34,11 @@ use embassy_net::tcp::{self, TcpSocket};
 use embassy_net::{IpEndpoint, Stack};
 use embassy_time::{Duration, Timer};
 use embedded_io_async::{Read, Write};
-use static_cell::ConstStaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
+use wscodec::deflate::{InflateState, Inflater};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::{Decision, Error};
+use wscodec::io::{Decision, Deflate, Error};
 use wscodec::{CloseCode, Config, Event, Message, MessageKind};
 
 pub use timeouts::{TimedError, Timeouts};
@@ -54,6 +59,11 @@ pub const TCP_TX: usize = 4096;
 pub const WS_RX: usize = 4096;
 /// The WebSocket transmit buffer of an echo server.
 pub const WS_TX: usize = 1024;
+/// permessage-deflate's LZ77 window: a client that accepts a smaller window than 32 KiB
+/// (browsers and Python `websockets` do) is asked for `client_max_window_bits=12`, and
+/// compressed messages stream through it in pieces of up to 4 KiB. A client that does not
+/// gets no compression (streaming mode needs the client's window for every message).
+pub const INFLATE_WINDOW: usize = 4096;
 
 /// What the board tells the application.
 #[derive(Debug, Clone, Copy)]
@@ -86,11 +96,18 @@ pub struct ServerBuffers {
     tcp_tx: [u8; TCP_TX],
     ws_rx: [u8; WS_RX],
     ws_tx: [u8; WS_TX],
+    inflate_window: [u8; INFLATE_WINDOW],
 }
 
 impl ServerBuffers {
     const fn new() -> Self {
-        Self { tcp_rx: [0; TCP_RX], tcp_tx: [0; TCP_TX], ws_rx: [0; WS_RX], ws_tx: [0; WS_TX] }
+        Self {
+            tcp_rx: [0; TCP_RX],
+            tcp_tx: [0; TCP_TX],
+            ws_rx: [0; WS_RX],
+            ws_tx: [0; WS_TX],
+            inflate_window: [0; INFLATE_WINDOW],
+        }
     }
 }
 
@@ -104,6 +121,8 @@ pub struct ClientBuffers {
 
 static SERVER_BUFFERS: [ConstStaticCell<ServerBuffers>; SERVERS] =
     [const { ConstStaticCell::new(ServerBuffers::new()) }; SERVERS];
+/// The inflaters' state (it has no `const` constructor: made once, at start).
+static INFLATE_STATES: [StaticCell<InflateState>; SERVERS] = [const { StaticCell::new() }; SERVERS];
 static CLIENT_BUFFERS: ConstStaticCell<ClientBuffers> = ConstStaticCell::new(ClientBuffers {
     tcp_rx: [0; 2048],
     tcp_tx: [0; 2048],
@@ -116,8 +135,9 @@ static CLIENT_BUFFERS: ConstStaticCell<ClientBuffers> = ConstStaticCell::new(Cli
 /// # Panics
 /// If called twice (the static buffers are handed out once).
 pub fn start(spawner: Spawner, stack: Stack<'static>, settings: Settings) {
-    for (id, buffers) in SERVER_BUFFERS.iter().enumerate() {
-        spawner.spawn(echo_server(id, stack, settings, buffers.take()).unwrap());
+    for (id, (buffers, state)) in SERVER_BUFFERS.iter().zip(&INFLATE_STATES).enumerate() {
+        let state = state.init_with(InflateState::new);
+        spawner.spawn(echo_server(id, stack, settings, buffers.take(), state).unwrap());
     }
     if let Some(peer) = settings.peer {
         let rng = Rng::new(settings.seed);
@@ -141,9 +161,10 @@ async fn echo_server(
     stack: Stack<'static>,
     settings: Settings,
     buffers: &'static mut ServerBuffers,
+    inflate: &'static mut InflateState,
 ) -> ! {
     stack.wait_config_up().await;
-    let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = buffers;
+    let ServerBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx, inflate_window } = buffers;
     let port = settings.port;
     info!("server[{}]: listening on port {}", id, port);
     loop {
@@ -159,7 +180,9 @@ async fn echo_server(
         let config =
             Config { max_message: settings.max_message, streaming: true, ..Config::default() };
         let timed = Timeouts::new(&mut socket, settings.idle_timeout, settings.write_timeout);
-        let result = echo_connection(timed, config, ws_rx, ws_tx).await;
+        // Streaming mode: inflated pieces come out of the window; no output storage.
+        let deflate = Deflate::new(Inflater::new(inflate, inflate_window, &mut [][..]));
+        let result = echo_connection(timed, config, ws_rx, ws_tx, deflate).await;
         let code = close_code_of(&result);
         match result {
             Ok(_) => info!("server[{}]: closed {}", id, code),
@@ -180,19 +203,34 @@ async fn echo_server(
 /// one frame, a larger message goes back in fragments as it arrives. So a message of any
 /// size passes with fixed memory.
 ///
+/// permessage-deflate is accepted when the client offers what `deflate`'s window can
+/// take: compressed messages are inflated through the window and echoed uncompressed.
+///
 /// Works over any `embedded-io-async` stream (the firmware passes its `TcpSocket`,
 /// wrapped in [`Timeouts`]; `scripts/firmware-budget` an in-memory one).
-pub async fn echo_connection<S: Read + Write>(
+pub async fn echo_connection<'b, S: Read + Write>(
     socket: S,
     config: Config,
-    ws_rx: &mut [u8],
-    ws_tx: &mut [u8],
+    ws_rx: &'b mut [u8],
+    ws_tx: &'b mut [u8],
+    deflate: Deflate<'b, &'b mut [u8]>,
 ) -> Result<Option<CloseCode>, Error<S::Error>> {
-    let mut ws = WebSocket::accept(socket, config, ws_rx, ws_tx, |request, _| match request.path {
-        "/" | "/echo" => Decision::Accept { protocol: None },
-        _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
-    })
-    .await?;
+    let mut ws =
+        WebSocket::accept_deflate(
+            socket,
+            config,
+            ws_rx,
+            ws_tx,
+            deflate,
+            |request, _| match request.path {
+                "/" | "/echo" => Decision::Accept { protocol: None },
+                _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
+            },
+        )
+        .await?;
+    if let Some(agreed) = ws.deflate() {
+        info!("permessage-deflate: {}", agreed.header_value().as_str());
+    }
     loop {
         // The event borrows the receive buffer, the sender everything else.
         let (event, mut sender) = ws.read_with_sender().await?;

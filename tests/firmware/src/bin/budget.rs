@@ -22,11 +22,14 @@ use embedded_io_async::ErrorKind;
 use embedded_tls::{Aes128GcmSha256, TlsConnection};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use wscodec::deflate::{InflateState, Inflater, PerMessageDeflate};
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::{MaskKeys, Unmasked};
-use wscodec::{CloseCode, Config, Connection};
+use wscodec::io::{Deflate, MaskKeys, Unmasked};
+use wscodec::{CloseCode, Config, Connection, MessageKind};
 use wscodec_firmware::tls_client::{wss_exchange, WssBuffers, WssPeer, TLS_RX, TLS_TX};
-use wscodec_firmware::{echo_connection, ClientBuffers, Rng, ServerBuffers, WS_RX, WS_TX};
+use wscodec_firmware::{
+    echo_connection, ClientBuffers, Rng, ServerBuffers, INFLATE_WINDOW, WS_RX, WS_TX,
+};
 
 const STACK: usize = 512 * 1024;
 const PAINT: u8 = 0xA5;
@@ -111,25 +114,68 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// A client's bytes: the upgrade request, a masked text message of `len` bytes, a ping,
-/// and a close 1000.
-fn client_bytes(len: usize) -> Vec<u8> {
+/// A client's bytes: the upgrade request, a masked text message of `len` bytes (with
+/// `compressed`, the request offers permessage-deflate and the message is compressed), a
+/// ping, and a close 1000.
+fn client_bytes(len: usize, compressed: bool) -> Vec<u8> {
     let mut wire = b"GET / HTTP/1.1\r\nHost: device\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-        Sec-WebSocket-Version: 13\r\n\r\n"
+        Sec-WebSocket-Version: 13\r\n"
         .to_vec();
+    if compressed {
+        wire.extend_from_slice(
+            b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+        );
+    }
+    wire.extend_from_slice(b"\r\n");
     let mut conn = Connection::new(wscodec::Role::Client);
-    let text = "e".repeat(len);
-    let mut frame = vec![0u8; len + 14];
-    for message in [
-        wscodec::Message::Text(&text),
-        wscodec::Message::Ping(b"ping"),
-        wscodec::Message::Close(Some((CloseCode::NORMAL, ""))),
-    ] {
+    conn.set_deflate(Some(PerMessageDeflate::default()));
+    // Text that is not one repeated byte, so that the inflater decodes real matches.
+    let text: String = (0..len).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+    let mut frame = vec![0u8; len + 64];
+    if compressed {
+        let payload = deflate_message(text.as_bytes());
+        let key = [1, 2, 3, 4];
+        let n = conn
+            .encode_compressed_fragment_header(
+                MessageKind::Text,
+                payload.len() as u64,
+                true,
+                key,
+                &mut frame,
+            )
+            .expect("encode");
+        wire.extend_from_slice(&frame[..n]);
+        wire.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    } else {
+        let n =
+            conn.encode(wscodec::Message::Text(&text), [1, 2, 3, 4], &mut frame).expect("encode");
+        wire.extend_from_slice(&frame[..n]);
+    }
+    for message in
+        [wscodec::Message::Ping(b"ping"), wscodec::Message::Close(Some((CloseCode::NORMAL, "")))]
+    {
         let n = conn.encode(message, [1, 2, 3, 4], &mut frame).expect("encode");
         wire.extend_from_slice(&frame[..n]);
     }
     wire
+}
+
+/// `data` as a permessage-deflate message (RFC 7692 section 7.2.1): raw DEFLATE, sync
+/// flushed, without the final `00 00 ff ff`; matches only within a 4 KiB window.
+fn deflate_message(data: &[u8]) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{
+        compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush,
+    };
+    assert!(data.len() <= INFLATE_WINDOW, "longer messages would need a 4 KiB compressor window");
+    let mut compressor =
+        Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0)));
+    let mut out = vec![0u8; data.len() + 1024];
+    let (_, used, n) = compress(&mut compressor, data, &mut out, TDEFLFlush::Sync);
+    assert_eq!(used, data.len());
+    assert_eq!(out[n - 4..n], [0, 0, 0xff, 0xff]);
+    out.truncate(n - 4);
+    out
 }
 
 /// The session the measured thread runs: a boxed future, set up beforehand so that the
@@ -152,14 +198,17 @@ fn job<F: Future + 'static>(future: Pin<Box<F>>, check: fn(F::Output)) -> Job {
 /// Sets up one echo round trip through the firmware's `echo_connection`, with the
 /// firmware's buffer sizes. The future is boxed, as an embassy task's future lives in its
 /// static task pool, not on the stack.
-fn prepare_echo(len: usize) {
-    let input: &'static [u8] = Box::leak(client_bytes(len).into_boxed_slice());
+fn prepare_echo(len: usize, compressed: bool) {
+    let input: &'static [u8] = Box::leak(client_bytes(len, compressed).into_boxed_slice());
     let output: &'static mut [u8] = Box::leak(vec![0u8; len + 4096].into_boxed_slice());
     let rx = Box::leak(vec![0u8; WS_RX].into_boxed_slice());
     let tx = Box::leak(vec![0u8; WS_TX].into_boxed_slice());
+    let window = Box::leak(vec![0u8; INFLATE_WINDOW].into_boxed_slice());
+    let state = Box::leak(Box::new(InflateState::new()));
     let script = Script { input, output, written: 0 };
     let config = Config { max_message: 1 << 20, streaming: true, ..Config::default() };
-    let future = Box::pin(echo_connection(script, config, rx, tx));
+    let deflate = Deflate::new(Inflater::new(state, window, &mut [][..]));
+    let future = Box::pin(echo_connection(script, config, rx, tx, deflate));
     let check = |result| assert_eq!(result, Ok(Some(CloseCode::NORMAL)), "echo round trip failed");
     *JOB.lock().expect("lock") = Some(job(future, check));
 }
@@ -250,13 +299,22 @@ fn main() {
     let (mut rx, mut tx) = ([0u8; WS_RX], [0u8; WS_TX]);
     let script = Script { input: &[], output: &mut [], written: 0 };
     let config = Config::default();
-    let future = echo_connection(script, config, &mut rx, &mut tx);
+    let (mut state, mut window) = (InflateState::new(), [0u8; INFLATE_WINDOW]);
+    let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut [][..]));
+    let future = echo_connection(script, config, &mut rx, &mut tx, deflate);
     println!(
         "size_of echo_connection future (in the task pool) {}",
         std::mem::size_of_val(&future)
     );
     drop(future);
-    println!("size_of ServerBuffers (static, per server) {}", size_of::<ServerBuffers>());
+    println!(
+        "size_of ServerBuffers (static, per server, with the {INFLATE_WINDOW}-byte permessage-deflate window) {}",
+        size_of::<ServerBuffers>()
+    );
+    println!(
+        "size_of InflateState (permessage-deflate, static, per server) {}",
+        InflateState::SIZE
+    );
     println!("size_of ClientBuffers (static) {}", size_of::<ClientBuffers>());
     println!(
         "size_of WssBuffers (static: TCP 2 x 2048, TLS records {TLS_RX} + {TLS_TX}, WebSocket 2048 + 512) {}",
@@ -271,12 +329,17 @@ fn main() {
     // Self-check of the method: a frame with a 10000-byte array.
     let calib = stack_used(calib).saturating_sub(floor);
     assert!((9_900..10_200).contains(&calib), "stack measurement is off: {calib} for 10000");
-    prepare_echo(100);
+    prepare_echo(100, false);
     let small = stack_used(run_job).saturating_sub(floor);
-    prepare_echo(20_000);
+    prepare_echo(20_000, false);
     let large = stack_used(run_job).saturating_sub(floor);
+    prepare_echo(4_000, true);
+    let compressed = stack_used(run_job).saturating_sub(floor);
     println!("stack high-water, echo round trip, 100-byte message {small}");
     println!("stack high-water, echo round trip, 20000-byte message (streamed) {large}");
+    println!(
+        "stack high-water, echo round trip, 4000-byte compressed message (inflated) {compressed}"
+    );
     if let Some((addr, ca)) = wss_args() {
         prepare_wss(addr, ca);
         let wss = stack_used(run_job).saturating_sub(floor);
