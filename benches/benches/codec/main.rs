@@ -11,6 +11,7 @@
 mod decode;
 mod encode;
 mod handshake;
+mod inflate;
 mod roundtrip;
 mod streams;
 
@@ -302,6 +303,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = unmask, decode_small, decode_large, encode_small, handshake_server, message_roundtrip
+    targets = unmask, decode_small, decode_large, encode_small, handshake_server, message_roundtrip,
+        inflate::inflate
 }
 criterion_main!(benches);
