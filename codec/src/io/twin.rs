@@ -178,34 +178,13 @@ where
     /// accept key, subprotocol); [`Error::Read`], [`Error::Write`] and
     /// [`Error::UnexpectedEof`] from the transport.
     pub $($async)? fn connect(
-        stream: S,
-        config: Config,
-        request: &client::ClientRequest<'_>,
-        rx: R,
-        tx: &'b mut [u8],
-        mask: M,
-    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
-        let no_extensions = |_: &client::Response<'_, '_>| Ok(None::<()>);
-        let (ws, protocol, _) =
-            Self::connect_with(stream, config, request, rx, tx, mask, no_extensions)$(.$await)??;
-        Ok((ws, protocol))
-    }
-
-    /// [`connect`](Self::connect), with `check` reading the server's answer to the
-    /// extensions `request` offered.
-    #[allow(clippy::too_many_arguments)]
-    $($async)? fn connect_with<C, T>(
         mut stream: S,
         config: Config,
         request: &client::ClientRequest<'_>,
         mut rx: R,
         tx: &'b mut [u8],
         mask: M,
-        check: C,
-    ) -> Result<(Self, Option<usize>, Option<T>), Error<S::Error>>
-    where
-        C: FnOnce(&client::Response<'_, '_>) -> Result<Option<T>, HandshakeError>,
-    {
+    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
         let n = request.encode(tx)?;
         let request_head = tx.get(..n).unwrap_or(&[]);
         write_two_flush(&mut stream, request_head, &[])$(.$await)?.map_err(Error::Write)?;
@@ -230,10 +209,9 @@ where
                     let protocol = accepted
                         .protocol
                         .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
-                    let agreed = check(&response)?;
                     head.copy_within(consumed..filled, 0);
                     let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
-                    return Ok((ws, protocol, agreed));
+                    return Ok((ws, protocol));
                 }
             }
         }
