@@ -2,22 +2,22 @@
 
 use std::path::Path;
 
-/// `pub async fn echo_connection` up to the `}` that closes it, from `text`.
-fn echo_connection(text: &str) -> &str {
-    let start = text.find("pub async fn echo_connection").expect("echo_connection is there");
+/// `pub async fn echo<` up to the `}` that closes it, from `text`.
+fn echo(text: &str) -> &str {
+    let start = text.find("pub async fn echo<").expect("echo is there");
     let end = text[start..].find("\n}\n").expect("its closing brace") + start + 2;
     &text[start..end]
 }
 
 #[test]
-fn the_readme_shows_the_firmwares_echo_connection() {
+fn the_readme_shows_the_firmwares_echo() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let firmware = std::fs::read_to_string(root.join("tests/firmware/src/lib.rs")).unwrap();
-    let shown = echo_connection(&readme);
-    let real = echo_connection(&firmware);
+    let shown = echo(&readme);
+    let real = echo(&firmware);
     assert!(real.contains("read_with_sender"), "{real}");
-    assert_eq!(shown, real, "README.md's echo_connection differs from tests/firmware/src/lib.rs");
+    assert_eq!(shown, real, "README.md's echo differs from tests/firmware/src/lib.rs");
 }
 
 #[test]

@@ -231,6 +231,14 @@ pub async fn echo_connection<'b, S: Read + Write>(
     if let Some(agreed) = ws.deflate() {
         info!("permessage-deflate: {}", agreed.header_value().as_str());
     }
+    echo(&mut ws).await
+}
+
+/// Echoes every message until the peer closes: each piece goes back straight from the
+/// receive buffer as it arrives (the first piece starts a message, the last ends it).
+pub async fn echo<S: Read + Write>(
+    ws: &mut WebSocket<'_, S>,
+) -> Result<Option<CloseCode>, Error<S::Error>> {
     loop {
         // The event borrows the receive buffer, the sender everything else.
         let (event, mut sender) = ws.read_with_sender().await?;
