@@ -1,7 +1,11 @@
 //! permessage-deflate for wsc's connections: the memory each one lends its inflater, and
 //! how it compresses.
 
-use wscodec::deflate::{Compressor, InflateState, Inflater, PerMessageDeflate};
+use std::sync::Mutex;
+
+use wscodec::deflate::{
+    Compressor, CompressorState, InflateState, Inflater, PerMessageDeflate, StateKey, StatePool,
+};
 use wscodec::io::Deflate;
 use wscodec::{Role, RxBuffer};
 
@@ -28,12 +32,46 @@ impl Memory {
     /// connection compresses what it sends; `resetting` compresses each message on its
     /// own and says so in the negotiation.
     pub(crate) fn lend<R: RxBuffer>(&mut self, output: R, resetting: bool) -> Deflate<'_, R> {
+        let compressor = Compressor::new(LEVEL).with_pool(STATES);
         let deflate = Deflate::new(Inflater::new(&mut self.state, &mut self.window, output))
-            .compressing(Compressor::new(LEVEL));
+            .compressing(compressor);
         if resetting {
             deflate.resetting()
         } else {
             deflate
+        }
+    }
+}
+
+/// The compressor states all connections share: a connection takes one for the message it
+/// compresses and gives it back, so the 312 KiB of a state exist once per message being
+/// compressed at the time, not once per connection.
+const STATES: StatePool = StatePool { take: take_state, give: give_state };
+
+/// The most idle states kept for the next messages; more are dropped.
+const KEEP_STATES: usize = 4;
+
+/// Idle compressor states.
+static IDLE_STATES: Mutex<Vec<CompressorState>> = Mutex::new(Vec::new());
+
+/// A state for `key`: an idle one, or a new one built on a short-lived thread, because
+/// building takes about 96 KiB of stack, which would otherwise stay resident in the
+/// connection's thread for its whole life.
+fn take_state(key: StateKey) -> Option<CompressorState> {
+    let idle = IDLE_STATES.lock().ok().and_then(|mut idle| {
+        let at = idle.iter().position(|state| state.key() == key)?;
+        Some(idle.swap_remove(at))
+    });
+    idle.or_else(|| {
+        let builder = std::thread::Builder::new().name("compressor state".into());
+        builder.stack_size(1024 * 1024).spawn(move || key.build()).ok()?.join().ok()
+    })
+}
+
+fn give_state(state: CompressorState) {
+    if let Ok(mut idle) = IDLE_STATES.lock() {
+        if idle.len() < KEEP_STATES {
+            idle.push(state);
         }
     }
 }

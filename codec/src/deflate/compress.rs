@@ -12,6 +12,52 @@ use miniz_oxide::deflate::core::{
 
 use super::negotiate::{Direction, MAX_WINDOW_BITS};
 
+/// What a compressor state is built for: the compression level and whether it keeps to
+/// run-length matches (a window under 32 KiB). Opaque; states are only reused for the
+/// same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateKey(u32);
+
+impl StateKey {
+    /// Builds a state for this key. It takes about 96 KiB of the calling thread's stack
+    /// (miniz_oxide assembles its 64 KiB LZ buffer there before boxing it), which stay
+    /// resident for as long as the thread lives: build states on a thread of their own.
+    pub fn build(self) -> CompressorState {
+        CompressorState { core: Box::new(CompressorOxide::new(self.0)), key: self }
+    }
+}
+
+/// A compressor's working state: about 312 KiB on the heap, built for one [`StateKey`].
+pub struct CompressorState {
+    core: Box<CompressorOxide>,
+    key: StateKey,
+}
+
+impl CompressorState {
+    /// What the state was built for.
+    pub const fn key(&self) -> StateKey {
+        self.key
+    }
+}
+
+impl fmt::Debug for CompressorState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompressorState").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+/// Where a compressor gets a state when it starts a message, and where a state goes when
+/// its compressor no longer needs it (each message compressed on its own). A host with
+/// many connections shares a few states among them this way, and builds new ones on a
+/// thread of its own (see [`StateKey::build`]) instead of on every connection's stack.
+#[derive(Debug, Clone, Copy)]
+pub struct StatePool {
+    /// A state for this key, or `None` to build one on the calling thread.
+    pub take: fn(StateKey) -> Option<CompressorState>,
+    /// A state no longer needed: keep it for later, or drop it.
+    pub give: fn(CompressorState),
+}
+
 /// Compresses outgoing messages (RFC 7692 section 7.2.1) with miniz_oxide's compressor.
 ///
 /// The compressor's state lives on the heap while it is needed: about 312 KiB, allocated
@@ -25,7 +71,8 @@ use super::negotiate::{Direction, MAX_WINDOW_BITS};
 /// window allows) and Huffman coding: less compression, but every message still goes
 /// compressed and no match reaches further back than the peer keeps.
 pub struct Compressor {
-    core: Option<Box<CompressorOxide>>,
+    core: Option<CompressorState>,
+    pool: Option<StatePool>,
     level: u8,
     outgoing: Direction,
     /// The last bytes written, held back until the message is known to go on: the
@@ -43,7 +90,14 @@ impl fmt::Debug for Compressor {
             .field("level", &self.level)
             .field("outgoing", &self.outgoing)
             .field("allocated", &self.core.is_some())
+            .field("pooled", &self.pool.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Compressor {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -64,14 +118,28 @@ impl Compressor {
     /// [`start`](Self::start) says otherwise.
     pub const fn new(level: u8) -> Self {
         let outgoing = Direction { max_window_bits: MAX_WINDOW_BITS, no_context_takeover: false };
-        Self { core: None, level, outgoing, held: [0; 4], held_len: 0, draining: false }
+        Self { core: None, pool: None, level, outgoing, held: [0; 4], held_len: 0, draining: false }
+    }
+
+    /// Takes its states from `pool` and gives them back to it, rather than building and
+    /// dropping its own.
+    pub const fn with_pool(mut self, pool: StatePool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Gives the state back to the pool (or drops it).
+    fn release(&mut self) {
+        if let (Some(state), Some(pool)) = (self.core.take(), self.pool) {
+            (pool.give)(state);
+        }
     }
 
     /// Prepares for a connection whose outgoing messages are compressed as `outgoing` says
     /// ([`PerMessageDeflate::send`](super::PerMessageDeflate::send)).
     pub fn start(&mut self, outgoing: Direction) {
         self.outgoing = outgoing;
-        self.core = None;
+        self.release();
         self.held_len = 0;
         self.draining = false;
     }
@@ -88,25 +156,34 @@ impl Compressor {
 
     /// miniz_oxide's flags: LZ77 over the whole 32 KiB window when the peer allows it,
     /// run-length matches only when it asked for a smaller window.
-    fn flags(&self) -> u32 {
+    fn key(&self) -> StateKey {
         let strategy = if self.outgoing.max_window_bits >= MAX_WINDOW_BITS {
             CompressionStrategy::Default
         } else {
             CompressionStrategy::RLE
         };
-        create_comp_flags_from_zip_params(
+        StateKey(create_comp_flags_from_zip_params(
             i32::from(self.level),
             -i32::from(MAX_WINDOW_BITS),
             strategy as i32,
-        )
+        ))
     }
 
     /// Compresses the rest of a message, `input` (all of what remains of it), into `out`.
     /// Call again with the input not yet consumed and a fresh `out` until
     /// [`done`](Compressed::done). `out` must hold at least 16 bytes.
     pub fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Compressed {
-        let flags = self.flags();
-        let core = self.core.get_or_insert_with(|| Box::new(CompressorOxide::new(flags)));
+        let key = self.key();
+        if self.core.as_ref().is_some_and(|state| state.key != key) {
+            self.release();
+        }
+        let pool = self.pool;
+        let state = self.core.get_or_insert_with(|| {
+            let mut state = pool.and_then(|pool| (pool.take)(key)).unwrap_or_else(|| key.build());
+            state.core.reset();
+            state
+        });
+        let core = &mut state.core;
         // What was held back goes first: more follows it.
         let held = self.held_len;
         let Some((front, rest)) = out.split_at_mut_checked(held) else {
@@ -133,7 +210,11 @@ impl Compressor {
             self.held_len = 0;
             if !self.keeps_context() {
                 // Each message on its own: give the memory back until the next one.
-                self.core = None;
+                if self.pool.is_some() {
+                    self.release();
+                } else {
+                    self.core = None;
+                }
             }
         }
         Compressed { consumed, written, done }
@@ -265,5 +346,34 @@ mod tests {
         // RFC 7692 section 7.2.3.6.
         let mut c = Compressor::new(6);
         assert_eq!(wire(&mut c, b"", 64), [0x00]);
+    }
+
+    #[test]
+    fn a_pooled_compressor_takes_its_state_and_gives_it_back() {
+        use std::sync::Mutex;
+        static POOL: Mutex<Vec<CompressorState>> = Mutex::new(Vec::new());
+        fn take(key: StateKey) -> Option<CompressorState> {
+            let mut pool = POOL.lock().unwrap();
+            let at = pool.iter().position(|s| s.key() == key)?;
+            Some(pool.swap_remove(at))
+        }
+        fn give(state: CompressorState) {
+            POOL.lock().unwrap().push(state);
+        }
+        let outgoing = Direction { max_window_bits: 15, no_context_takeover: true };
+        let mut c = Compressor::new(1).with_pool(StatePool { take, give });
+        c.start(outgoing);
+        let data = text(5000);
+        let first = wire(&mut c, &data, 4096);
+        assert_eq!(POOL.lock().unwrap().len(), 1, "given back after the message");
+        let second = wire(&mut c, &data, 4096);
+        assert_eq!(first, second, "a state from the pool starts afresh");
+        assert_eq!(POOL.lock().unwrap().len(), 1, "the same state, taken and given back");
+        // Another key (run lengths only, for a small window) is not served that state.
+        c.start(Direction { max_window_bits: 10, no_context_takeover: true });
+        wire(&mut c, &data, 4096);
+        assert_eq!(POOL.lock().unwrap().len(), 2);
+        drop(c);
+        assert_eq!(POOL.lock().unwrap().len(), 2);
     }
 }

@@ -56,7 +56,7 @@ pub(crate) mod testing;
 
 pub use crate::conn::InflateError;
 #[cfg(feature = "deflate-compress")]
-pub use compress::{Compressed, Compressor};
+pub use compress::{Compressed, Compressor, CompressorState, StateKey, StatePool};
 pub use inflate::{InflateState, Inflater};
 pub use negotiate::{
     accept_offers, accept_response, Direction, HeaderValue, Offer, PerMessageDeflate, Setup,

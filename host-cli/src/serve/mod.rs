@@ -24,8 +24,11 @@
 //! 42.5 KiB more ([`crate::deflate::Memory`]: the inflater's state and a 32 KiB window,
 //! so the client keeps its compression context); inflated messages go to a buffer that,
 //! like the receive buffer, grows only while a message arrives. The server compresses
-//! each message on its own (`server_no_context_takeover`), so the compressor's 312 KiB
-//! exist only while a reply is being compressed.
+//! each message on its own (`server_no_context_takeover`) with a compressor state (312
+//! KiB) that all connections share through a pool: states exist for the replies being
+//! compressed at the time, and are built on a thread of their own, so no connection's
+//! stack keeps the 96 KiB that building one takes. Measured: about 116 KiB of RSS per
+//! connection after a compressed echo, against 45 KiB without deflate.
 //!
 //! # Deadlines
 //! Every deadline is absolute, set on the TCP socket below TLS ([`crate::timed`]), so
@@ -59,9 +62,8 @@ use anyhow::Context as _;
 use crate::tls;
 
 /// The stack of each connection thread: the handshake's 8 KiB head buffer, rustls, the
-/// adapter, and the compressor's construction (miniz_oxide builds its 64 KiB match buffer
-/// on the stack before boxing it: about 200 KiB in a debug build), with room to spare.
-/// Only the pages touched count towards memory.
+/// adapter and the compressor (a debug build needs far more than a release build), with
+/// room to spare. Only the pages touched count towards memory.
 const STACK: usize = 1024 * 1024;
 /// At most this many threads answer over-capacity clients with 503 at once.
 pub(crate) const MAX_REFUSALS: usize = 64;
