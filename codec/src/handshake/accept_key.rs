@@ -3,7 +3,6 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use sha1::{Digest as _, Sha1};
 
 /// The GUID that RFC 6455 appends to the key before hashing.
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -29,10 +28,27 @@ pub const KEY_LEN: usize = 24;
 /// assert_eq!(&accept, b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> [u8; ACCEPT_KEY_LEN] {
+    encode_digest(digest(key))
+}
+
+/// SHA-1 of `key` and the GUID: the crate's own, small SHA-1.
+#[cfg(not(feature = "hw-sha1"))]
+fn digest(key: &[u8]) -> [u8; 20] {
+    let mut sha = super::sha1::Sha1::new();
+    sha.update(key);
+    sha.update(GUID.as_bytes());
+    sha.finalize()
+}
+
+/// SHA-1 of `key` and the GUID: RustCrypto's `sha1`, with the CPU's SHA instructions
+/// where it has them (feature `hw-sha1`).
+#[cfg(feature = "hw-sha1")]
+fn digest(key: &[u8]) -> [u8; 20] {
+    use sha1::{Digest as _, Sha1};
     let mut sha = Sha1::new();
     sha.update(key);
     sha.update(GUID.as_bytes());
-    encode_digest(sha.finalize().into())
+    sha.finalize().into()
 }
 
 /// The standard base64 alphabet (RFC 4648 section 4).

@@ -29,6 +29,8 @@ mod fields;
 mod head;
 mod header;
 pub mod server;
+#[cfg(any(test, not(feature = "hw-sha1")))]
+mod sha1;
 mod write;
 
 pub use accept_key::accept_key;

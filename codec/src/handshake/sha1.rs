@@ -1,0 +1,178 @@
+//! SHA-1 (FIPS 180-4), written for size: the one hash RFC 6455 needs, for the accept key.
+//!
+//! The 80 rounds are one loop over a 16-word circular message schedule, so the whole hash
+//! is a few hundred bytes of code at opt-level "z" (an unrolled implementation is about
+//! 3 KB, and RustCrypto's `sha1` carries an x86 SHA-NI path besides). At opt-level 3 the
+//! compiler unrolls the loop itself. The feature `sha1-hw` swaps in RustCrypto's `sha1`,
+//! which uses the CPU's SHA instructions where it has them (`BENCHMARKS.md` has both).
+//!
+//! SHA-1 is broken for collision resistance, which the handshake does not need: the
+//! accept key only shows that the server read the client's key (RFC 6455 section 10.2
+//! and 4.2.2).
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+/// The digest length in bytes.
+pub(crate) const DIGEST_LEN: usize = 20;
+
+/// A SHA-1 computation in progress.
+#[derive(Debug, Clone)]
+pub(crate) struct Sha1 {
+    state: [u32; 5],
+    block: [u8; 64],
+    /// Bytes hashed so far.
+    len: u64,
+}
+
+impl Sha1 {
+    /// The initial hash value (FIPS 180-4 section 5.3.1).
+    pub(crate) const fn new() -> Self {
+        Self {
+            state: [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0],
+            block: [0; 64],
+            len: 0,
+        }
+    }
+
+    /// Hashes `data` after what was hashed before.
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let at = (self.len % 64) as usize;
+            let take = (64 - at).min(data.len());
+            let (head, rest) = data.split_at(take);
+            if let Some(dst) = self.block.get_mut(at..at + take) {
+                dst.copy_from_slice(head);
+            }
+            self.len = self.len.wrapping_add(take as u64);
+            if at + take == 64 {
+                compress(&mut self.state, &self.block);
+            }
+            data = rest;
+        }
+    }
+
+    /// Pads the message (FIPS 180-4 section 5.1.1) and returns the digest.
+    pub(crate) fn finalize(mut self) -> [u8; DIGEST_LEN] {
+        let bits = self.len.wrapping_mul(8);
+        self.update(&[0x80]);
+        let at = (self.len % 64) as usize;
+        if at > 56 {
+            self.block.get_mut(at..).unwrap_or_default().fill(0);
+            compress(&mut self.state, &self.block);
+            self.block = [0; 64];
+        } else {
+            self.block.get_mut(at..56).unwrap_or_default().fill(0);
+        }
+        let (_, length) = self.block.split_at_mut(56);
+        length.copy_from_slice(&bits.to_be_bytes());
+        compress(&mut self.state, &self.block);
+        let mut digest = [0u8; DIGEST_LEN];
+        for (out, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(self.state) {
+            *out = word.to_be_bytes();
+        }
+        digest
+    }
+}
+
+/// One 64-byte block into the state (FIPS 180-4 section 6.1.2).
+///
+/// One loop of 80 rounds: the smallest form. (Five rounds per pass with the variables
+/// renamed is faster at opt-level 3 but 726 bytes larger at opt-level "z";
+/// hosts that want speed take feature `hw-sha1`.)
+fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
+    let mut w = [0u32; 16];
+    for (word, bytes) in w.iter_mut().zip(block.as_chunks::<4>().0) {
+        *word = u32::from_be_bytes(*bytes);
+    }
+    let [mut a, mut b, mut c, mut d, mut e] = *state;
+    for t in 0..80 {
+        // The schedule in place: w[t mod 16] becomes W_t from t = 16 on.
+        let s = t & 15;
+        if t >= 16 {
+            let x = at(&w, s + 13) ^ at(&w, s + 8) ^ at(&w, s + 2) ^ at(&w, s);
+            set(&mut w, s, x.rotate_left(1));
+        }
+        let (f, k) = match t {
+            0..20 => ((b & c) | (!b & d), 0x5A82_7999),
+            20..40 => (b ^ c ^ d, 0x6ED9_EBA1),
+            40..60 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+            _ => (b ^ c ^ d, 0xCA62_C1D6),
+        };
+        let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k);
+        e = d;
+        d = c;
+        c = b.rotate_left(30);
+        b = a;
+        a = temp.wrapping_add(at(&w, s));
+    }
+    for (h, v) in state.iter_mut().zip([a, b, c, d, e]) {
+        *h = h.wrapping_add(v);
+    }
+}
+
+/// `w[i mod 16]`: the mask keeps the index in range, so there is no bounds check.
+#[inline(always)]
+fn at(w: &[u32; 16], i: usize) -> u32 {
+    w.get(i & 15).copied().unwrap_or(0)
+}
+
+/// Sets `w[i mod 16]`.
+#[inline(always)]
+fn set(w: &mut [u32; 16], i: usize, value: u32) {
+    if let Some(slot) = w.get_mut(i & 15) {
+        *slot = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use std::vec::Vec;
+
+    fn sha1(data: &[u8]) -> [u8; DIGEST_LEN] {
+        let mut h = Sha1::new();
+        h.update(data);
+        h.finalize()
+    }
+
+    fn hex(digest: [u8; DIGEST_LEN]) -> std::string::String {
+        digest.iter().map(|b| std::format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn fips_180_and_rfc_3174_vectors() {
+        for (input, expect) in [
+            (&b""[..], "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            (b"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            (
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+            ),
+            (
+                b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+                "a49b2446a02c645bf419f995b67091253a04a259",
+            ),
+        ] {
+            assert_eq!(hex(sha1(input)), expect, "{:?}", core::str::from_utf8(input));
+        }
+        let million = std::vec![b'a'; 1_000_000];
+        assert_eq!(hex(sha1(&million)), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+    }
+
+    #[test]
+    fn every_length_and_split_matches_sha1_smol() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 31 + 7) as u8).collect();
+        for len in 0..data.len() {
+            let expect = sha1_smol::Sha1::from(&data[..len]).digest().bytes();
+            assert_eq!(sha1(&data[..len]), expect, "len {len}");
+            for split in [0, 1, 55, 56, 63, 64, 65] {
+                let split = split.min(len);
+                let mut h = Sha1::new();
+                h.update(&data[..split]);
+                h.update(&data[split..len]);
+                assert_eq!(h.finalize(), expect, "len {len} split {split}");
+            }
+        }
+    }
+}
