@@ -85,39 +85,10 @@ pub(super) const fn not_letter_or_hyphen(x: u64) -> u64 {
     (!from_a | past_z | x) & not_hyphen & HI
 }
 
-/// Flags control characters (tab included) and DEL: one addition fewer than
-/// [`value_stops`], for the fast path, which leaves tabs to the exact one.
-#[inline(always)]
-pub(super) const fn ctl_or_del(x: u64) -> u64 {
-    let low = x & !HI;
-    let at_least_space = low + LO * 0x60; // bit 7: low 7 bits >= 0x20
-    let del = low + LO; // bit 7: low 7 bits == 0x7f
-    !x & (!at_least_space | del) & HI
-}
-
 /// Bytes that end a header value: controls except tab, and DEL.
 #[inline(always)]
 pub(super) const fn value_stops(x: u64) -> u64 {
     (below(x, 0x20) & !equal(x, b'\t')) | equal(x, 0x7f)
-}
-
-/// The index of the first control character (tab included) or DEL at or after `from`,
-/// 16 bytes at a time.
-#[inline(always)]
-pub(super) fn find_ctl(buf: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    loop {
-        let Some((block, _)) = buf.get(at..)?.split_first_chunk::<16>() else {
-            return find(buf, at, ctl_or_del, |b| b < 0x20 || b == 0x7f);
-        };
-        let [a, b] = block.as_chunks::<8>().0 else { return None };
-        let flags = u128::from(ctl_or_del(u64::from_le_bytes(*a)))
-            | u128::from(ctl_or_del(u64::from_le_bytes(*b))) << 64;
-        if flags != 0 {
-            return Some(at + (flags.trailing_zeros() / 8) as usize);
-        }
-        at += 16;
-    }
 }
 
 /// The index of the first byte at or after `from` that `stops` flags (`is_stop` is the
@@ -140,43 +111,6 @@ pub(super) fn find(
         at += 8;
     }
     tail.iter().position(|&b| is_stop(b)).map(|i| at + i)
-}
-
-/// The 32 bytes of `buf` from `at` as four little-endian words, zeros past its end.
-#[inline(always)]
-pub(super) fn words(buf: &[u8], at: usize) -> [u64; 4] {
-    match buf.get(at..).and_then(<[u8]>::first_chunk::<32>) {
-        Some(window) => to_words(window),
-        None => padded_words(buf.get(at..).unwrap_or_default()),
-    }
-}
-
-#[inline(always)]
-fn to_words(window: &[u8; 32]) -> [u64; 4] {
-    let (chunks, _) = window.as_chunks::<8>();
-    let word = |i: usize| chunks.get(i).map_or(0, |c| u64::from_le_bytes(*c));
-    [word(0), word(1), word(2), word(3)]
-}
-
-/// [`words`] near the end of the buffer.
-#[cold]
-#[inline(never)]
-fn padded_words(rest: &[u8]) -> [u64; 4] {
-    let mut window = [0u8; 32];
-    for (w, r) in window.iter_mut().zip(rest) {
-        *w = *r;
-    }
-    to_words(&window)
-}
-
-/// The index of the first byte of the four words that `flags` flags, if any.
-#[inline(always)]
-pub(super) fn first_flag(words: &[u64; 4], flags: impl Fn(u64) -> u64) -> Option<usize> {
-    let [a, b, c, d] = *words;
-    let low = u128::from(flags(a)) | u128::from(flags(b)) << 64;
-    let high = u128::from(flags(c)) | u128::from(flags(d)) << 64;
-    let bit = if low != 0 { low.trailing_zeros() } else { 128 + high.trailing_zeros() };
-    (bit < 256).then_some((bit / 8) as usize)
 }
 
 #[cfg(test)]
@@ -202,7 +136,6 @@ mod tests {
                         "{b:#x}"
                     );
                     assert_eq!(flag(value_stops(x)), is_value_stop(b), "{b:#x}");
-                    assert_eq!(flag(ctl_or_del(x)), b < 0x20 || b == 0x7f, "{b:#x}");
                 }
             }
         }

@@ -22,7 +22,7 @@ pub(super) struct Single<'b> {
 }
 
 impl<'b> Single<'b> {
-    #[inline(always)]
+    #[inline]
     fn add(&mut self, value: &'b [u8]) {
         if self.first.is_some() {
             self.repeated = true;

@@ -24,23 +24,18 @@
 //! error (`NewLine` on the request line and the final empty line, `Status` on the status
 //! line, `HeaderValue` after a header value).
 //!
-//! Speed: it tests eight bytes at a time ([`bytes`](super::bytes): SWAR) instead of one
-//! byte per step. A header line of the common shape (a name of letters and `-`, a value
-//! without control characters, a complete line end) takes a fixed amount of work on the
-//! first 32 bytes of the line (two masks on four words: the first byte that is not a
-//! letter or `-`, the first control character), without a loop whose exit would be
-//! mispredicted from one line to the next; every other line, and every malformed or
-//! partial one, goes through the exact byte-level path, which mirrors httparse step by
-//! step. The first 1 KiB of the buffer is checked as UTF-8 once, and the method, target
-//! and header names are taken from that `str` (and header values by
-//! [`Request::validate`](super::server::Request::validate)) instead of a check each.
+//! Speed and size: it mirrors httparse step by step, and searches eight bytes at a time
+//! ([`bytes`](super::bytes): SWAR) for the end of a name, a target and a value instead of
+//! one byte per step. (A fixed-work path for the first 32 bytes of a common header line,
+//! which saved a mispredicted loop exit per line, was dropped: it cost 1,250 bytes in the
+//! minimal firmware server; `BENCHMARKS.md` has the trade.) The first 1 KiB of the buffer
+//! is checked as UTF-8 once, and the method, target and header names are taken from that
+//! `str` (and header values by [`Request::validate`](super::server::Request::validate))
+//! instead of a check each.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::bytes::{
-    ctl_or_del, find, find_ctl, first_flag, is_token, is_value_stop, not_letter_or_hyphen,
-    uri_stops, value_stops, words,
-};
-use super::header::{trim_ows, Header};
+use super::bytes::{find, is_token, is_value_stop, not_letter_or_hyphen, uri_stops, value_stops};
+use super::header::Header;
 use super::{HandshakeError, HttpErrorKind};
 
 /// A complete request head: the request line, how many headers were filled and where the
@@ -136,7 +131,7 @@ fn utf8_prefix(buf: &[u8]) -> &str {
 
 /// `buf[from..to]` as a `str`: from `text` (a UTF-8 prefix of `buf`) if it covers the
 /// range, else checked on its own.
-#[inline(always)]
+#[inline]
 fn as_str<'b>(text: &'b str, buf: &'b [u8], from: usize, to: usize) -> Option<&'b str> {
     text.get(from..to).or_else(|| core::str::from_utf8(slice(buf, from, to)).ok())
 }
@@ -181,14 +176,10 @@ fn header_lines<'b>(
 ) -> Result<(usize, usize), Stop> {
     let mut count = 0;
     loop {
-        // `line` takes only lines that start with a letter; the rest are checked here.
-        let (colon, value, next) = match line(buf, at) {
-            Some(line) => line,
-            None => match byte(buf, at)? {
-                b'\r' | b'\n' => return Ok((count, line_end(buf, at, HttpErrorKind::NewLine)?)),
-                b if !is_token(b) => return Err(http(HttpErrorKind::HeaderName)),
-                _ => exact_line(buf, at)?,
-            },
+        let (colon, value, next) = match byte(buf, at)? {
+            b'\r' | b'\n' => return Ok((count, line_end(buf, at, HttpErrorKind::NewLine)?)),
+            b if !is_token(b) => return Err(http(HttpErrorKind::HeaderName)),
+            _ => header_line(buf, at)?,
         };
         let name = as_str(text, buf, at, colon).ok_or(http(HttpErrorKind::HeaderName))?;
         let slot = headers.get_mut(count).ok_or(Stop::Error(HandshakeError::TooManyHeaders))?;
@@ -304,42 +295,11 @@ fn reason(buf: &[u8], start: usize) -> Result<(&str, usize), Stop> {
     Ok((reason, next))
 }
 
-/// The common header line, fast: a name of letters and `-`, a value without control
-/// characters (tabs aside) and DEL, a complete line end. Returns the index of the colon,
-/// the trimmed value and the index after the line end; `None` for anything else (other
-/// token bytes, errors, a partial line), which [`name_end`] and [`value`] then parse.
-#[inline(always)]
-fn line(buf: &[u8], start: usize) -> Option<(usize, &[u8], usize)> {
-    // A fixed amount of work for the first 32 bytes of the line, no loop: a loop's exit
-    // would be mispredicted from one line to the next.
-    let words = words(buf, start);
-    // The first byte that is not a letter or `-` must be the colon.
-    let name_len = first_flag(&words, not_letter_or_hyphen)?;
-    let colon = start + name_len;
-    if name_len == 0 || *buf.get(colon)? != b':' {
-        return None;
-    }
-    // Every byte up to the first control character or DEL is a value byte or optional
-    // whitespace, so the value is that run, trimmed. (Those bytes are not letters, so
-    // none comes before the colon.) A tab stops the search too: the exact path takes such
-    // lines.
-    let end = match first_flag(&words, ctl_or_del) {
-        Some(i) => start + i,
-        None => find_ctl(buf, start + 32)?,
-    };
-    let next = match buf.get(end..end + 2)? {
-        [b'\r', b'\n'] => end + 2,
-        [b'\n', _] => end + 1,
-        _ => return None,
-    };
-    Some((colon, trim_ows(slice(buf, colon + 1, end)), next))
-}
-
-/// A header line the exact way, byte by byte where it matters: for the lines [`line()`]
-/// does not take.
-#[cold]
+/// A header line: the index of the colon, the trimmed value and the index after the line
+/// end.
+// One copy, not inlined: at opt-level "z" that keeps the minimal firmware server small.
 #[inline(never)]
-fn exact_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
+fn header_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
     let colon = name_end(buf, start)?;
     let (value, next) = value(buf, colon + 1)?;
     Ok((colon, value, next))

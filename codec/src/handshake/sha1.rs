@@ -54,17 +54,10 @@ impl Sha1 {
     pub(crate) fn finalize(mut self) -> [u8; DIGEST_LEN] {
         let bits = self.len.wrapping_mul(8);
         self.update(&[0x80]);
-        let at = (self.len % 64) as usize;
-        if at > 56 {
-            self.block.get_mut(at..).unwrap_or_default().fill(0);
-            compress(&mut self.state, &self.block);
-            self.block = [0; 64];
-        } else {
-            self.block.get_mut(at..56).unwrap_or_default().fill(0);
-        }
-        let (_, length) = self.block.split_at_mut(56);
-        length.copy_from_slice(&bits.to_be_bytes());
-        compress(&mut self.state, &self.block);
+        // Zeros up to 8 bytes before the end of a block, then the length in bits.
+        let zeros = (64 + 56 - (self.len % 64) as usize) % 64;
+        self.update([0; 64].get(..zeros).unwrap_or_default());
+        self.update(&bits.to_be_bytes());
         let mut digest = [0u8; DIGEST_LEN];
         for (out, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(self.state) {
             *out = word.to_be_bytes();
