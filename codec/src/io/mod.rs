@@ -51,6 +51,11 @@ pub const MIN_TX_BUF: usize = 256;
 /// Where a client's mask keys come from: one fresh, unpredictable key per frame
 /// (RFC 6455 section 5.3). A closure over the device's RNG is one.
 pub trait MaskKeys {
+    /// Whether every key is `[0; 4]`, with which masking changes nothing (a server's
+    /// [`Unmasked`]): the adapters then leave out the masking code, which keeps a server
+    /// firmware smaller.
+    const ALL_ZERO: bool = false;
+
     /// The key for the next frame.
     fn next_key(&mut self) -> [u8; 4];
 }
@@ -67,6 +72,8 @@ impl<F: FnMut() -> [u8; 4]> MaskKeys for F {
 pub struct Unmasked;
 
 impl MaskKeys for Unmasked {
+    const ALL_ZERO: bool = true;
+
     fn next_key(&mut self) -> [u8; 4] {
         [0; 4]
     }

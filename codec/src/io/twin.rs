@@ -535,13 +535,14 @@ where
         if let Some(body) = body.get_mut(..data.len()) {
             // The whole frame fits: one write.
             body.copy_from_slice(data);
-            if self.conn.role() == Role::Client {
+            if !M::ALL_ZERO && self.conn.role() == Role::Client {
                 apply_mask(body, key, 0);
             }
             return self.write_tx(n + data.len(), &[])$(.$await)?;
         }
-        if self.conn.role() == Role::Server {
-            // Unmasked: the payload goes out as it is, without a copy.
+        if M::ALL_ZERO || self.conn.role() == Role::Server {
+            // Unmasked (or masked with a zero key): the payload goes out as it is, without
+            // a copy.
             return self.write_tx(n, data)$(.$await)?;
         }
         let mut header = n;
