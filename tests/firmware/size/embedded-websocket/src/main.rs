@@ -24,6 +24,10 @@ impl Stream<()> for Stdio {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+    common::run(serve)
+}
+
+fn serve() -> i32 {
     let (mut read_buf, mut write_buf, mut frame_buf) = ([0u8; 4096], [0u8; 1024], [0u8; 4096]);
     let mut read_cursor = 0;
     let mut stream = Stdio;

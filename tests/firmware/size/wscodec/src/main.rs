@@ -15,6 +15,10 @@ use stdio::Stdio;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+    common::run(serve)
+}
+
+fn serve() -> i32 {
     let (mut rx, mut tx) = ([0u8; 4096], [0u8; 1024]);
     let accepted = WebSocket::accept(
         Stdio,

@@ -1,0 +1,98 @@
+//! websocketz doing the job: accept the upgrade, read one message, write it back, close.
+//! Follows the crate's `examples/server-callback.rs`, minus std: its futures are polled
+//! by a minimal `block_on` (the stdin/stdout "driver" below never returns `Pending`).
+#![no_std]
+#![no_main]
+
+#[path = "../../common.rs"]
+mod common;
+
+use core::convert::Infallible;
+use core::future::Future;
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
+
+use websocketz::options::AcceptOptions;
+use websocketz::{next, send, CloseCode, CloseFrame, Message, WebSocket};
+
+/// stdin/stdout as the byte stream.
+struct Stdio;
+
+impl embedded_io_async::ErrorType for Stdio {
+    type Error = embedded_io_async::ErrorKind;
+}
+
+impl embedded_io_async::Read for Stdio {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        common::read_in(buf).map_err(|()| embedded_io_async::ErrorKind::Other)
+    }
+}
+
+impl embedded_io_async::Write for Stdio {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        common::write_out(buf).map(|()| buf.len()).map_err(|()| embedded_io_async::ErrorKind::Other)
+    }
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A server never masks, but websocketz asks every connection for a random source.
+struct NoRng;
+
+impl rand_core::TryRng for NoRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(0)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        dst.fill(0);
+        Ok(())
+    }
+}
+
+/// Polls `fut` to completion with a waker that does nothing.
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+async fn serve() -> i32 {
+    let (mut rx, mut tx, mut fragments) = ([0u8; 4096], [0u8; 1024], [0u8; 4096]);
+    let accepted = WebSocket::accept::<16>(
+        AcceptOptions::default(),
+        Stdio,
+        NoRng,
+        &mut rx,
+        &mut tx,
+        &mut fragments,
+    )
+    .await;
+    let Ok(mut ws) = accepted else {
+        return 1;
+    };
+    // The echo goes out straight from the received bytes.
+    let sent = match next!(ws) {
+        Some(Ok(Message::Text(t))) => send!(ws, Message::Text(t)),
+        Some(Ok(Message::Binary(b))) => send!(ws, Message::Binary(b)),
+        _ => return 2,
+    };
+    let close = Message::Close(Some(CloseFrame::new(CloseCode::Normal, "")));
+    if sent.is_err() || ws.send(close).await.is_err() {
+        return 3;
+    }
+    0
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+    common::run(|| block_on(serve()))
+}
