@@ -126,20 +126,22 @@ impl Connection {
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<Option<usize>, SendError> {
-        if let Some(close) = self.pending_close {
-            let n = self.write_frame(OpCode::Close, true, close.as_slice(), mask_key, out)?;
+        // One `write_frame` call for both (it is inlined: at opt-level "z" each call is a copy).
+        let (opcode, payload) = match (self.pending_close, self.pending_pong) {
+            (Some(close), _) => (OpCode::Close, close),
+            (None, Some(pong)) => (OpCode::Pong, pong),
+            (None, None) => return Ok(None),
+        };
+        let n = self.write_frame(opcode, true, payload.as_slice(), mask_key, out)?;
+        if opcode == OpCode::Close {
             self.pending_close = None;
             self.state = match self.state {
                 State::CloseReceived | State::Failing => State::Closed,
                 other => other,
             };
-            return Ok(Some(n));
-        }
-        if let Some(pong) = self.pending_pong {
-            let n = self.write_frame(OpCode::Pong, true, pong.as_slice(), mask_key, out)?;
+        } else {
             self.pending_pong = None;
-            return Ok(Some(n));
         }
-        Ok(None)
+        Ok(Some(n))
     }
 }

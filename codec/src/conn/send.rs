@@ -26,13 +26,19 @@ impl Connection {
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
+        let close_payload;
         let (opcode, payload): (OpCode, &[u8]) = match message {
             Message::Text(text) => (OpCode::Text, text.as_bytes()),
             Message::Binary(data) => (OpCode::Binary, data),
             Message::Ping(data) => (OpCode::Ping, data),
             Message::Pong(data) => (OpCode::Pong, data),
-            Message::Close(close) => return self.encode_close(close, mask_key, out),
+            Message::Close(close) => {
+                close_payload = close_payload_of(close)?;
+                (OpCode::Close, close_payload.as_slice())
+            }
         };
+        // One call for every kind: `write_frame` is inlined, and at opt-level "z" each
+        // call is a copy.
         self.write_frame(opcode, true, payload, mask_key, out)
     }
 
@@ -109,24 +115,6 @@ impl Connection {
         Ok(n)
     }
 
-    fn encode_close(
-        &mut self,
-        close: Option<(CloseCode, &str)>,
-        mask_key: [u8; 4],
-        out: &mut [u8],
-    ) -> Result<usize, SendError> {
-        if let Some((code, reason)) = close {
-            if !code.is_sendable() {
-                return Err(SendError::InvalidCloseCode(code.as_u16()));
-            }
-            if reason.len() > MAX_REASON_LEN {
-                return Err(SendError::ControlTooLong(reason.len() + 2));
-            }
-        }
-        let payload = ControlPayload::close(close.map(|c| c.0), close.map_or("", |c| c.1));
-        self.write_frame(OpCode::Close, true, payload.as_slice(), mask_key, out)
-    }
-
     /// Checks state and sizes, writes a header and updates the state for control frames.
     #[inline(always)]
     fn encode_header(
@@ -170,10 +158,7 @@ impl Connection {
         Ok(n)
     }
 
-    // `#[inline]`, not `always`: four callers (`encode`, the close, the owed pong and
-    // close); at opt-level "z" one copy is 352 bytes smaller, and at opt-level 3 `encode`
-    // still inlines it.
-    #[inline]
+    #[inline(always)]
     pub(super) fn write_frame(
         &mut self,
         opcode: OpCode,
@@ -219,4 +204,17 @@ impl Connection {
         }
         Ok(end)
     }
+}
+
+/// The payload of a close frame the application sends, checked.
+fn close_payload_of(close: Option<(CloseCode, &str)>) -> Result<ControlPayload, SendError> {
+    if let Some((code, reason)) = close {
+        if !code.is_sendable() {
+            return Err(SendError::InvalidCloseCode(code.as_u16()));
+        }
+        if reason.len() > MAX_REASON_LEN {
+            return Err(SendError::ControlTooLong(reason.len() + 2));
+        }
+    }
+    Ok(ControlPayload::close(close.map(|c| c.0), close.map_or("", |c| c.1)))
 }
