@@ -1,6 +1,6 @@
-//! Byte classes of HTTP heads: the token table, and SWAR masks that test eight bytes at a
-//! time (bit tricks on `u64` words: safe, portable code), for the head parser in
-//! [`head`](super::head).
+//! Byte classes of HTTP heads: one table of class bits (token, target), and SWAR masks that
+//! test eight bytes of a header value at a time (bit tricks on `u64` words: safe, portable
+//! code), for the head parser in [`head`](super::head).
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 /// A byte that ends a header value: control characters other than tab, and DEL.
@@ -12,17 +12,28 @@ pub(super) const fn is_value_stop(b: u8) -> bool {
 /// RFC 9110 `tchar`: the bytes of a method or header name.
 #[inline(always)]
 pub(super) fn is_token(b: u8) -> bool {
-    TOKEN.get(usize::from(b)).copied().unwrap_or(false)
+    is(b, TOKEN)
+}
+
+/// Class bit of [`is`]: RFC 9110 `tchar`, the bytes of a method or header name.
+pub(super) const TOKEN: u8 = 1;
+/// Class bit of [`is`]: the bytes of a request target, `0x21..=0x7E` and `0x80..=0xFF`.
+pub(super) const URI: u8 = 2;
+
+/// Whether byte `b` is in `class` (a class bit, or several ORed: any of them).
+#[inline(always)]
+pub(super) fn is(b: u8, class: u8) -> bool {
+    CLASSES.get(usize::from(b)).is_some_and(|c| c & class != 0)
 }
 
 // Evaluated at compile time: an index out of range fails the build, never a run.
 #[allow(clippy::indexing_slicing)]
-static TOKEN: [bool; 256] = {
-    let mut map = [false; 256];
+static CLASSES: [u8; 256] = {
+    let mut map = [0u8; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        map[i] = b.is_ascii_alphanumeric()
+        let tchar = b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'!' | b'#'
@@ -40,6 +51,8 @@ static TOKEN: [bool; 256] = {
                     | b'|'
                     | b'~'
             );
+        let uri = matches!(b, 0x21..=0x7e | 0x80..=0xff);
+        map[i] = if tchar { TOKEN } else { 0 } | if uri { URI } else { 0 };
         i += 1;
     }
     map
@@ -63,26 +76,6 @@ const fn below(x: u64, n: u8) -> u64 {
 const fn equal(x: u64, c: u8) -> u64 {
     let y = x ^ (LO * c as u64);
     !(((y & !HI) + !HI) | y) & HI
-}
-
-/// Bytes that end a request target: controls, space and DEL.
-#[inline(always)]
-pub(super) const fn uri_stops(x: u64) -> u64 {
-    below(x, 0x21) | equal(x, 0x7f)
-}
-
-/// Flags the bytes of `x` that are neither ASCII letters nor `-`.
-#[inline(always)]
-pub(super) const fn not_letter_or_hyphen(x: u64) -> u64 {
-    // Setting bit 5 maps 'A'..='Z' to 'a'..='z' (and nothing else lands there).
-    let low = (x | (LO * 0x20)) & !HI;
-    let from_a = low + LO * (0x80 - b'a' as u64); // bit 7: low >= 'a'
-    let past_z = low + LO * (0x80 - b'z' as u64 - 1); // bit 7: low > 'z'
-    let y = x ^ (LO * b'-' as u64);
-    // Bit 7: the byte is not '-'.
-    let not_hyphen = ((y & !HI) + !HI) | y;
-    // Flag: not a letter (below 'a', past 'z', or a byte >= 0x80) and not '-'.
-    (!from_a | past_z | x) & not_hyphen & HI
 }
 
 /// Bytes that end a header value: controls except tab, and DEL.
@@ -129,12 +122,6 @@ mod tests {
                     let flag = |m: u64| (m >> (lane * 8 + 7)) & 1 == 1;
                     assert_eq!(flag(below(x, 0x21)), b < 0x21, "{b:#x}");
                     assert_eq!(flag(equal(x, b':')), b == b':', "{b:#x}");
-                    assert_eq!(flag(uri_stops(x)), b <= b' ' || b == 0x7f, "{b:#x}");
-                    assert_eq!(
-                        flag(not_letter_or_hyphen(x)),
-                        !(b.is_ascii_alphabetic() || b == b'-'),
-                        "{b:#x}"
-                    );
                     assert_eq!(flag(value_stops(x)), is_value_stop(b), "{b:#x}");
                 }
             }
@@ -142,10 +129,11 @@ mod tests {
     }
 
     #[test]
-    fn token_table_is_rfc9110_tchar() {
+    fn classes_are_rfc9110_tchar_and_target_bytes() {
         let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         for b in 0..=255u8 {
             assert_eq!(is_token(b), tchar(b), "{b:#x}");
+            assert_eq!(is(b, URI), b > b' ' && b != 0x7f, "{b:#x}");
         }
     }
 

@@ -24,17 +24,19 @@
 //! error (`NewLine` on the request line and the final empty line, `Status` on the status
 //! line, `HeaderValue` after a header value).
 //!
-//! Speed and size: it mirrors httparse step by step, and searches eight bytes at a time
-//! ([`bytes`](super::bytes): SWAR) for the end of a name, a target and a value instead of
-//! one byte per step. (A fixed-work path for the first 32 bytes of a common header line,
-//! which saved a mispredicted loop exit per line, was dropped: it cost 1,250 bytes in the
-//! minimal firmware server; `BENCHMARKS.md` has the trade.) The first 1 KiB of the buffer
-//! is checked as UTF-8 once, and the method, target and header names are taken from that
-//! `str` (and header values by [`Request::validate`](super::server::Request::validate))
-//! instead of a check each.
+//! Speed and size: it mirrors httparse step by step. Methods, targets and header names,
+//! which are short, are read byte by byte against one table of byte classes
+//! ([`bytes`](super::bytes)), by one function; header values, which are most of a head,
+//! are searched eight bytes at a time (SWAR). (A fixed-work path for the first 32 bytes of
+//! a common header line, which saved a mispredicted loop exit per line, and SWAR searches
+//! for names and targets were dropped: together 1,460 bytes in the minimal firmware
+//! server; `BENCHMARKS.md` has the trade.) The first 1 KiB of the buffer is checked as
+//! UTF-8 once, and the method, target and header names are taken from that `str` (and
+//! header values by [`Request::validate`](super::server::Request::validate)) instead of a
+//! check each.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::bytes::{find, is_token, is_value_stop, not_letter_or_hyphen, uri_stops, value_stops};
+use super::bytes::{find, is, is_token, is_value_stop, value_stops, TOKEN, URI};
 use super::header::Header;
 use super::{HandshakeError, HttpErrorKind};
 
@@ -220,33 +222,42 @@ fn line_end(buf: &[u8], i: usize, kind: HttpErrorKind) -> Result<usize, Stop> {
 /// The method and the index after the space that ends it.
 #[inline(always)]
 fn method<'b>(text: &'b str, buf: &'b [u8], start: usize) -> Result<(&'b str, usize), Stop> {
-    if buf.get(start..start + 4) == Some(b"GET ") {
-        return Ok(("GET", start + 4));
-    }
-    if !is_token(byte(buf, start)?) {
-        return Err(http(HttpErrorKind::Token));
-    }
-    let mut i = start + 1;
-    loop {
-        match byte(buf, i)? {
-            b' ' => break,
-            b if is_token(b) => i += 1,
-            _ => return Err(http(HttpErrorKind::Token)),
-        }
-    }
-    let method = as_str(text, buf, start, i).ok_or(http(HttpErrorKind::Token))?;
-    Ok((method, i + 1))
+    let end = token_until(buf, start, b' ', HttpErrorKind::Token)?;
+    let method = as_str(text, buf, start, end).ok_or(http(HttpErrorKind::Token))?;
+    Ok((method, end + 1))
 }
 
 /// The request target and the index after the space that ends it.
 #[inline(always)]
 fn target<'b>(text: &'b str, buf: &'b [u8], start: usize) -> Result<(&'b str, usize), Stop> {
-    let end = find(buf, start, uri_stops, |b| b <= b' ' || b == 0x7f).ok_or(Stop::Partial)?;
+    let end = span(buf, start, URI)?;
     if byte(buf, end)? != b' ' || end == start {
         return Err(http(HttpErrorKind::Token));
     }
     let path = as_str(text, buf, start, end).ok_or(http(HttpErrorKind::Token))?;
     Ok((path, end + 1))
+}
+
+/// The end of a token (a method or header name) that starts at `start` and must be
+/// followed by `end`: the index of that byte. `kind` is the error for an empty token or
+/// any other byte after it.
+fn token_until(buf: &[u8], start: usize, end: u8, kind: HttpErrorKind) -> Result<usize, Stop> {
+    let at = span(buf, start, TOKEN)?;
+    if at == start || byte(buf, at)? != end {
+        return Err(http(kind));
+    }
+    Ok(at)
+}
+
+/// The index of the first byte at or after `from` that is not in `class` ([`TOKEN`],
+/// [`URI`]); `Partial` if the buffer ends first. Byte by byte: one copy serves the method,
+/// the target and every header name, which are short.
+fn span(buf: &[u8], from: usize, class: u8) -> Result<usize, Stop> {
+    let rest = buf.get(from..).unwrap_or_default();
+    match rest.iter().position(|&b| !is(b, class)) {
+        Some(i) => Ok(from + i),
+        None => Err(Stop::Partial),
+    }
 }
 
 /// The minor version of `HTTP/1.x` and the index after it.
@@ -300,36 +311,9 @@ fn reason(buf: &[u8], start: usize) -> Result<(&str, usize), Stop> {
 // One copy, not inlined: at opt-level "z" that keeps the minimal firmware server small.
 #[inline(never)]
 fn header_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
-    let colon = name_end(buf, start)?;
+    let colon = token_until(buf, start, b':', HttpErrorKind::HeaderName)?;
     let (value, next) = value(buf, colon + 1)?;
     Ok((colon, value, next))
-}
-
-/// The index of the `:` that ends the header name starting at `start` (a token byte).
-#[inline(always)]
-fn name_end(buf: &[u8], start: usize) -> Result<usize, Stop> {
-    let mut at = start + 1;
-    // Eight bytes at a time while they are letters and `-`, as almost every name is.
-    while let Some((word, _)) = buf.get(at..).and_then(<[u8]>::split_first_chunk::<8>) {
-        let flags = not_letter_or_hyphen(u64::from_le_bytes(*word));
-        if flags == 0 {
-            at += 8;
-            continue;
-        }
-        at += (flags.trailing_zeros() / 8) as usize;
-        match byte(buf, at)? {
-            b':' => return Ok(at),
-            b if is_token(b) => at += 1,
-            _ => return Err(http(HttpErrorKind::HeaderName)),
-        }
-    }
-    loop {
-        match byte(buf, at)? {
-            b':' => return Ok(at),
-            b if is_token(b) => at += 1,
-            _ => return Err(http(HttpErrorKind::HeaderName)),
-        }
-    }
 }
 
 /// The header value after the colon at `start - 1`, without surrounding spaces and tabs,
