@@ -53,6 +53,18 @@ pub(super) struct UpgradeFields<'b> {
     pub(super) extensions: Option<&'b [u8]>,
 }
 
+/// The header names [`UpgradeFields::scan`] records, lowercase, in the order of its arms.
+const FIELDS: [&str; 8] = [
+    "host",
+    "origin",
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+];
+
 impl<'b> UpgradeFields<'b> {
     /// Classifies every header once.
     // Not inlined: at opt-level "z" the inlined copy made the minimal firmware server
@@ -62,30 +74,29 @@ impl<'b> UpgradeFields<'b> {
         let mut f = Self::default();
         for h in headers {
             let name = h.name.as_bytes();
-            let is = |lower: &str| eq_lower(name, lower.as_bytes());
-            match name.len() {
-                4 if is("host") => f.host.add(h.value),
-                6 if is("origin") => f.origin.add(h.value),
-                7 if is("upgrade") => {
+            // The names differ in length, so most compares stop at the length.
+            let field = FIELDS.iter().position(|lower| eq_lower(name, lower.as_bytes()));
+            match field {
+                Some(0) => f.host.add(h.value),
+                Some(1) => f.origin.add(h.value),
+                Some(2) => {
                     f.upgrade = true;
                     f.upgrade_websocket =
                         f.upgrade_websocket || value_has_token(h.value, "websocket");
                 }
-                10 if is("connection") => {
+                Some(3) => {
                     f.connection_upgrade =
                         f.connection_upgrade || value_has_token(h.value, "upgrade");
                 }
-                17 if is("sec-websocket-key") => f.key.add(h.value),
-                21 if is("sec-websocket-version") => f.version.add(h.value),
-                22 if is("sec-websocket-protocol") => {
+                Some(4) => f.key.add(h.value),
+                Some(5) => f.version.add(h.value),
+                Some(6) => {
                     if let Some(slot) = f.protocol_lines.get_mut(f.protocol_count) {
                         *slot = Some(trim_ows(h.value));
                     }
                     f.protocol_count += 1;
                 }
-                24 if is("sec-websocket-extensions") => {
-                    f.extensions = f.extensions.or(Some(h.value));
-                }
+                Some(7) => f.extensions = f.extensions.or(Some(h.value)),
                 _ => {}
             }
         }
