@@ -11,8 +11,10 @@
 //! From 1 KiB on, the bytes before the first 64-byte boundary go first, so that the vector
 //! loop never splits a load or store across cache lines (with AVX-512 on AMD Zen 4 that
 //! alone halves the time of a 64 KiB payload, which behind its frame header is never
-//! aligned). `apply_mask` is `#[inline]`, not `#[inline(always)]`: optimised for speed it
-//! is inlined everywhere, optimised for size (firmware) it stays one function.
+//! aligned). `apply_mask` has no inline hint: with one, each crate that calls it (the
+//! codec, and the application that instantiates the generic adapters) compiled a copy of
+//! its own, and a firmware image held two. Optimised for speed, LTO still inlines it into
+//! the receive paths.
 //!
 //! An earlier version walked 64-byte blocks of sixteen `u32` words in a nested loop. With
 //! the default x86-64 target that became SSE2 XORs, but with AVX-512 available LLVM
@@ -44,7 +46,6 @@ const fn wide_key(key: [u8; 4]) -> u64 {
 /// apply_mask(b, key, 3);
 /// assert_eq!(&data, b"Hello");
 /// ```
-#[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     if buf.len() < ALIGN_FROM {
