@@ -93,6 +93,23 @@ impl Connection {
         self.encode_data_header(kind, len, last, 0, mask_key, out)
     }
 
+    /// The header of a whole data message in one frame (as [`encode`](Self::encode)
+    /// would write it), for an adapter that writes the payload itself.
+    #[cfg(any(feature = "blocking", feature = "async"))]
+    pub(crate) fn encode_message_header(
+        &mut self,
+        kind: MessageKind,
+        len: u64,
+        mask_key: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<usize, SendError> {
+        let opcode = match kind {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        };
+        self.encode_header(opcode, true, 0, len, mask_key, out)
+    }
+
     /// The header of a data frame; `rsv` goes on a message's first frame only.
     #[inline(always)]
     pub(super) fn encode_data_header(

@@ -510,12 +510,15 @@ where
                 return self.send_compressed(kind, data)$(.$await)?;
             }
         }
+        let key = self.mask.next_key();
         match data {
-            Some((kind, data)) if self.conn.frame_len(data.len()) > self.tx.len() => {
-                self.send_fragment(kind, data, true)$(.$await)?
+            // Data goes out as fragments do, header first: one write path for both.
+            Some((kind, data)) => {
+                let n = self.conn.encode_message_header(kind, data.len() as u64, key, self.tx)?;
+                self.write_frame(n, data, key)$(.$await)?
             }
-            _ => {
-                let n = self.conn.encode(message, self.mask.next_key(), self.tx)?;
+            None => {
+                let n = self.conn.encode(message, key, self.tx)?;
                 self.write_tx(n, &[])$(.$await)?
             }
         }
@@ -531,6 +534,17 @@ where
         self.flush_owed()$(.$await)??;
         let key = self.mask.next_key();
         let n = self.conn.encode_fragment_header(kind, data.len() as u64, last, key, self.tx)?;
+        self.write_frame(n, data, key)$(.$await)?
+    }
+
+    /// Writes a data frame whose `n`-byte header is in `tx`, and its payload `data`
+    /// (masked with `key` on a client): in one write when the frame fits `tx`.
+    $($async)? fn write_frame(
+        &mut self,
+        n: usize,
+        data: &[u8],
+        key: [u8; 4],
+    ) -> Result<(), Error<S::Error>> {
         let (_, body) = self.tx.split_at_mut(n);
         if let Some(body) = body.get_mut(..data.len()) {
             // The whole frame fits: one write.
