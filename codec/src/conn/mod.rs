@@ -247,7 +247,7 @@ impl Connection {
         if gap == 0 || from > buf.len() {
             return 0;
         }
-        buf.copy_within(from.., self.retained);
+        buf.copy_within(from..buf.len(), self.retained);
         self.gap = 0;
         gap
     }

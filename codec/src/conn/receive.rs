@@ -480,5 +480,5 @@ fn move_down(buf: &mut [u8], from: usize, len: usize, to: usize) {
     let Some(offset) = from.checked_sub(to) else { return };
     let Some(end) = offset.checked_add(len) else { return };
     let Some(span) = buf.get_mut(to..).and_then(|b| b.get_mut(..end)) else { return };
-    span.copy_within(offset.., 0);
+    span.copy_within(offset..end, 0);
 }
