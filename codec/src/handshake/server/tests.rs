@@ -377,8 +377,14 @@ fn reject_responses_table() {
         (500, "Internal Server Error"),
         (503, "Service Unavailable"),
         (505, "HTTP Version Not Supported"),
+        (502, "Bad Gateway"),
+        (200, "OK"),
+        (204, "Success"),
+        (301, "Redirection"),
         (418, "Client Error"),
+        (401, "Client Error"),
         (599, "Server Error"),
+        (999, "Server Error"),
     ] {
         let mut out = [0u8; 512];
         let n = write_reject(status, "nope", &mut out).unwrap();
