@@ -6,21 +6,25 @@ use core::fmt;
 use crate::{CloseCode, Status};
 
 /// A frame opcode.
+///
+/// Each variant's value is its wire value, so that decoding is a check and encoding a
+/// cast (less code in a firmware image than two `match`es that map one onto the other).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
 pub enum OpCode {
     /// 0x0: continues a fragmented message.
-    Continuation,
+    Continuation = 0x0,
     /// 0x1: the first frame of a text message.
-    Text,
+    Text = 0x1,
     /// 0x2: the first frame of a binary message.
-    Binary,
+    Binary = 0x2,
     /// 0x8: close.
-    Close,
+    Close = 0x8,
     /// 0x9: ping.
-    Ping,
+    Ping = 0x9,
     /// 0xA: pong.
-    Pong,
+    Pong = 0xA,
 }
 
 impl OpCode {
@@ -39,14 +43,7 @@ impl OpCode {
 
     /// The 4-bit wire value.
     pub const fn as_u8(self) -> u8 {
-        match self {
-            Self::Continuation => 0x0,
-            Self::Text => 0x1,
-            Self::Binary => 0x2,
-            Self::Close => 0x8,
-            Self::Ping => 0x9,
-            Self::Pong => 0xA,
-        }
+        self as u8
     }
 
     /// Close, ping and pong are control frames.
