@@ -70,7 +70,8 @@ const ALIGN: usize = 64;
 fn xor_aligned(buf: &mut [u8], key: [u8; 4]) {
     let head = (buf.as_ptr().addr().wrapping_neg() % ALIGN).min(buf.len());
     let (head, body) = buf.split_at_mut(head);
-    xor_words(head, key);
+    // Under 64 bytes: `apply_mask`'s own short path, not a second copy of the loop.
+    apply_mask(head, key, 0);
     xor_wide(body, rotate_key(key, head.len()));
 }
 
