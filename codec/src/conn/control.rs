@@ -11,7 +11,7 @@ use crate::{CloseCode, Status};
 
 /// A control frame payload we owe the peer (a pong or a close reply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct ControlPayload {
+pub(crate) struct ControlPayload {
     bytes: [u8; 125],
     len: u8,
 }
@@ -42,7 +42,7 @@ impl ControlPayload {
         Self { bytes, len: (len + 2) as u8 }
     }
 
-    pub(super) fn as_slice(&self) -> &[u8] {
+    pub(crate) fn as_slice(&self) -> &[u8] {
         self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
     }
 }

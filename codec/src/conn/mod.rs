@@ -52,7 +52,9 @@ pub use error::InflateError;
 pub use error::{ProtocolError, SendError};
 pub use event::{Event, EventAt, Message, MessageKind};
 
-use control::ControlPayload;
+pub(crate) use control::ControlPayload;
+#[cfg(any(feature = "blocking", feature = "async"))]
+pub(crate) use send::close_payload_of;
 
 use crate::utf8::Utf8Validator;
 

@@ -93,21 +93,17 @@ impl Connection {
         self.encode_data_header(kind, len, last, 0, mask_key, out)
     }
 
-    /// The header of a whole data message in one frame (as [`encode`](Self::encode)
-    /// would write it), for an adapter that writes the payload itself.
+    /// The header of a whole message in one frame (as [`encode`](Self::encode) would
+    /// write it), for an adapter that writes the payload itself.
     #[cfg(any(feature = "blocking", feature = "async"))]
     pub(crate) fn encode_message_header(
         &mut self,
-        kind: MessageKind,
-        len: u64,
+        opcode: OpCode,
+        len: usize,
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
-        let opcode = match kind {
-            MessageKind::Text => OpCode::Text,
-            MessageKind::Binary => OpCode::Binary,
-        };
-        self.encode_header(opcode, true, 0, len, mask_key, out)
+        self.encode_header(opcode, true, 0, len as u64, mask_key, out)
     }
 
     /// The header of a data frame; `rsv` goes on a message's first frame only.
@@ -230,7 +226,9 @@ impl Connection {
 }
 
 /// The payload of a close frame the application sends, checked.
-fn close_payload_of(close: Option<(CloseCode, &str)>) -> Result<ControlPayload, SendError> {
+pub(crate) fn close_payload_of(
+    close: Option<(CloseCode, &str)>,
+) -> Result<ControlPayload, SendError> {
     if let Some((code, reason)) = close {
         if !code.is_sendable() {
             return Err(SendError::InvalidCloseCode(code.as_u16()));

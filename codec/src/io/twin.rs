@@ -10,7 +10,8 @@ macro_rules! websocket_adapter {
 use $io::{ErrorType, Read, Write};
 
 use crate::conn::{EventAt, MessageKind, MAX_CONTROL_FRAME};
-use crate::frame::FrameHeader;
+use crate::conn::close_payload_of;
+use crate::frame::{FrameHeader, OpCode};
 use crate::handshake::server::Outcome;
 use crate::handshake::{client, server, HandshakeError, Header, MAX_HEADERS};
 use crate::io::buffer::{RxBuf, RxBuffer};
@@ -499,29 +500,26 @@ where
     $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
         self.check_transport()?;
         self.flush_owed()$(.$await)??;
-        let data = match message {
-            Message::Text(text) => Some((MessageKind::Text, text.as_bytes())),
-            Message::Binary(data) => Some((MessageKind::Binary, data)),
-            _ => None,
+        let close_payload;
+        let (opcode, data) = match message {
+            Message::Text(text) => (OpCode::Text, text.as_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Ping(data) => (OpCode::Ping, data),
+            Message::Pong(data) => (OpCode::Pong, data),
+            Message::Close(close) => {
+                close_payload = close_payload_of(close)?;
+                (OpCode::Close, close_payload.as_slice())
+            }
         };
         #[cfg(feature = "deflate-compress")]
-        if let Some((kind, data)) = data {
-            if self.compresses() {
-                return self.send_compressed(kind, data)$(.$await)?;
-            }
+        if let (Message::Text(_) | Message::Binary(_), true) = (message, self.compresses()) {
+            let kind = if opcode == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
+            return self.send_compressed(kind, data)$(.$await)?;
         }
+        // Every message goes out as fragments do, header first: one write path for all.
         let key = self.mask.next_key();
-        match data {
-            // Data goes out as fragments do, header first: one write path for both.
-            Some((kind, data)) => {
-                let n = self.conn.encode_message_header(kind, data.len() as u64, key, self.tx)?;
-                self.write_frame(n, data, key)$(.$await)?
-            }
-            None => {
-                let n = self.conn.encode(message, key, self.tx)?;
-                self.write_tx(n, &[])$(.$await)?
-            }
-        }
+        let n = self.conn.encode_message_header(opcode, data.len(), key, self.tx)?;
+        self.write_frame(n, data, key)$(.$await)?
     }
 
     $($async)? fn send_fragment(
