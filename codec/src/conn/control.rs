@@ -126,13 +126,28 @@ impl Connection {
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<Option<usize>, SendError> {
-        // One `write_frame` call for both (it is inlined: at opt-level "z" each call is a copy).
-        let (opcode, payload) = match (self.pending_close, self.pending_pong) {
-            (Some(close), _) => (OpCode::Close, close),
-            (None, Some(pong)) => (OpCode::Pong, pong),
-            (None, None) => return Ok(None),
+        let Some((opcode, payload)) = self.owed() else {
+            return Ok(None);
         };
         let n = self.write_frame(opcode, true, payload.as_slice(), mask_key, out)?;
+        self.sent_owed(opcode);
+        Ok(Some(n))
+    }
+
+    /// The control frame owed, if any: the close first, else the pong.
+    #[inline(always)]
+    pub(crate) fn owed(&self) -> Option<(OpCode, ControlPayload)> {
+        match (self.pending_close, self.pending_pong) {
+            (Some(close), _) => Some((OpCode::Close, close)),
+            (None, Some(pong)) => Some((OpCode::Pong, pong)),
+            (None, None) => None,
+        }
+    }
+
+    /// The owed frame of `opcode` is encoded: it is no longer owed, and a close that
+    /// answers the peer's (or reports a failure) ends the connection.
+    #[inline(always)]
+    pub(crate) fn sent_owed(&mut self, opcode: OpCode) {
         if opcode == OpCode::Close {
             self.pending_close = None;
             self.state = match self.state {
@@ -142,6 +157,5 @@ impl Connection {
         } else {
             self.pending_pong = None;
         }
-        Ok(Some(n))
     }
 }

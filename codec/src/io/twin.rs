@@ -487,12 +487,16 @@ where
 
     /// Sends whatever the connection owes the peer (pong, close reply, failure close).
     $($async)? fn flush_owed(&mut self) -> Result<(), Error<S::Error>> {
-        while self.conn.wants_transmit() {
+        // The frames go out as `send`'s do, header first: one write path for all.
+        while let Some((opcode, payload)) = self.conn.owed() {
+            let key = self.mask.next_key();
+            let payload = payload.as_slice();
             // `tx` holds at least MIN_TX_BUF bytes, more than any control frame.
-            let Ok(Some(n)) = self.conn.poll_transmit(self.mask.next_key(), self.tx) else {
+            let Ok(n) = self.conn.encode_message_header(opcode, payload.len(), key, self.tx) else {
                 break;
             };
-            self.write_tx(n, &[])$(.$await)??;
+            self.conn.sent_owed(opcode);
+            self.write_frame(n, payload, key)$(.$await)??;
         }
         Ok(())
     }
