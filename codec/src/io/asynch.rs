@@ -11,5 +11,6 @@
 //! wire: the next call finds the connection closed.
 
 super::twin::websocket_adapter!(embedded_io_async, async, .await);
+super::twin_link::link_adapter!(embedded_io_async, async, .await);
 #[cfg(feature = "deflate")]
 super::twin_deflate::deflate_adapter!(embedded_io_async, async, .await);

@@ -37,5 +37,6 @@
 //! ```
 
 super::twin::websocket_adapter!(embedded_io, , );
+super::twin_link::link_adapter!(embedded_io, , );
 #[cfg(feature = "deflate")]
 super::twin_deflate::deflate_adapter!(embedded_io, , );

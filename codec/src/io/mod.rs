@@ -32,6 +32,7 @@ mod std_io;
 mod twin;
 #[cfg(feature = "deflate")]
 mod twin_deflate;
+mod twin_link;
 
 pub use buffer::RxBuffer;
 #[cfg(feature = "deflate")]

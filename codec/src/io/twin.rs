@@ -179,13 +179,35 @@ where
     /// accept key, subprotocol); [`Error::Read`], [`Error::Write`] and
     /// [`Error::UnexpectedEof`] from the transport.
     pub $($async)? fn connect(
+        stream: S,
+        config: Config,
+        request: &client::ClientRequest<'_>,
+        rx: R,
+        tx: &'b mut [u8],
+        mask: M,
+    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
+        let no_extensions = |_: &client::Response<'_, '_>| Ok(());
+        let (ws, protocol, ()) =
+            Self::connect_with(stream, config, request, rx, tx, mask, no_extensions)$(.$await)??;
+        Ok((ws, protocol))
+    }
+
+    /// [`connect`](Self::connect), with `check` reading the server's answer to the
+    /// extensions `request` offered (nothing for `connect`, permessage-deflate for
+    /// `connect_deflate`).
+    #[allow(clippy::too_many_arguments)]
+    $($async)? fn connect_with<C, T>(
         mut stream: S,
         config: Config,
         request: &client::ClientRequest<'_>,
         mut rx: R,
         tx: &'b mut [u8],
         mask: M,
-    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
+        check: C,
+    ) -> Result<(Self, Option<usize>, T), Error<S::Error>>
+    where
+        C: FnOnce(&client::Response<'_, '_>) -> Result<T, HandshakeError>,
+    {
         let n = request.encode(tx)?;
         let request_head = tx.get(..n).unwrap_or(&[]);
         write_two_flush(&mut stream, request_head, &[])$(.$await)?.map_err(Error::Write)?;
@@ -210,9 +232,10 @@ where
                     let protocol = accepted
                         .protocol
                         .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
+                    let agreed = check(&response)?;
                     head.copy_within(consumed..filled, 0);
                     let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
-                    return Ok((ws, protocol));
+                    return Ok((ws, protocol, agreed));
                 }
             }
         }
@@ -457,159 +480,6 @@ where
     pub fn connection(&self) -> &Connection {
         &self.link.conn
     }
-}
-
-impl<S, M> Link<'_, S, M>
-where
-    S: Read + Write,
-    M: MaskKeys,
-{
-    /// Reports what happened to the transport since the last call: a write that failed
-    /// while an event was handed out, or one that never finished.
-    fn check_transport(&mut self) -> Result<(), Error<S::Error>> {
-        if core::mem::take(&mut self.writing) {
-            // A write's future was dropped before it finished: a frame may be cut short.
-            self.conn.abort();
-        }
-        match self.write_error.take() {
-            Some(e) => Err(Error::Write(e)),
-            None => Ok(()),
-        }
-    }
-
-    /// The peer broke the protocol: tell it why, with the right close code.
-    $($async)? fn fail(&mut self, e: crate::ProtocolError) -> Error<S::Error> {
-        if let Err(Error::Write(e)) = self.flush_owed()$(.$await)? {
-            self.write_error = Some(e);
-        }
-        Error::Protocol(e)
-    }
-
-    /// Sends whatever the connection owes the peer (pong, close reply, failure close).
-    $($async)? fn flush_owed(&mut self) -> Result<(), Error<S::Error>> {
-        // The frames go out as `send`'s do, header first: one write path for all.
-        while let Some((opcode, payload)) = self.conn.owed() {
-            let key = self.mask.next_key();
-            let payload = payload.as_slice();
-            // `tx` holds at least MIN_TX_BUF bytes, more than any control frame.
-            let Ok(n) = self.conn.encode_message_header(opcode, payload.len(), key, self.tx) else {
-                break;
-            };
-            self.conn.sent_owed(opcode);
-            self.write_frame(n, payload, key)$(.$await)??;
-        }
-        Ok(())
-    }
-
-    $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
-        self.check_transport()?;
-        self.flush_owed()$(.$await)??;
-        let close_payload;
-        let (opcode, data) = match message {
-            Message::Text(text) => (OpCode::Text, text.as_bytes()),
-            Message::Binary(data) => (OpCode::Binary, data),
-            Message::Ping(data) => (OpCode::Ping, data),
-            Message::Pong(data) => (OpCode::Pong, data),
-            Message::Close(close) => {
-                close_payload = close_payload_of(close)?;
-                (OpCode::Close, close_payload.as_slice())
-            }
-        };
-        #[cfg(feature = "deflate-compress")]
-        if let (Message::Text(_) | Message::Binary(_), true) = (message, self.compresses()) {
-            let kind = if opcode == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
-            return self.send_compressed(kind, data)$(.$await)?;
-        }
-        // Every message goes out as fragments do, header first: one write path for all.
-        let key = self.mask.next_key();
-        let n = self.conn.encode_message_header(opcode, data.len(), key, self.tx)?;
-        self.write_frame(n, data, key)$(.$await)?
-    }
-
-    $($async)? fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error<S::Error>> {
-        self.check_transport()?;
-        self.flush_owed()$(.$await)??;
-        let key = self.mask.next_key();
-        let n = self.conn.encode_fragment_header(kind, data.len() as u64, last, key, self.tx)?;
-        self.write_frame(n, data, key)$(.$await)?
-    }
-
-    /// Writes a data frame whose `n`-byte header is in `tx`, and its payload `data`
-    /// (masked with `key` on a client): in one write when the frame fits `tx`.
-    $($async)? fn write_frame(
-        &mut self,
-        n: usize,
-        data: &[u8],
-        key: [u8; 4],
-    ) -> Result<(), Error<S::Error>> {
-        let (_, body) = self.tx.split_at_mut(n);
-        if let Some(body) = body.get_mut(..data.len()) {
-            // The whole frame fits: one write.
-            body.copy_from_slice(data);
-            if !M::ALL_ZERO && self.conn.role() == Role::Client {
-                apply_mask(body, key, 0);
-            }
-            return self.write_tx(n + data.len(), &[])$(.$await)?;
-        }
-        if M::ALL_ZERO || self.conn.role() == Role::Server {
-            // Unmasked (or masked with a zero key): the payload goes out as it is, without
-            // a copy.
-            return self.write_tx(n, data)$(.$await)?;
-        }
-        let mut header = n;
-        let mut offset = 0;
-        for chunk in data.chunks(self.tx.len() - n) {
-            let (_, body) = self.tx.split_at_mut(header);
-            let body = body.get_mut(..chunk.len()).unwrap_or(&mut []);
-            body.copy_from_slice(chunk);
-            apply_mask(body, key, offset);
-            offset += chunk.len();
-            self.write_tx(header + chunk.len(), &[])$(.$await)??;
-            header = 0;
-        }
-        Ok(())
-    }
-
-    /// Writes `tx[..n]` and then `rest`, and flushes. A write that fails or times out
-    /// may leave part of a frame on the wire, so it ends the connection.
-    $($async)? fn write_tx(&mut self, n: usize, rest: &[u8]) -> Result<(), Error<S::Error>> {
-        self.write_span(0, n, rest)$(.$await)?
-    }
-
-    /// [`write_tx`](Self::write_tx) of `tx[start..end]`.
-    $($async)? fn write_span(
-        &mut self,
-        start: usize,
-        end: usize,
-        rest: &[u8],
-    ) -> Result<(), Error<S::Error>> {
-        self.writing = true;
-        let head = self.tx.get(start..end).unwrap_or(&[]);
-        let result = write_two_flush(&mut self.stream, head, rest)$(.$await)?;
-        self.writing = false;
-        if result.is_err() {
-            self.conn.abort();
-        }
-        result.map_err(Error::Write)
-    }
-}
-
-/// Writes `first`, then `second` (if any), and flushes.
-$($async)? fn write_two_flush<S: Write>(
-    stream: &mut S,
-    first: &[u8],
-    second: &[u8],
-) -> Result<(), S::Error> {
-    stream.write_all(first)$(.$await)??;
-    if !second.is_empty() {
-        stream.write_all(second)$(.$await)??;
-    }
-    stream.flush()$(.$await)?
 }
     };
 }

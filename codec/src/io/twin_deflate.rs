@@ -100,55 +100,6 @@ where
     M: MaskKeys,
     R: RxBuffer,
 {
-    /// [`connect`](Self::connect), with `check` reading the server's answer to the
-    /// extensions `request` offered (`connect`'s loop again, so that a build without
-    /// `deflate` carries none of this).
-    #[allow(clippy::too_many_arguments)]
-    $($async)? fn connect_with<C, T>(
-        mut stream: S,
-        config: Config,
-        request: &client::ClientRequest<'_>,
-        mut rx: R,
-        tx: &'b mut [u8],
-        mask: M,
-        check: C,
-    ) -> Result<(Self, Option<usize>, Option<T>), Error<S::Error>>
-    where
-        C: FnOnce(&client::Response<'_, '_>) -> Result<Option<T>, HandshakeError>,
-    {
-        let n = request.encode(tx)?;
-        let request_head = tx.get(..n).unwrap_or(&[]);
-        write_two_flush(&mut stream, request_head, &[])$(.$await)?.map_err(Error::Write)?;
-        let mut filled = 0;
-        loop {
-            let head = rx.bytes_mut();
-            let mut headers = [Header::EMPTY; MAX_HEADERS];
-            match client::parse_response(head.get(..filled).unwrap_or(&[]), &mut headers)? {
-                Status::Partial { .. } if filled == head.len() => {
-                    return Err(Error::Handshake(HandshakeError::HeadersTooLarge))
-                }
-                Status::Partial { .. } => {
-                    let spare = head.get_mut(filled..).unwrap_or(&mut []);
-                    let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
-                    if n == 0 {
-                        return Err(Error::UnexpectedEof);
-                    }
-                    filled += n;
-                }
-                Status::Complete { value: response, consumed } => {
-                    let accepted = response.validate(request)?;
-                    let protocol = accepted
-                        .protocol
-                        .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
-                    let agreed = check(&response)?;
-                    head.copy_within(consumed..filled, 0);
-                    let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
-                    return Ok((ws, protocol, agreed));
-                }
-            }
-        }
-    }
-
     /// [`connect`](Self::connect) with permessage-deflate: offers what `deflate`'s memory
     /// can take ([`Offer::for_setup`]) and checks the answer ([`accept_response`]).
     ///
