@@ -13,7 +13,7 @@ use wscodec::{CloseCode, Event};
 
 use super::diagnose::lost;
 use super::verdict::{Failure, Verdict};
-use super::{Done, Failed, Probe, Probed};
+use super::{bound_next_read, Done, Failed, Probe, Probed};
 
 /// Idle timeouts that cut WebSockets, with their defaults in seconds.
 const CULPRITS: &[(&str, f64)] = &[
@@ -50,7 +50,7 @@ impl Probe<'_> {
                 done.extra.push(("server_pings", json!(pings)));
                 return Ok(done);
             }
-            let _ = ws.stream_mut().0.set_read_timeout(Some(left));
+            bound_next_read(ws, left, "holding the connection idle")?;
             let dropped = match ws.read() {
                 Ok(Event::Ping(_)) => {
                     pings += 1;

@@ -307,7 +307,7 @@ impl Probe<'_> {
             if left.is_zero() {
                 return Err(no_pong(self.timeout));
             }
-            let _ = ws.stream_mut().0.set_read_timeout(Some(left));
+            bound_next_read(ws, left, "waiting for the pong")?;
             match ws.read() {
                 Ok(Event::Pong(data)) if data == payload.as_bytes() => {
                     let rtt = sent.elapsed().as_secs_f64() * 1000.0;
@@ -356,7 +356,7 @@ impl Probe<'_> {
             if left.is_zero() {
                 return Err(no_close_reply(self.timeout));
             }
-            let _ = ws.stream_mut().0.set_read_timeout(Some(left));
+            bound_next_read(ws, left, "waiting for the close reply")?;
             match ws.read() {
                 Ok(Event::Close { code, reason }) => {
                     let shown = code.unwrap_or(CloseCode::NO_STATUS);
@@ -403,3 +403,10 @@ pub(super) fn read_body(stream: &mut Stream, body: &mut Vec<u8>, want: usize, de
 
 /// The probe's connection after the handshake.
 type Probed<'b> = WebSocket<'b, StdIo<Stream>, fn() -> [u8; 4], &'b mut Vec<u8>>;
+
+/// Bounds the next read on `ws` by `left` (what is left of a step's deadline, never
+/// zero). Without it a silent server could hold the read forever, so a socket that
+/// refuses the timeout ends the step as a dropped connection.
+fn bound_next_read(ws: &mut Probed<'_>, left: Duration, doing: &str) -> Result<(), Failed> {
+    ws.stream_mut().0.set_read_timeout(Some(left)).map_err(|e| lost(&Error::Read(e), doing))
+}

@@ -81,6 +81,7 @@ impl Report {
                 text.to_owned()
             }
         };
+        // Written to a String, which cannot fail: each `let _ =` below drops an `Ok(())`.
         let mut out = String::new();
         let _ = writeln!(out, "{} {}\n", paint("1", "wsc probe"), self.url);
         for step in &self.steps {
