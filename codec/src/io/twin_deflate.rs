@@ -14,7 +14,8 @@ where
 {
     /// [`accept`](Self::accept), with `negotiate` choosing the extensions to answer with
     /// (the `Sec-WebSocket-Extensions` value and what it agreed) once `decide` accepted.
-    /// (`accept`'s loop again, so that a build without `deflate` carries none of this.)
+    /// `accept`'s loop again: `accept` as this with a negotiation that agrees nothing was
+    /// measured 64 bytes larger in the minimal firmware server (`scripts/firmware-budget`).
     $($async)? fn accept_with<F, N, H, T>(
         mut stream: S,
         config: Config,

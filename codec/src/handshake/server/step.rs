@@ -141,10 +141,7 @@ pub enum Outcome {
 /// assert_eq!(outcome, Outcome::Failed(HandshakeError::HeadersTooLarge));
 /// assert!(out[..written].starts_with(b"HTTP/1.1 431 "));
 /// ```
-// `handle_request` and `answer` are not inlined: at opt-level "z", copies inlined into an
-// adapter's read loop made the minimal firmware server about 900 bytes larger
-// (`scripts/firmware-budget`). One call per connection costs nothing measurable.
-#[inline(never)]
+#[inline]
 pub fn handle_request<'b, F>(
     received: &'b [u8],
     full: bool,
@@ -154,28 +151,20 @@ pub fn handle_request<'b, F>(
 where
     F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
 {
-    let mut headers = [Header::EMPTY; MAX_HEADERS];
-    let (answered, consumed) = match parse_request(received, &mut headers) {
-        Ok(Status::Complete { value: request, consumed }) => {
-            (answer(&request, out, decide), consumed)
-        }
-        Ok(Status::Partial { needed }) if !full => return Status::Partial { needed },
-        Ok(Status::Partial { .. }) => (Err(HandshakeError::HeadersTooLarge), received.len()),
-        Err(e) => (Err(e), received.len()),
-    };
-    let value = match answered {
-        Ok(answer) => answer,
-        Err(e) => Answer { written: write_error(e, out).unwrap_or(0), outcome: Outcome::Failed(e) },
-    };
-    Status::Complete { value, consumed }
+    // No extensions: the `101` carries none, and the optimizer drops that branch.
+    let no_extensions = |_: &Request<'_, 'b>| Ok(None::<(&str, core::convert::Infallible)>);
+    handle_request_with(received, full, out, decide, no_extensions).0
 }
 
-#[cfg(feature = "deflate")]
 /// [`handle_request`], with `negotiate` answering the request's extensions once `decide`
 /// accepted the upgrade: it gives the `Sec-WebSocket-Extensions` value the `101` carries
 /// (any `AsRef<str>`, e.g. permessage-deflate's `HeaderValue`) and what was agreed, which
 /// comes back beside the answer; an error of its own, such as a malformed header, is
-/// answered with its status. The adapters' `accept_deflate` is built on it.
+/// answered with its status. The adapters' `accept` and `accept_deflate` are built on it.
+// `handle_request_with` and `answer` are not inlined: at opt-level "z", copies inlined
+// into an adapter's read loop made the minimal firmware server about 900 bytes larger
+// (`scripts/firmware-budget`). One call per connection costs nothing measurable.
+#[inline(never)]
 pub fn handle_request_with<'b, F, N, H, T>(
     received: &'b [u8],
     full: bool,
@@ -191,7 +180,7 @@ where
     let mut headers = [Header::EMPTY; MAX_HEADERS];
     let (answered, consumed) = match parse_request(received, &mut headers) {
         Ok(Status::Complete { value: request, consumed }) => {
-            (answer_with(&request, out, decide, negotiate), consumed)
+            (answer(&request, out, decide, negotiate), consumed)
         }
         Ok(Status::Partial { needed }) if !full => return (Status::Partial { needed }, None),
         Ok(Status::Partial { .. }) => (Err(HandshakeError::HeadersTooLarge), received.len()),
@@ -207,10 +196,10 @@ where
     (Status::Complete { value, consumed }, agreed)
 }
 
-#[cfg(feature = "deflate")]
-/// [`answer`], with `negotiate` choosing the extensions of an accepted upgrade.
+/// Classifies a complete request, lets `decide` choose, and writes the answer; `negotiate`
+/// chooses the extensions of an accepted upgrade.
 #[inline(never)]
-fn answer_with<'b, F, N, H, T>(
+fn answer<'b, F, N, H, T>(
     request: &Request<'_, 'b>,
     out: &mut [u8],
     decide: F,
@@ -234,34 +223,6 @@ where
             let extension = [("Sec-WebSocket-Extensions", header.as_ref())];
             let written = write_accept(&upgrade, protocol, &extension, out)?;
             Ok((Answer { written, outcome: Outcome::Upgraded }, Some(agreed)))
-        }
-        // There is nothing to upgrade: the client did not ask for WebSocket.
-        (Decision::Accept { .. }, None) => Err(HandshakeError::MissingUpgrade),
-        (Decision::Reject { status, reason }, _) => {
-            Ok(answered(write_reject(status, reason, out)?, Outcome::NotUpgraded(status)))
-        }
-        (Decision::Respond { status, content_type, body }, _) => {
-            let written = write_page(status, content_type, body, out)?;
-            Ok(answered(written, Outcome::NotUpgraded(status)))
-        }
-    }
-}
-
-/// Classifies a complete request, lets `decide` choose, and writes the answer.
-#[inline(never)]
-fn answer<'b, F>(
-    request: &Request<'_, 'b>,
-    out: &mut [u8],
-    decide: F,
-) -> Result<Answer, HandshakeError>
-where
-    F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
-{
-    let upgrade = classify(request)?;
-    let answered = |written, outcome| Answer { written, outcome };
-    match (decide(request, upgrade.as_ref()), upgrade) {
-        (Decision::Accept { protocol }, Some(upgrade)) => {
-            Ok(answered(write_accept(&upgrade, protocol, &[], out)?, Outcome::Upgraded))
         }
         // There is nothing to upgrade: the client did not ask for WebSocket.
         (Decision::Accept { .. }, None) => Err(HandshakeError::MissingUpgrade),
