@@ -25,7 +25,7 @@ use miniz_oxide::inflate::TINFLStatus;
 use wscodec::deflate::{InflateState, Inflater, PerMessageDeflate};
 use wscodec::{Config, Connection, Event, Role, Status};
 
-use super::KEY;
+use super::masked_frame_with;
 
 /// A byte-level checksum, for the checks before timing (pieces add up to the message's).
 fn sum(bytes: &[u8]) -> u64 {
@@ -59,20 +59,8 @@ fn deflated(data: &[u8]) -> Vec<u8> {
 
 /// A masked, final text frame with RSV1.
 fn compressed_frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0xc1];
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xffff => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&KEY);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
+    let mut out = Vec::with_capacity(payload.len() + 14);
+    masked_frame_with(&mut out, 0xc1, payload);
     out
 }
 

@@ -59,7 +59,12 @@ fn pattern(len: usize, seed: usize) -> Vec<u8> {
 
 /// One final masked binary frame, as a client sends it.
 fn masked_frame(out: &mut Vec<u8>, payload: &[u8]) {
-    out.push(0x82);
+    masked_frame_with(out, 0x82, payload);
+}
+
+/// One masked frame whose first byte (FIN, RSV bits, opcode) is `first`.
+fn masked_frame_with(out: &mut Vec<u8>, first: u8, payload: &[u8]) {
+    out.push(first);
     match payload.len() {
         n @ 0..=125 => out.push(0x80 | n as u8),
         n @ 126..=0xffff => {

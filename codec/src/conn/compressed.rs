@@ -8,7 +8,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use super::event::{Event, EventAt, Found, MessageKind, Source};
-use super::{Connection, OpenFrame, ProtocolError};
+use super::{Connection, ProtocolError};
 use crate::buffer::RxBuffer;
 use crate::deflate::{Inflater, PerMessageDeflate};
 use crate::frame::{FrameError, FrameHeader, OpCode};
@@ -157,15 +157,7 @@ impl Connection {
         if self.rx_message.is_none() {
             self.rx_compressed = true;
         }
-        self.begin_piece(kind, &header);
-        self.checked = 0;
-        self.open_frame = Some(OpenFrame {
-            fin: header.fin,
-            mask: header.mask,
-            remaining: header.payload_len,
-            offset: 0,
-        });
-        Ok(Status::Complete { value: None, consumed: header_len })
+        Ok(self.start_streamed_frame(header, header_len, kind))
     }
 
     /// Feeds the payload at the front of `buf` to the inflater and hands out what it

@@ -399,7 +399,7 @@ impl Connection {
 
     /// Streaming mode: a data frame's header is taken at once; its payload is handed out
     /// in pieces by [`continue_frame`](Self::continue_frame).
-    fn start_streamed_frame(
+    pub(super) fn start_streamed_frame(
         &mut self,
         header: FrameHeader,
         header_len: usize,
