@@ -1,10 +1,12 @@
-//! The one pass over a request's headers that
-//! [`Request::validate`](super::server::Request::validate) makes: each header name is
-//! classified once (by its length, then one ASCII case-insensitive compare) and the fields
-//! the upgrade checks are recorded.
+//! The upgrade fields of a request, recorded while it is parsed: each header line's name is
+//! classified once (by its length, then one ASCII case-insensitive compare) as
+//! [`parse_request`](super::server::parse_request) reads it, and the values
+//! [`Request::validate`](super::server::Request::validate) checks are kept, already as text
+//! where they are UTF-8.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::header::{trim_ows, value_has_token, Header};
+use super::head::as_text;
+use super::header::value_has_token;
 
 /// How many separate `Sec-WebSocket-Protocol` header lines a request may carry.
 ///
@@ -13,94 +15,81 @@ use super::header::{trim_ows, value_has_token, Header};
 /// [`HandshakeError::DuplicateHeader`](super::HandshakeError::DuplicateHeader).
 pub const MAX_PROTOCOL_LINES: usize = 4;
 
-/// A field the upgrade reads: its first value (trimmed of optional whitespace) and whether
-/// it appeared more than once.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Single<'b> {
-    pub(super) first: Option<&'b [u8]>,
-    pub(super) repeated: bool,
-}
-
-impl<'b> Single<'b> {
-    #[inline]
-    fn add(&mut self, value: &'b [u8]) {
-        if self.first.is_some() {
-            self.repeated = true;
-        } else {
-            self.first = Some(trim_ows(value));
-        }
-    }
-}
-
-/// What [`Request::validate`](super::server::Request::validate) needs from the headers.
-#[derive(Debug, Default)]
-pub(super) struct UpgradeFields<'b> {
-    pub(super) host: Single<'b>,
-    /// Some `Upgrade` header is present (with any value).
-    pub(super) upgrade: bool,
-    /// Some `Upgrade` header lists the token `websocket`.
-    pub(super) upgrade_websocket: bool,
-    /// Some `Connection` header lists the token `upgrade`.
-    pub(super) connection_upgrade: bool,
-    pub(super) version: Single<'b>,
-    pub(super) key: Single<'b>,
-    pub(super) origin: Single<'b>,
-    /// The first [`MAX_PROTOCOL_LINES`] `Sec-WebSocket-Protocol` values, trimmed.
-    pub(super) protocol_lines: [Option<&'b [u8]>; MAX_PROTOCOL_LINES],
-    /// How many `Sec-WebSocket-Protocol` lines there are (all of them).
-    pub(super) protocol_count: usize,
-    /// The first `Sec-WebSocket-Extensions` value, untrimmed.
-    pub(super) extensions: Option<&'b [u8]>,
-}
-
-/// The header names [`UpgradeFields::scan`] records, lowercase, in the order of its arms.
+/// The header names [`UpgradeFields::record`] classifies, lowercase; a name's index here is
+/// its field's index in [`UpgradeFields::lines`].
 const FIELDS: [&str; 8] = [
     "host",
     "origin",
-    "upgrade",
-    "connection",
     "sec-websocket-key",
     "sec-websocket-version",
-    "sec-websocket-protocol",
     "sec-websocket-extensions",
+    "sec-websocket-protocol",
+    "upgrade",
+    "connection",
 ];
+pub(super) const HOST: usize = 0;
+pub(super) const ORIGIN: usize = 1;
+pub(super) const KEY: usize = 2;
+pub(super) const VERSION: usize = 3;
+pub(super) const EXTENSIONS: usize = 4;
+pub(super) const PROTOCOL: usize = 5;
+pub(super) const UPGRADE: usize = 6;
+/// The token each of `Upgrade` and `Connection` must list, in the order of [`FIELDS`].
+const TOKENS: [&str; 2] = ["websocket", "upgrade"];
+/// Bit of [`UpgradeFields::tokens`]: an `Upgrade` line lists `websocket`.
+pub(super) const UPGRADE_WEBSOCKET: u8 = 1;
+/// Bit of [`UpgradeFields::tokens`]: a `Connection` line lists `upgrade`.
+pub(super) const CONNECTION_UPGRADE: u8 = 2;
+/// How many values are kept: the first line of each field before `Sec-WebSocket-Protocol`,
+/// then up to [`MAX_PROTOCOL_LINES`] of those.
+const SLOTS: usize = PROTOCOL + MAX_PROTOCOL_LINES;
+/// The bits of [`UpgradeFields::not_utf8`] for the `Sec-WebSocket-Protocol` lines.
+pub(super) const PROTOCOL_SLOTS: u16 = ((1 << MAX_PROTOCOL_LINES) - 1) << PROTOCOL;
+
+/// What [`Request::validate`](super::server::Request::validate) needs from the headers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct UpgradeFields<'b> {
+    /// How many lines of each field of [`FIELDS`] there are (at most 255 counted).
+    pub(super) lines: [u8; FIELDS.len()],
+    /// The kept values as text: the first line of `Host`, `Origin`, `Sec-WebSocket-Key`,
+    /// `-Version` and `-Extensions`, then the first [`MAX_PROTOCOL_LINES`]
+    /// `Sec-WebSocket-Protocol` lines; empty if absent or not UTF-8.
+    pub(super) values: [&'b str; SLOTS],
+    /// A bit per slot of `values` whose value is not UTF-8.
+    pub(super) not_utf8: u16,
+    /// [`UPGRADE_WEBSOCKET`] and [`CONNECTION_UPGRADE`].
+    pub(super) tokens: u8,
+}
 
 impl<'b> UpgradeFields<'b> {
-    /// Classifies every header once.
-    // Not inlined: at opt-level "z" the inlined copy made the minimal firmware server
-    // 184 bytes larger (`scripts/firmware-budget`).
+    /// Records one header line; `text` is a UTF-8 prefix of the buffer `value` lies in.
+    // Not inlined: at opt-level "z" one copy keeps the minimal firmware server small.
     #[inline(never)]
-    pub(super) fn scan(headers: &[Header<'b>]) -> Self {
-        let mut f = Self::default();
-        for h in headers {
-            let name = h.name.as_bytes();
-            // The names differ in length, so most compares stop at the length.
-            let field = FIELDS.iter().position(|lower| eq_lower(name, lower.as_bytes()));
-            match field {
-                Some(0) => f.host.add(h.value),
-                Some(1) => f.origin.add(h.value),
-                Some(2) => {
-                    f.upgrade = true;
-                    f.upgrade_websocket =
-                        f.upgrade_websocket || value_has_token(h.value, "websocket");
+    pub(super) fn record(&mut self, name: &str, value: &'b [u8], text: &'b str) {
+        // The names differ in length, so most compares stop at the length.
+        let Some(i) = FIELDS.iter().position(|lower| eq_lower(name.as_bytes(), lower.as_bytes()))
+        else {
+            return;
+        };
+        let Some(lines) = self.lines.get_mut(i) else { return };
+        let n = usize::from(*lines);
+        *lines = lines.saturating_add(1);
+        let t = i.wrapping_sub(UPGRADE);
+        if let Some(token) = TOKENS.get(t) {
+            if value_has_token(value, token) {
+                self.tokens |= 1 << t;
+            }
+        } else if n == 0 || i == PROTOCOL {
+            // `Sec-WebSocket-Protocol` lines go to consecutive slots; one past the last
+            // is not kept (only counted).
+            let slot = i + n;
+            if let Some(kept) = self.values.get_mut(slot) {
+                match as_text(text, value) {
+                    Some(value) => *kept = value,
+                    None => self.not_utf8 |= 1 << slot,
                 }
-                Some(3) => {
-                    f.connection_upgrade =
-                        f.connection_upgrade || value_has_token(h.value, "upgrade");
-                }
-                Some(4) => f.key.add(h.value),
-                Some(5) => f.version.add(h.value),
-                Some(6) => {
-                    if let Some(slot) = f.protocol_lines.get_mut(f.protocol_count) {
-                        *slot = Some(trim_ows(h.value));
-                    }
-                    f.protocol_count += 1;
-                }
-                Some(7) => f.extensions = f.extensions.or(Some(h.value)),
-                _ => {}
             }
         }
-        f
     }
 }
 
@@ -146,37 +135,56 @@ mod tests {
 
     use super::*;
 
-    fn h<'a>(name: &'a str, value: &'a str) -> Header<'a> {
-        Header { name, value: value.as_bytes() }
+    /// The fields of `headers`, recorded in order, as the parser records them.
+    fn scan<'b>(headers: &[(&str, &'b [u8])]) -> UpgradeFields<'b> {
+        let mut f = UpgradeFields::default();
+        for &(name, value) in headers {
+            f.record(name, value, "");
+        }
+        f
     }
 
     #[test]
     fn fields_are_found_in_any_case_and_repeats_are_counted() {
-        let headers = [
-            h("HOST", " a "),
-            h("host", "b"),
-            h("Pragma", "no-cache"),
-            h("uPgRaDe", "h2c, WebSocket"),
-            h("User-Agent", "x"),
-            h("connection", "keep-alive"),
-            h("Connection", "Upgrade"),
-            h("sec-websocket-key", "k"),
-            h("SEC-WEBSOCKET-VERSION", " 13"),
-            h("Sec-WebSocket-Protocol", "a"),
-            h("Sec-WebSocket-Protocol", " b "),
-            h("Sec-WebSocket-Extensions", " x "),
-            h("Sec-WebSocket-Extensions", "y"),
-            h("Hosts", "no"),
-        ];
-        let f = UpgradeFields::scan(&headers);
-        assert_eq!((f.host.first, f.host.repeated), (Some(&b"a"[..]), true));
-        assert!(f.upgrade && f.upgrade_websocket && f.connection_upgrade);
-        assert_eq!((f.key.first, f.key.repeated), (Some(&b"k"[..]), false));
-        assert_eq!(f.version.first, Some(&b"13"[..]));
-        assert_eq!(f.origin.first, None);
-        assert_eq!(f.protocol_count, 2);
-        assert_eq!(f.protocol_lines[..2], [Some(&b"a"[..]), Some(&b"b"[..])]);
-        assert_eq!(f.extensions, Some(&b" x "[..]));
+        let f = scan(&[
+            ("HOST", b"a"),
+            ("host", b"b"),
+            ("Pragma", b"no-cache"),
+            ("uPgRaDe", b"h2c, WebSocket"),
+            ("User-Agent", b"x"),
+            ("connection", b"keep-alive"),
+            ("Connection", b"Upgrade"),
+            ("sec-websocket-key", b"k"),
+            ("SEC-WEBSOCKET-VERSION", b"13"),
+            ("Sec-WebSocket-Protocol", b"a"),
+            ("Sec-WebSocket-Protocol", b"\xff"),
+            ("Sec-WebSocket-Extensions", b"x"),
+            ("Sec-WebSocket-Extensions", b"\xff"),
+            ("Hosts", b"no"),
+        ]);
+        assert_eq!(f.lines, [2, 0, 1, 1, 2, 2, 1, 2]);
+        assert_eq!(f.values, ["a", "", "k", "13", "x", "a", "", "", ""]);
+        // The second protocol line (slot 6) is not UTF-8; the second extensions line is
+        // not kept.
+        assert_eq!(f.not_utf8, 1 << 6);
+        assert_eq!(f.tokens, UPGRADE_WEBSOCKET | CONNECTION_UPGRADE);
+    }
+
+    #[test]
+    fn protocol_lines_past_the_kept_ones_are_counted_only() {
+        let line: (&str, &[u8]) = ("Sec-WebSocket-Protocol", b"\xff");
+        let f = scan(&[line; MAX_PROTOCOL_LINES + 2]);
+        assert_eq!(usize::from(f.lines[PROTOCOL]), MAX_PROTOCOL_LINES + 2);
+        assert_eq!(f.not_utf8, PROTOCOL_SLOTS);
+    }
+
+    #[test]
+    fn values_inside_the_checked_text_are_taken_from_it() {
+        let text = "Host: a\r\n";
+        let value = &text.as_bytes()[6..7];
+        let mut f = UpgradeFields::default();
+        f.record("Host", value, text);
+        assert_eq!(f.values[HOST].as_ptr(), value.as_ptr());
     }
 
     #[test]
@@ -202,8 +210,7 @@ mod tests {
 
     #[test]
     fn names_of_the_right_length_but_other_letters_are_ignored() {
-        let headers = [h("Hose", "x"), h("Upgrad3", "websocket"), h("Connectio-", "upgrade")];
-        let f = UpgradeFields::scan(&headers);
-        assert!(f.host.first.is_none() && !f.upgrade && !f.connection_upgrade);
+        let f = scan(&[("Hose", b"x"), ("Upgrad3", b"websocket"), ("Connectio-", b"upgrade")]);
+        assert_eq!((f.lines, f.tokens), ([0; 8], 0));
     }
 }

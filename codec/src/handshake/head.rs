@@ -32,8 +32,8 @@
 //! for names and targets were dropped: together 1,460 bytes in the minimal firmware
 //! server; `BENCHMARKS.md` has the trade.) The first 1 KiB of the buffer is checked as
 //! UTF-8 once, and the method, target and header names are taken from that `str` (and
-//! header values by [`Request::validate`](super::server::Request::validate)) instead of a
-//! check each.
+//! the values of the fields the upgrade checks, as they are recorded) instead of a check
+//! each.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use super::bytes::{find, is, is_token, is_value_stop, value_stops, TOKEN, URI};
@@ -49,8 +49,6 @@ pub(super) struct RequestHead<'b> {
     pub(super) version: u8,
     pub(super) headers: usize,
     pub(super) consumed: usize,
-    /// A prefix of the buffer that is UTF-8 (possibly empty, possibly past the head).
-    pub(super) text: &'b str,
 }
 
 /// A complete response head: the status line, how many headers were filled and where the
@@ -85,14 +83,17 @@ fn finish<T>(parsed: Result<T, Stop>) -> Result<Option<T>, HandshakeError> {
     }
 }
 
-/// Parses a request head from the start of `buf`, filling `headers` from the front.
+/// Parses a request head from the start of `buf`, filling `headers` from the front and
+/// handing each header line to `record` as it is read: its name, its value and a UTF-8
+/// prefix of `buf` (for [`as_text`]).
 ///
 /// `Ok(None)` means partial: read more and call again.
 pub(super) fn parse_request<'b>(
     buf: &'b [u8],
     headers: &mut [Header<'b>],
+    record: impl FnMut(&'b str, &'b [u8], &'b str),
 ) -> Result<Option<RequestHead<'b>>, HandshakeError> {
-    finish(request(buf, headers))
+    finish(request(buf, headers, record))
 }
 
 /// Parses a response head from the start of `buf`, filling `headers` from the front.
@@ -131,22 +132,37 @@ fn utf8_prefix(buf: &[u8]) -> &str {
     }
 }
 
-/// `buf[from..to]` as a `str`: from `text` (a UTF-8 prefix of `buf`) if it covers the
-/// range, else checked on its own.
-#[inline]
-fn as_str<'b>(text: &'b str, buf: &'b [u8], from: usize, to: usize) -> Option<&'b str> {
-    text.get(from..to).or_else(|| core::str::from_utf8(slice(buf, from, to)).ok())
+/// `bytes`, a part of the buffer that `text` is a UTF-8 prefix of, as a `str`: taken from
+/// `text` when it lies inside it (found by address: then they are the same memory), else
+/// checked on its own.
+pub(super) fn as_text<'b>(text: &'b str, bytes: &'b [u8]) -> Option<&'b str> {
+    let offset = (bytes.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    match text.get(offset..offset.wrapping_add(bytes.len())) {
+        Some(text) => Some(text),
+        None => core::str::from_utf8(bytes).ok(),
+    }
 }
 
-fn request<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<RequestHead<'b>, Stop> {
+/// `buf[from..to]` as a `str`, through [`as_text`].
+#[inline(always)]
+fn as_str<'b>(text: &'b str, buf: &'b [u8], from: usize, to: usize) -> Option<&'b str> {
+    as_text(text, slice(buf, from, to))
+}
+
+fn request<'b>(
+    buf: &'b [u8],
+    headers: &mut [Header<'b>],
+    mut record: impl FnMut(&'b str, &'b [u8], &'b str),
+) -> Result<RequestHead<'b>, Stop> {
     let text = utf8_prefix(buf);
     let start = skip_empty_lines(buf)?;
     let (method, at) = method(text, buf, start)?;
     let (path, at) = target(text, buf, at)?;
     let (version, at) = version(buf, at)?;
     let at = line_end(buf, at, HttpErrorKind::NewLine)?;
-    let (count, consumed) = header_lines(text, buf, at, headers)?;
-    Ok(RequestHead { method, path, version, headers: count, consumed, text })
+    let (count, consumed) =
+        header_lines(text, buf, at, headers, |name, value| record(name, value, text))?;
+    Ok(RequestHead { method, path, version, headers: count, consumed })
 }
 
 fn response<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<ResponseHead<'b>, Stop> {
@@ -163,18 +179,20 @@ fn response<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<ResponseHea
         _ => return Err(http(HttpErrorKind::Status)),
     };
     let text = utf8_prefix(buf);
-    let (count, consumed) = header_lines(text, buf, at, headers)?;
+    let (count, consumed) = header_lines(text, buf, at, headers, |_, _| {})?;
     Ok(ResponseHead { version, status, reason, headers: count, consumed })
 }
 
-/// The header lines from `at` to the empty line that ends the head, into `headers`: how
-/// many there are and the index after the head.
+/// The header lines from `at` to the empty line that ends the head, into `headers` and
+/// through `record` (name and value) as each is read: how many there are and the index
+/// after the head.
 #[inline(always)]
 fn header_lines<'b>(
     text: &'b str,
     buf: &'b [u8],
     mut at: usize,
     headers: &mut [Header<'b>],
+    mut record: impl FnMut(&'b str, &'b [u8]),
 ) -> Result<(usize, usize), Stop> {
     let mut count = 0;
     loop {
@@ -186,6 +204,7 @@ fn header_lines<'b>(
         let name = as_str(text, buf, at, colon).ok_or(http(HttpErrorKind::HeaderName))?;
         let slot = headers.get_mut(count).ok_or(Stop::Error(HandshakeError::TooManyHeaders))?;
         *slot = Header { name, value };
+        record(name, value);
         count += 1;
         at = next;
     }
@@ -344,6 +363,8 @@ fn value(buf: &[u8], start: usize) -> Result<(&[u8], usize), Stop> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
 
     /// Version, status, reason and `consumed`, `None` if partial.
@@ -396,7 +417,11 @@ mod tests {
             let end = line_len + lines.len();
             let mut headers = [Header::EMPTY; 4];
             let (count, consumed) = if line_len == 16 {
-                let head = parse_request(&buf[..end], &mut headers).unwrap().unwrap();
+                let mut recorded = std::vec::Vec::new();
+                let record = |name, value, _| recorded.push(Header { name, value });
+                let head = parse_request(&buf[..end], &mut headers, record).unwrap().unwrap();
+                // Each line was recorded as it was read, as it was stored.
+                assert_eq!(recorded, headers[..3]);
                 (head.headers, head.consumed)
             } else {
                 let head = parse_response(&buf[..end], &mut headers).unwrap().unwrap();

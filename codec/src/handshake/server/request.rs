@@ -3,9 +3,12 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use crate::handshake::accept_key::{accept_key, is_valid_key, ACCEPT_KEY_LEN};
-use crate::handshake::fields::{Single, UpgradeFields, MAX_PROTOCOL_LINES};
+use crate::handshake::fields::{
+    UpgradeFields, CONNECTION_UPGRADE, EXTENSIONS, HOST, KEY, MAX_PROTOCOL_LINES, ORIGIN, PROTOCOL,
+    PROTOCOL_SLOTS, UPGRADE, UPGRADE_WEBSOCKET, VERSION,
+};
 use crate::handshake::head;
-use crate::handshake::header::{find, list_items, trim_ows, Header};
+use crate::handshake::header::{find, list_items, Header};
 use crate::handshake::{HandshakeError, HeaderField, HttpErrorKind};
 use crate::Status;
 
@@ -19,9 +22,8 @@ pub struct Request<'h, 'b> {
     /// The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
     pub version: u8,
     headers: &'h [Header<'b>],
-    /// A prefix of the parsed buffer already known to be UTF-8: header values inside it
-    /// are taken as text without checking them again.
-    text: &'b str,
+    /// The fields the upgrade checks, recorded as the headers were parsed.
+    fields: UpgradeFields<'b>,
 }
 
 impl core::fmt::Debug for Request<'_, '_> {
@@ -54,11 +56,8 @@ impl<'h, 'b> Request<'h, 'b> {
     /// (possibly broken) WebSocket upgrade before calling [`validate`](Self::validate);
     /// [`handle_request`](super::handle_request) does so.
     pub fn is_upgrade(&self) -> bool {
-        self.headers.iter().any(|h| {
-            ["Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version"]
-                .iter()
-                .any(|name| h.name.eq_ignore_ascii_case(name))
-        })
+        let lines = self.fields.lines;
+        lines[UPGRADE] | lines[KEY] | lines[VERSION] != 0
     }
 
     /// Checks that the request is a valid WebSocket opening handshake (RFC 6455 section 4.2.1).
@@ -81,85 +80,71 @@ impl<'h, 'b> Request<'h, 'b> {
     /// - [`HandshakeError::Http`] with [`HttpErrorKind::HeaderValue`] when `Host`,
     ///   `Origin` or `Sec-WebSocket-Protocol` is not UTF-8.
     pub fn validate(&self) -> Result<Upgrade<'b>, HandshakeError> {
-        self.validate_fields(UpgradeFields::scan(self.headers))
-    }
-
-    /// [`validate`](Self::validate) on the fields of this request's headers, scanned.
-    pub(super) fn validate_fields(
-        &self,
-        f: UpgradeFields<'b>,
-    ) -> Result<Upgrade<'b>, HandshakeError> {
+        let f = &self.fields;
         // 4.1: "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
         if self.method != "GET" {
             return Err(HandshakeError::NotGet);
         }
         // Checked before the version: a proxy that drops `Upgrade` (nginx without
         // `proxy_set_header Upgrade`) usually forwards HTTP/1.0 as well.
-        if !f.upgrade && (f.key.first.is_some() || f.version.first.is_some()) {
+        if f.lines[UPGRADE] == 0 && self.is_upgrade() {
             return Err(HandshakeError::UpgradeStripped);
         }
         if self.version != 1 {
             return Err(HandshakeError::HttpVersion);
         }
-        let single = |field: Single<'b>, name| {
-            if field.repeated {
-                Err(HandshakeError::DuplicateHeader(name))
-            } else {
-                Ok(field.first)
-            }
+        let [host, origin, key, version, extensions, protocols @ ..] = f.values;
+        // The value of a field that may appear once: `None` if absent. A value that is
+        // not UTF-8 is empty here (and flagged in `not_utf8`).
+        let single = |i: usize, value, name| match f.lines.get(i) {
+            Some(0) => Ok(None),
+            Some(1) => Ok(Some(value)),
+            _ => Err(HandshakeError::DuplicateHeader(name)),
         };
         // 4.1: "The request MUST contain a |Host| header field".
-        let host = single(f.host, HeaderField::Host)?.ok_or(HandshakeError::MissingHost)?;
+        let host = single(HOST, host, HeaderField::Host)?.ok_or(HandshakeError::MissingHost)?;
         // 4.1: "The request MUST contain an |Upgrade| header field whose value MUST include
         // the "websocket" keyword."
-        if !f.upgrade_websocket {
+        if f.tokens & UPGRADE_WEBSOCKET == 0 {
             return Err(HandshakeError::MissingUpgrade);
         }
         // 4.1: "The request MUST contain a |Connection| header field whose value MUST
         // include the "Upgrade" token."
-        if !f.connection_upgrade {
+        if f.tokens & CONNECTION_UPGRADE == 0 {
             return Err(HandshakeError::MissingConnectionUpgrade);
         }
         // 4.1: "The value of this header field MUST be 13." 4.4: otherwise answer with
         // 426 and the versions we support.
-        match single(f.version, HeaderField::SecWebSocketVersion)? {
-            Some(b"13") => {}
-            _ => return Err(HandshakeError::UnsupportedVersion),
+        if single(VERSION, version, HeaderField::SecWebSocketVersion)? != Some("13") {
+            return Err(HandshakeError::UnsupportedVersion);
         }
         // 4.1: the key "MUST be a nonce consisting of a randomly selected 16-byte value
         // that has been base64-encoded"; 11.3.1: it "MUST NOT appear more than once".
-        let key = single(f.key, HeaderField::SecWebSocketKey)?.ok_or(HandshakeError::MissingKey)?;
-        if !is_valid_key(key) {
+        let key =
+            single(KEY, key, HeaderField::SecWebSocketKey)?.ok_or(HandshakeError::MissingKey)?;
+        if !is_valid_key(key.as_bytes()) {
             return Err(HandshakeError::InvalidKey);
         }
-        let origin = single(f.origin, HeaderField::Origin)?;
-        // Line by line, as received: a line that is not UTF-8 fails before a line too many.
-        let mut protocol_lines = [None; MAX_PROTOCOL_LINES];
-        for (slot, line) in protocol_lines.iter_mut().zip(f.protocol_lines) {
-            *slot = line.map(|line| text(self.text, line)).transpose()?;
+        let origin = single(ORIGIN, origin, HeaderField::Origin)?;
+        // Line by line, as received: a line that is not UTF-8 fails before a line too
+        // many. (A `Sec-WebSocket-Version` or `-Key` that is not UTF-8 failed above.)
+        let not_utf8 = || Err(HandshakeError::Http(HttpErrorKind::HeaderValue));
+        if f.not_utf8 & PROTOCOL_SLOTS != 0 {
+            return not_utf8();
         }
-        if f.protocol_count > MAX_PROTOCOL_LINES {
+        if usize::from(f.lines[PROTOCOL]) > MAX_PROTOCOL_LINES {
             return Err(HandshakeError::DuplicateHeader(HeaderField::SecWebSocketProtocol));
         }
+        if f.not_utf8 != 0 {
+            return not_utf8();
+        }
         Ok(Upgrade {
-            key: text(self.text, key).map_err(|_| HandshakeError::InvalidKey)?,
-            host: text(self.text, host)?,
-            origin: origin.map(|origin| text(self.text, origin)).transpose()?,
-            protocol_lines,
-            extensions_header: f.extensions.map(|v| text(self.text, trim_ows(v))).transpose()?,
+            key,
+            host,
+            origin,
+            protocol_lines: protocols,
+            extensions_header: (f.lines[EXTENSIONS] != 0).then_some(extensions),
         })
-    }
-}
-
-/// A header value the caller gets as text: taken from `known`, a UTF-8 prefix of the
-/// buffer, when `value` lies inside it (found by address: then the bytes are the same
-/// memory), else checked.
-fn text<'b>(known: &'b str, value: &'b [u8]) -> Result<&'b str, HandshakeError> {
-    let offset = (value.as_ptr() as usize).wrapping_sub(known.as_ptr() as usize);
-    match known.get(offset..offset.wrapping_add(value.len())) {
-        Some(text) if offset <= known.len() => Ok(text),
-        _ => core::str::from_utf8(value)
-            .map_err(|_| HandshakeError::Http(HttpErrorKind::HeaderValue)),
     }
 }
 
@@ -173,7 +158,8 @@ pub struct Upgrade<'b> {
     /// The `Origin` value, sent by browsers. A server reachable from browsers should
     /// check it against the origins it trusts (RFC 6455 section 10.2).
     pub origin: Option<&'b str>,
-    protocol_lines: [Option<&'b str>; MAX_PROTOCOL_LINES],
+    /// The first [`MAX_PROTOCOL_LINES`] `Sec-WebSocket-Protocol` lines, empty past the last.
+    protocol_lines: [&'b str; MAX_PROTOCOL_LINES],
     extensions_header: Option<&'b str>,
 }
 
@@ -194,7 +180,7 @@ impl<'b> Upgrade<'b> {
     /// ```
     pub fn protocols(&self) -> impl Iterator<Item = &'b str> {
         let lines = self.protocol_lines;
-        lines.into_iter().flatten().flat_map(list_items)
+        lines.into_iter().flat_map(list_items)
     }
 
     /// Whether the client offers subprotocol `name` (compared exactly, as RFC 6455
@@ -230,8 +216,9 @@ impl<'b> Upgrade<'b> {
 /// `httparse::Request::parse` 1.10 does, with the same `consumed`, request line and headers
 /// (trailing spaces and tabs trimmed from values), and the same error kinds; a test and a
 /// fuzz target compare the two. It is free of panic paths (`tests/panic_never.rs`), and
-/// it checks the head's text as UTF-8 once, so that [`Request::validate`] takes header
-/// values as `str` without a check each. On its own it is not faster than httparse
+/// it checks the head's text as UTF-8 once and records the fields of a WebSocket upgrade
+/// as it reads the headers, so that [`Request::validate`] makes no second pass over them
+/// and no UTF-8 check per value. On its own it is not faster than httparse
 /// (`BENCHMARKS.md`); parsing and validating together are.
 ///
 /// # Errors
@@ -257,7 +244,9 @@ pub fn parse_request<'h, 'b>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
 ) -> Result<Status<Request<'h, 'b>>, HandshakeError> {
-    let Some(head) = head::parse_request(buf, headers)? else {
+    let mut fields = UpgradeFields::default();
+    let record = |name, value, text| fields.record(name, value, text);
+    let Some(head) = head::parse_request(buf, headers, record)? else {
         return Ok(Status::Partial { needed: 1 });
     };
     let headers: &'h [Header<'b>] = headers;
@@ -267,7 +256,7 @@ pub fn parse_request<'h, 'b>(
             path: head.path,
             version: head.version,
             headers: headers.get(..head.headers).unwrap_or_default(),
-            text: head.text,
+            fields,
         },
         consumed: head.consumed,
     })

@@ -4,7 +4,6 @@
 
 use super::request::{parse_request, Request, Upgrade};
 use super::response::{write_accept, write_error, write_page, write_reject};
-use crate::handshake::fields::UpgradeFields;
 use crate::handshake::{HandshakeError, Header, MAX_HEADERS};
 use crate::Status;
 
@@ -243,15 +242,13 @@ where
 /// Every rule that answers a request with an error before the application sees it lives
 /// here, including any for requests without `Upgrade` (before the `Ok(None)`).
 fn classify<'b>(request: &Request<'_, 'b>) -> Result<Option<Upgrade<'b>>, HandshakeError> {
-    let fields = UpgradeFields::scan(request.headers());
     // Without `Upgrade`, a page request; unless `Sec-WebSocket-Key` or `-Version` are what
-    // is left of an upgrade after a proxy dropped its hop-by-hop headers, which
-    // `validate_fields` answers with `UpgradeStripped` (after the method check, as
-    // `Request::validate` does).
-    if !fields.upgrade && fields.key.first.is_none() && fields.version.first.is_none() {
+    // is left of an upgrade after a proxy dropped its hop-by-hop headers, which `validate`
+    // answers with `UpgradeStripped` (after the method check).
+    if !request.is_upgrade() {
         return Ok(None);
     }
-    request.validate_fields(fields).map(Some)
+    request.validate().map(Some)
 }
 
 #[cfg(test)]
