@@ -31,7 +31,6 @@ pub(super) const HOST: usize = 0;
 pub(super) const ORIGIN: usize = 1;
 pub(super) const KEY: usize = 2;
 pub(super) const VERSION: usize = 3;
-pub(super) const EXTENSIONS: usize = 4;
 pub(super) const PROTOCOL: usize = 5;
 pub(super) const UPGRADE: usize = 6;
 /// The token each of `Upgrade` and `Connection` must list, in the order of [`FIELDS`].
@@ -53,8 +52,9 @@ pub(super) struct UpgradeFields<'b> {
     pub(super) lines: [u8; FIELDS.len()],
     /// The kept values as text: the first line of `Host`, `Origin`, `Sec-WebSocket-Key`,
     /// `-Version` and `-Extensions`, then the first [`MAX_PROTOCOL_LINES`]
-    /// `Sec-WebSocket-Protocol` lines; empty if absent or not UTF-8.
-    pub(super) values: [&'b str; SLOTS],
+    /// `Sec-WebSocket-Protocol` lines; `None` if absent or not UTF-8. (Options, so that
+    /// the empty record is all zeros.)
+    pub(super) values: [Option<&'b str>; SLOTS],
     /// A bit per slot of `values` whose value is not UTF-8.
     pub(super) not_utf8: u16,
     /// [`UPGRADE_WEBSOCKET`] and [`CONNECTION_UPGRADE`].
@@ -84,9 +84,9 @@ impl<'b> UpgradeFields<'b> {
             // is not kept (only counted).
             let slot = i + n;
             if let Some(kept) = self.values.get_mut(slot) {
-                match as_text(text, value) {
-                    Some(value) => *kept = value,
-                    None => self.not_utf8 |= 1 << slot,
+                *kept = as_text(text, value);
+                if kept.is_none() {
+                    self.not_utf8 |= 1 << slot;
                 }
             }
         }
@@ -163,7 +163,8 @@ mod tests {
             ("Hosts", b"no"),
         ]);
         assert_eq!(f.lines, [2, 0, 1, 1, 2, 2, 1, 2]);
-        assert_eq!(f.values, ["a", "", "k", "13", "x", "a", "", "", ""]);
+        let kept = [Some("a"), None, Some("k"), Some("13"), Some("x"), Some("a"), None, None, None];
+        assert_eq!(f.values, kept);
         // The second protocol line (slot 6) is not UTF-8; the second extensions line is
         // not kept.
         assert_eq!(f.not_utf8, 1 << 6);
@@ -184,7 +185,7 @@ mod tests {
         let value = &text.as_bytes()[6..7];
         let mut f = UpgradeFields::default();
         f.record("Host", value, text);
-        assert_eq!(f.values[HOST].as_ptr(), value.as_ptr());
+        assert_eq!(f.values[HOST].map(str::as_ptr), Some(value.as_ptr()));
     }
 
     #[test]

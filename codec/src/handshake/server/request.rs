@@ -4,7 +4,7 @@
 
 use crate::handshake::accept_key::{accept_key, is_valid_key, ACCEPT_KEY_LEN};
 use crate::handshake::fields::{
-    UpgradeFields, CONNECTION_UPGRADE, EXTENSIONS, HOST, KEY, MAX_PROTOCOL_LINES, ORIGIN, PROTOCOL,
+    UpgradeFields, CONNECTION_UPGRADE, HOST, KEY, MAX_PROTOCOL_LINES, ORIGIN, PROTOCOL,
     PROTOCOL_SLOTS, UPGRADE, UPGRADE_WEBSOCKET, VERSION,
 };
 use crate::handshake::head;
@@ -96,9 +96,9 @@ impl<'h, 'b> Request<'h, 'b> {
         let [host, origin, key, version, extensions, protocols @ ..] = f.values;
         // The value of a field that may appear once: `None` if absent. A value that is
         // not UTF-8 is empty here (and flagged in `not_utf8`).
-        let single = |i: usize, value, name| match f.lines.get(i) {
+        let single = |i: usize, value: Option<&'b str>, name| match f.lines.get(i) {
             Some(0) => Ok(None),
-            Some(1) => Ok(Some(value)),
+            Some(1) => Ok(Some(value.unwrap_or_default())),
             _ => Err(HandshakeError::DuplicateHeader(name)),
         };
         // 4.1: "The request MUST contain a |Host| header field".
@@ -138,13 +138,7 @@ impl<'h, 'b> Request<'h, 'b> {
         if f.not_utf8 != 0 {
             return not_utf8();
         }
-        Ok(Upgrade {
-            key,
-            host,
-            origin,
-            protocol_lines: protocols,
-            extensions_header: (f.lines[EXTENSIONS] != 0).then_some(extensions),
-        })
+        Ok(Upgrade { key, host, origin, protocol_lines: protocols, extensions_header: extensions })
     }
 }
 
@@ -158,8 +152,7 @@ pub struct Upgrade<'b> {
     /// The `Origin` value, sent by browsers. A server reachable from browsers should
     /// check it against the origins it trusts (RFC 6455 section 10.2).
     pub origin: Option<&'b str>,
-    /// The first [`MAX_PROTOCOL_LINES`] `Sec-WebSocket-Protocol` lines, empty past the last.
-    protocol_lines: [&'b str; MAX_PROTOCOL_LINES],
+    protocol_lines: [Option<&'b str>; MAX_PROTOCOL_LINES],
     extensions_header: Option<&'b str>,
 }
 
@@ -180,7 +173,7 @@ impl<'b> Upgrade<'b> {
     /// ```
     pub fn protocols(&self) -> impl Iterator<Item = &'b str> {
         let lines = self.protocol_lines;
-        lines.into_iter().flat_map(list_items)
+        lines.into_iter().flatten().flat_map(list_items)
     }
 
     /// Whether the client offers subprotocol `name` (compared exactly, as RFC 6455
