@@ -280,15 +280,19 @@ fn span(buf: &[u8], from: usize, class: u8) -> Result<usize, Stop> {
 }
 
 /// The minor version of `HTTP/1.x` and the index after it.
-#[inline(always)]
+///
+/// Byte by byte: a wrong byte is an error, the end of the buffer before one is partial.
 fn version(buf: &[u8], start: usize) -> Result<(u8, usize), Stop> {
-    match buf.get(start..start + 8) {
-        Some(b"HTTP/1.1") => Ok((1, start + 8)),
-        Some(b"HTTP/1.0") => Ok((0, start + 8)),
-        Some(_) => Err(http(HttpErrorKind::Version)),
-        // Fewer than 8 bytes: partial if they can still become a version.
-        None if b"HTTP/1.".starts_with(buf.get(start..).unwrap_or_default()) => Err(Stop::Partial),
-        None => Err(http(HttpErrorKind::Version)),
+    let mut at = start;
+    for &expected in b"HTTP/1." {
+        if byte(buf, at)? != expected {
+            return Err(http(HttpErrorKind::Version));
+        }
+        at += 1;
+    }
+    match byte(buf, at)? {
+        minor @ (b'0' | b'1') => Ok((minor - b'0', at + 1)),
+        _ => Err(http(HttpErrorKind::Version)),
     }
 }
 
