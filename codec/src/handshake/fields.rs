@@ -63,8 +63,6 @@ pub(super) struct UpgradeFields<'b> {
 
 impl<'b> UpgradeFields<'b> {
     /// Records one header line; `text` is a UTF-8 prefix of the buffer `value` lies in.
-    // Not inlined: at opt-level "z" one copy keeps the minimal firmware server small.
-    #[inline(never)]
     pub(super) fn record(&mut self, name: &str, value: &'b [u8], text: &'b str) {
         // The names differ in length, so most compares stop at the length.
         let Some(i) = FIELDS.iter().position(|lower| eq_lower(name.as_bytes(), lower.as_bytes()))
