@@ -122,14 +122,11 @@ fn slice(buf: &[u8], from: usize, to: usize) -> &[u8] {
 /// and header names inside it are then taken from that `str` without a check each.
 const TEXT_WINDOW: usize = 1024;
 
-/// The longest prefix of the first [`TEXT_WINDOW`] bytes of `buf` that is UTF-8.
+/// The first [`TEXT_WINDOW`] bytes of `buf` as a `str`, or empty if they are not UTF-8
+/// (then each name and kept value is checked on its own: slower, but only for heads with
+/// bytes that are not UTF-8, or a character cut at the window's end).
 fn utf8_prefix(buf: &[u8]) -> &str {
-    let bytes = buf.get(..TEXT_WINDOW).unwrap_or(buf);
-    match core::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => core::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or_default())
-            .unwrap_or_default(),
-    }
+    core::str::from_utf8(buf.get(..TEXT_WINDOW).unwrap_or(buf)).unwrap_or_default()
 }
 
 /// `bytes`, a part of the buffer that `text` is a UTF-8 prefix of, as a `str`: taken from

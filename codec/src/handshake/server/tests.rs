@@ -2,7 +2,7 @@
 //! [`handle_request`] are beside it).
 extern crate std;
 
-use std::format;
+use std::{format, vec::Vec};
 
 use super::*;
 use crate::handshake::client::parse_response;
@@ -241,6 +241,61 @@ fn non_utf8_host_is_a_header_value_error() {
     let wire = b"GET / HTTP/1.1\r\nHost: \xff\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
     assert_eq!(validate_of(wire), Err(HandshakeError::Http(HttpErrorKind::HeaderValue)));
+}
+
+#[test]
+fn a_head_that_is_not_all_utf8_or_over_1_kib_still_gives_its_fields_as_text() {
+    // Obs-text in an unrelated header, or a head longer than the part checked as UTF-8
+    // up front: names and values are then checked one by one.
+    let padding = format!("X-Pad: {}\r\n", "p".repeat(1100));
+    for unrelated in [&b"User-Agent: caf\xe9\r\n"[..], padding.as_bytes()] {
+        let mut wire = b"GET /a HTTP/1.1\r\n".to_vec();
+        wire.extend_from_slice(unrelated);
+        wire.extend_from_slice(&CHROMIUM[b"GET /chat HTTP/1.1\r\n".len()..]);
+        let mut headers = [Header::EMPTY; MAX_HEADERS];
+        let (req, _) = parse(&wire, &mut headers).unwrap();
+        assert_eq!((req.method, req.path, req.headers()[1].name), ("GET", "/a", "Host"));
+        let up = req.validate().unwrap();
+        assert_eq!((up.host, up.key), ("server.example.com", "dGhlIHNhbXBsZSBub25jZQ=="));
+        assert_eq!(up.origin, Some("http://example.com"));
+    }
+}
+
+#[test]
+fn a_protocol_line_that_is_not_utf8_fails_before_a_line_too_many_and_a_bad_host_after() {
+    let head = |host: &str, protocols: &str| {
+        format!(
+            "GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+            {protocols}\r\n"
+        )
+        .into_bytes()
+    };
+    let line = "Sec-WebSocket-Protocol: p\r\n";
+    let too_many = line.repeat(MAX_PROTOCOL_LINES + 1);
+    let not_utf8 = |wire: Vec<u8>, marker: &[u8]| {
+        let at = wire.windows(marker.len()).position(|w| w == marker).unwrap();
+        let mut wire = wire;
+        wire[at] = 0xff;
+        wire
+    };
+    let header_value = Err(HandshakeError::Http(HttpErrorKind::HeaderValue));
+    let duplicate = Err(HandshakeError::DuplicateHeader(HeaderField::SecWebSocketProtocol));
+    // The last kept protocol line is not UTF-8: that, before the line too many.
+    let last_kept = format!("{}Sec-WebSocket-Protocol: !\r\n{line}", line.repeat(3));
+    assert_eq!(validate_of(&not_utf8(head("h", &last_kept), b"!")), header_value);
+    // A line too many (not UTF-8 itself, so not kept), before a Host that is not UTF-8.
+    let past_kept = format!("{}Sec-WebSocket-Protocol: !\r\n", line.repeat(4));
+    assert_eq!(validate_of(&not_utf8(head("h", &past_kept), b"!")), duplicate);
+    assert_eq!(validate_of(&not_utf8(head("!", &too_many), b"!")), duplicate);
+    assert_eq!(validate_of(&not_utf8(head("!", line), b"!")), header_value);
+    // Origin and Sec-WebSocket-Extensions are checked as text too; a second
+    // Sec-WebSocket-Extensions is neither kept nor checked.
+    for extra in ["Origin: !\r\n", "Sec-WebSocket-Extensions: !\r\n"] {
+        assert_eq!(validate_of(&not_utf8(head("h", extra), b"!")), header_value, "{extra}");
+    }
+    let second = "Sec-WebSocket-Extensions: x\r\nSec-WebSocket-Extensions: !\r\n";
+    assert_eq!(validate_of(&not_utf8(head("h", second), b"!")), Ok(()));
 }
 
 #[test]
