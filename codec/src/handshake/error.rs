@@ -27,19 +27,6 @@ pub enum HttpErrorKind {
     Version,
 }
 
-impl HttpErrorKind {
-    const fn as_str(self) -> &'static str {
-        match self {
-            Self::HeaderName => "invalid byte in a header name",
-            Self::HeaderValue => "invalid byte in a header value",
-            Self::NewLine => "invalid line break",
-            Self::Status => "invalid status code",
-            Self::Token => "invalid token in the request or status line",
-            Self::Version => "invalid HTTP version",
-        }
-    }
-}
-
 /// A handshake header this module reads, named in [`HandshakeError::DuplicateHeader`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -201,37 +188,39 @@ impl HandshakeError {
 /// (`scripts/firmware-budget`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Piece<'a> {
-    Text(&'a str),
+    Text(&'a [u8]),
     Number(usize),
 }
 
 impl HandshakeError {
     /// The message that [`Display`](fmt::Display) prints, in pieces: [`lead`](Self::lead),
     /// then the value some errors carry and the text after it.
-    pub(super) fn pieces(&self) -> [Piece<'static>; 3] {
+    pub(super) fn message(&self) -> (&'static [u8], Piece<'static>, &'static [u8]) {
         use Piece::{Number, Text};
-        let (value, tail) = match *self {
-            Self::Http(kind) => (Text(kind.as_str()), ""),
-            Self::DuplicateHeader(h) => (Text(h.name()), " appears more than once: send it once"),
+        let (value, tail): (_, &[u8]) = match *self {
+            Self::Http(kind) => (Text(text(KIND_TEXTS + kind as usize)), b""),
+            Self::DuplicateHeader(h) => {
+                (Text(text(FIELD_NAMES + h as usize)), b" appears more than once: send it once")
+            }
             Self::UnexpectedStatus(s) => (
                 Number(usize::from(s)),
-                " instead of 101 Switching Protocols: check the URL and the server logs",
+                b" instead of 101 Switching Protocols: check the URL and the server logs",
             ),
-            Self::BufferTooSmall { needed } => (Number(needed), " bytes needed"),
+            Self::BufferTooSmall { needed } => (Number(needed), b" bytes needed"),
             #[cfg(feature = "deflate")]
             Self::Extension(ExtensionError::WindowUnsupported { bits }) => {
-                (Number(usize::from(bits)), "")
+                (Number(usize::from(bits)), b"")
             }
-            _ => (Text(""), ""),
+            _ => (Text(b""), b""),
         };
-        [Text(self.lead()), value, Text(tail)]
+        (self.lead(), value, tail)
     }
 
     /// The start of the message: all of it, except for the errors that carry a value.
     ///
-    /// A table look-up rather than a `match` that returns each text: at opt-level "z" that
-    /// is about 350 bytes less code in a firmware image.
-    fn lead(self) -> &'static str {
+    /// A look-up in one table of texts rather than a `match` that returns each text: at
+    /// opt-level "z" that is about 350 bytes less code in a firmware image.
+    fn lead(self) -> &'static [u8] {
         let index = match self {
             Self::Http(_) => 0,
             Self::TooManyHeaders => 1,
@@ -254,14 +243,21 @@ impl HandshakeError {
             Self::BufferTooSmall { .. } => 18,
             Self::InvalidHeaderValue => 19,
             #[cfg(feature = "deflate")]
-            Self::Extension(e) => return e.as_str(),
+            Self::Extension(e) => return e.as_str().as_bytes(),
         };
-        LEADS.get(index).copied().unwrap_or("")
+        text(index)
     }
 }
 
-/// The texts of [`HandshakeError::lead`], in the order of its variants.
-static LEADS: [&str; 20] = [
+/// Where [`HttpErrorKind`]'s texts start in [`TEXTS`] (in the order of its variants).
+const KIND_TEXTS: usize = 20;
+/// Where [`HeaderField`]'s names start in [`TEXTS`] (in the order of its variants).
+const FIELD_NAMES: usize = 26;
+
+/// The texts of the messages: [`HandshakeError::lead`]'s in the order of its variants,
+/// then [`HttpErrorKind`]'s and [`HeaderField`]'s. Kept as one string and its ends
+/// ([`TEXT`], [`ENDS`]): no pointer per text in a firmware image.
+const TEXTS: [&str; 32] = [
     // Http(_)
     "malformed HTTP: ",
     // TooManyHeaders
@@ -308,14 +304,82 @@ static LEADS: [&str; 20] = [
     // InvalidHeaderValue
     "a header name or value contains CR, LF, NUL or other forbidden bytes: not \
                  written",
+    // HttpErrorKind
+    "invalid byte in a header name",
+    "invalid byte in a header value",
+    "invalid line break",
+    "invalid status code",
+    "invalid token in the request or status line",
+    "invalid HTTP version",
+    // HeaderField
+    "Host",
+    "Origin",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Protocol",
 ];
+
+/// [`TEXTS`], one after another.
+static TEXT: [u8; TEXT_LEN] = concat(&TEXTS);
+
+/// The length of [`TEXT`].
+const TEXT_LEN: usize = {
+    let [.., len] = ENDS;
+    len as usize
+};
+
+/// Where each of [`TEXTS`] ends in [`TEXT`] (and, before it, where the first starts).
+static ENDS: [u16; TEXTS.len() + 1] = ends(&TEXTS);
+
+/// Text `i` of [`TEXTS`].
+fn text(i: usize) -> &'static [u8] {
+    let (Some(&start), Some(&end)) = (ENDS.get(i), ENDS.get(i + 1)) else {
+        return b"";
+    };
+    TEXT.get(usize::from(start)..usize::from(end)).unwrap_or_default()
+}
+
+// Evaluated at compile time: an index out of range fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+const fn ends(texts: &[&str; 32]) -> [u16; 33] {
+    let mut ends = [0u16; 33];
+    let mut i = 0;
+    while i < texts.len() {
+        ends[i + 1] = ends[i] + texts[i].len() as u16;
+        i += 1;
+    }
+    ends
+}
+
+#[allow(clippy::indexing_slicing)]
+const fn concat<const L: usize>(texts: &[&str; 32]) -> [u8; L] {
+    let mut out = [0u8; L];
+    let (mut i, mut at) = (0, 0);
+    while i < texts.len() {
+        let bytes = texts[i].as_bytes();
+        let mut j = 0;
+        while j < bytes.len() {
+            out[at] = bytes[j];
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(at == L);
+    out
+}
 
 impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.pieces().iter().try_for_each(|piece| match *piece {
-            Piece::Text(text) => f.write_str(text),
-            Piece::Number(n) => fmt::Display::fmt(&n, f),
-        })
+        let (lead, value, tail) = self.message();
+        let text = |bytes| core::str::from_utf8(bytes).unwrap_or_default();
+        f.write_str(text(lead))?;
+        match value {
+            Piece::Text(value) => f.write_str(text(value))?,
+            Piece::Number(n) => fmt::Display::fmt(&n, f)?,
+        }
+        f.write_str(text(tail))
     }
 }
 

@@ -31,18 +31,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// Appends a decimal number.
-    pub(super) fn put_usize(&mut self, mut n: usize) {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        for slot in digits.iter_mut().rev() {
-            *slot = b'0' + u8::try_from(n % 10).unwrap_or(0);
-            start -= 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.put(digits.get(start..).unwrap_or_default());
+    pub(super) fn put_usize(&mut self, n: usize) {
+        self.put(decimal(n, &mut [0; 20]));
     }
 
     /// Appends `name: value\r\n`.
@@ -84,6 +74,20 @@ pub(super) fn measured(
     let mut cursor = Cursor::new(out);
     emit(&mut cursor);
     Ok(cursor.len())
+}
+
+/// `n` in decimal: the end of `digits`.
+pub(super) fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.get(start..).unwrap_or_default()
 }
 
 /// A header name or subprotocol: an HTTP token (RFC 9110 section 5.6.2), not empty.
@@ -140,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn cursor_writes_numbers() {
+    fn numbers_are_written_in_decimal() {
         for (n, s) in [
             (0usize, "0"),
             (7, "7"),
@@ -148,11 +152,7 @@ mod tests {
             (431, "431"),
             (usize::MAX, "18446744073709551615"),
         ] {
-            let mut buf = [0u8; 32];
-            let mut c = Cursor::new(&mut buf);
-            c.put_usize(n);
-            let len = c.len();
-            assert_eq!(&buf[..len], s.as_bytes());
+            assert_eq!(decimal(n, &mut [0; 20]), s.as_bytes());
         }
     }
 

@@ -5,7 +5,7 @@
 use super::request::Upgrade;
 use crate::handshake::accept_key::ACCEPT_KEY_LEN;
 use crate::handshake::error::Piece;
-use crate::handshake::write::{check_headers, check_token, check_value, measured, Cursor};
+use crate::handshake::write::{check_headers, check_token, check_value, decimal, measured};
 use crate::handshake::HandshakeError;
 
 /// Writes the `101 Switching Protocols` response that accepts `upgrade`.
@@ -159,7 +159,7 @@ static REASONS: [(u16, u8, u8); 15] = [
 /// # Ok::<(), wscodec::HandshakeError>(())
 /// ```
 pub fn write_reject(status: u16, reason: &str, out: &mut [u8]) -> Result<usize, HandshakeError> {
-    write_text(status, &[Piece::Text(reason)], status == 426, out)
+    write_text(status, reason.as_bytes(), status == 426, out)
 }
 
 /// Like [`write_reject`], and always adds `Sec-WebSocket-Version: 13`.
@@ -175,7 +175,7 @@ pub fn write_version_reject(
     reason: &str,
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
-    write_text(status, &[Piece::Text(reason)], true, out)
+    write_text(status, reason.as_bytes(), true, out)
 }
 
 /// Writes the response that refuses a request failing with `error`.
@@ -202,8 +202,15 @@ pub fn write_version_reject(
 // (`scripts/firmware-budget`), and errors are not the fast path.
 #[inline(never)]
 pub fn write_error(error: HandshakeError, out: &mut [u8]) -> Result<usize, HandshakeError> {
+    let (lead, value, tail) = error.message();
+    let mut digits = [0; 20];
+    let value = match value {
+        Piece::Text(text) => text,
+        Piece::Number(n) => decimal(n, &mut digits),
+    };
     let version = matches!(error, HandshakeError::UnsupportedVersion);
-    write_text(error.status(), &error.pieces(), version, out)
+    let body = [lead, value, tail, b"\n"];
+    write_response(error.status(), TEXT_PLAIN, body, version, out)
 }
 
 /// Writes a response with `body` as `content_type` (the answer to a plain HTTP request).
@@ -220,47 +227,38 @@ pub(super) fn write_page(
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
     check_value(content_type)?;
-    write_response(status, content_type.as_bytes(), body.len(), false, out, |c| c.put(body))
+    write_response(status, content_type.as_bytes(), [body, b"", b"", b""], false, out)
 }
 
-/// A plain-text response whose body is `body` and a line end, written piece by piece
-/// (no `core::fmt`).
+/// The content type of the plain-text answers.
+const TEXT_PLAIN: &[u8] = b"text/plain; charset=utf-8";
+
+/// A plain-text response whose body is `text` and a line end.
 fn write_text(
     status: u16,
-    body: &[Piece<'_>],
+    text: &[u8],
     version: bool,
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
-    let write_body = |c: &mut Cursor<'_>| {
-        for piece in body {
-            match *piece {
-                Piece::Text(text) => c.put(text.as_bytes()),
-                Piece::Number(n) => c.put_usize(n),
-            }
-        }
-        c.put(b"\n");
-    };
-    let mut probe = Cursor::new(&mut []);
-    write_body(&mut probe);
-    let content_type = b"text/plain; charset=utf-8";
-    write_response(status, content_type, probe.len(), version, out, write_body)
+    write_response(status, TEXT_PLAIN, [text, b"\n", b"", b""], version, out)
 }
 
 /// A response that does not upgrade: status line, `Content-Type`, `Content-Length`,
 /// `Connection: close`, the headers a 405 or 426 needs (and `Sec-WebSocket-Version: 13`
-/// if `version`), then the body `write_body` writes (`body_len` bytes).
+/// if `version`), then `body`, the concatenation of its parts. Nothing is written if it
+/// does not fit `out`.
 fn write_response(
     status: u16,
     content_type: &[u8],
-    body_len: usize,
+    body: [&[u8]; 4],
     version: bool,
     out: &mut [u8],
-    write_body: impl Fn(&mut Cursor<'_>),
 ) -> Result<usize, HandshakeError> {
     // 1xx responses have no body and never end an exchange.
     if !(200..=999).contains(&status) {
         return Err(HandshakeError::InvalidHeaderValue);
     }
+    let body_len = body.iter().fold(0, |sum: usize, part| sum.saturating_add(part.len()));
     measured(out, |c| {
         c.put(b"HTTP/1.1 ");
         c.put_usize(usize::from(status));
@@ -281,6 +279,8 @@ fn write_response(
             c.put(b"Sec-WebSocket-Version: 13\r\n");
         }
         c.put(b"\r\n");
-        write_body(c);
+        for part in body {
+            c.put(part);
+        }
     })
 }
