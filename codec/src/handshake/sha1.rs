@@ -59,7 +59,7 @@ impl Sha1 {
         self.update([0; 64].get(..zeros).unwrap_or_default());
         self.update(&bits.to_be_bytes());
         let mut digest = [0u8; DIGEST_LEN];
-        for (out, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(self.state) {
+        for (out, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(&self.state) {
             *out = word.to_be_bytes();
         }
         digest
@@ -84,12 +84,13 @@ fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
             let x = at(&w, s + 13) ^ at(&w, s + 8) ^ at(&w, s + 2) ^ at(&w, s);
             set(&mut w, s, x.rotate_left(1));
         }
-        let (f, k) = match t {
-            0..20 => ((b & c) | (!b & d), 0x5A82_7999),
-            20..40 => (b ^ c ^ d, 0x6ED9_EBA1),
-            40..60 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-            _ => (b ^ c ^ d, 0xCA62_C1D6),
+        // Rounds 20 to 39 and 60 to 79 share their function; each 20 its constant.
+        let f = match t / 20 {
+            0 => (b & c) | (!b & d),
+            2 => (b & c) | (b & d) | (c & d),
+            _ => b ^ c ^ d,
         };
+        let k = K.get(t / 20).copied().unwrap_or(0);
         let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k);
         e = d;
         d = c;
@@ -97,10 +98,18 @@ fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
         b = a;
         a = temp.wrapping_add(at(&w, s));
     }
-    for (h, v) in state.iter_mut().zip([a, b, c, d, e]) {
-        *h = h.wrapping_add(v);
-    }
+    let [h0, h1, h2, h3, h4] = *state;
+    *state = [
+        h0.wrapping_add(a),
+        h1.wrapping_add(b),
+        h2.wrapping_add(c),
+        h3.wrapping_add(d),
+        h4.wrapping_add(e),
+    ];
 }
+
+/// The round constants, one for each 20 rounds.
+const K: [u32; 4] = [0x5A82_7999, 0x6ED9_EBA1, 0x8F1B_BCDC, 0xCA62_C1D6];
 
 /// `w[i mod 16]`: the mask keeps the index in range, so there is no bounds check.
 #[inline(always)]
