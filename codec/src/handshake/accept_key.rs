@@ -54,27 +54,26 @@ fn digest(key: &[u8]) -> [u8; 20] {
 /// The standard base64 alphabet (RFC 4648 section 4).
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// The base64 character for the low 6 bits of `sextet`.
-#[inline(always)]
-fn b64(sextet: u32) -> u8 {
-    ALPHABET.get((sextet & 63) as usize).copied().unwrap_or(b'=')
-}
-
-/// Standard, padded base64 of a 20-byte digest: six groups of three bytes, then two bytes
-/// and one `=`. (What `base64`'s `STANDARD.encode_slice` writes, without its generic
-/// length handling; `tests::digest_encoding_matches_the_base64_crate` checks it.)
-#[inline(always)]
+/// Standard, padded base64 of a 20-byte digest: 27 characters of six bits each (the last
+/// two bits zero), then one `=`. (What `base64`'s `STANDARD.encode_slice` writes, without
+/// its generic length handling; `tests::digest_encoding_matches_the_base64_crate` checks
+/// it.)
 fn encode_digest(digest: [u8; 20]) -> [u8; ACCEPT_KEY_LEN] {
-    let mut out = [b'='; ACCEPT_KEY_LEN];
-    let (groups, last) = digest.as_chunks::<3>();
-    let (quads, _) = out.as_chunks_mut::<4>();
-    for (&[a, b, c], quad) in groups.iter().zip(quads.iter_mut()) {
-        let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
-        *quad = [b64(n >> 18), b64(n >> 12), b64(n >> 6), b64(n)];
+    // Seven groups of three bytes make four characters each, the last group with a zero
+    // byte added; its last character is then the `=`.
+    let mut bytes = [0u8; 21];
+    if let Some((head, _)) = bytes.split_first_chunk_mut::<20>() {
+        *head = digest;
     }
-    if let ([a, b], Some(quad)) = (last, quads.last_mut()) {
-        let n = u32::from(*a) << 16 | u32::from(*b) << 8;
-        *quad = [b64(n >> 18), b64(n >> 12), b64(n >> 6), b'='];
+    let mut out = [0u8; ACCEPT_KEY_LEN];
+    for (&[a, b, c], quad) in bytes.as_chunks::<3>().0.iter().zip(out.as_chunks_mut::<4>().0) {
+        let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+        for (j, char) in quad.iter_mut().enumerate() {
+            *char = ALPHABET.get((n >> (18 - 6 * j) & 63) as usize).copied().unwrap_or(b'=');
+        }
+    }
+    if let Some(last) = out.last_mut() {
+        *last = b'=';
     }
     out
 }
