@@ -95,8 +95,8 @@ fn write_plain_accept(upgrade: &Upgrade<'_>, out: &mut [u8]) -> Result<usize, Ha
     Ok(LEN)
 }
 
-/// The standard reason phrase for `status`: its own for the statuses in [`REASONS`], else
-/// that of its class (2xx to 4xx; anything above is a server error).
+/// A space and the standard reason phrase for `status`: its own for the statuses in
+/// [`REASONS`], else that of its class (2xx to 4xx; anything above is a server error).
 ///
 /// A look-up in a table of offsets into one string rather than a `match` that returns
 /// each text: at opt-level "z" that is about 200 bytes less code in a firmware image.
@@ -108,27 +108,27 @@ fn reason_phrase(status: u16) -> &'static [u8] {
     PHRASES.get(start..start + usize::from(len)).unwrap_or_default()
 }
 
-/// The reason phrases of [`REASONS`], one after another.
-const PHRASES: &[u8] = b"OKBad RequestForbiddenNot FoundMethod Not AllowedUpgrade RequiredRequest Header Fields Too LargeInternal Server ErrorBad GatewayService UnavailableHTTP Version Not SupportedSuccessRedirectionClient ErrorServer Error";
+/// The reason phrases of [`REASONS`], one after another, each after a space.
+const PHRASES: &[u8] = b" OK Bad Request Forbidden Not Found Method Not Allowed Upgrade Required Request Header Fields Too Large Internal Server Error Bad Gateway Service Unavailable HTTP Version Not Supported Success Redirection Client Error Server Error";
 
 /// Status (or, for the generic phrases at the end, class), start and length in
 /// [`PHRASES`].
 static REASONS: [(u16, u8, u8); 15] = [
-    (200, 0, 2),
-    (400, 2, 11),
-    (403, 13, 9),
-    (404, 22, 9),
-    (405, 31, 18),
-    (426, 49, 16),
-    (431, 65, 31),
-    (500, 96, 21),
-    (502, 117, 11),
-    (503, 128, 19),
-    (505, 147, 26),
-    (2, 173, 7),
-    (3, 180, 11),
-    (4, 191, 12),
-    (5, 203, 12),
+    (200, 0, 3),
+    (400, 3, 12),
+    (403, 15, 10),
+    (404, 25, 10),
+    (405, 35, 19),
+    (426, 54, 17),
+    (431, 71, 32),
+    (500, 103, 22),
+    (502, 125, 12),
+    (503, 137, 20),
+    (505, 157, 27),
+    (2, 184, 8),
+    (3, 192, 12),
+    (4, 204, 13),
+    (5, 217, 13),
 ];
 
 /// Writes a complete HTTP/1.1 error response that refuses the upgrade.
@@ -262,7 +262,6 @@ fn write_response(
     measured(out, |c| {
         c.put(b"HTTP/1.1 ");
         c.put_usize(usize::from(status));
-        c.put(b" ");
         c.put(reason_phrase(status));
         c.put(b"\r\nContent-Type: ");
         c.put(content_type);
@@ -275,11 +274,9 @@ fn write_response(
         if status == 426 {
             c.put(b"Upgrade: websocket\r\n");
         }
-        if version {
-            c.put(b"Sec-WebSocket-Version: 13\r\n");
-        }
-        c.put(b"\r\n");
-        for part in body {
+        // The last header, if any, and the empty line.
+        c.put(if version { b"Sec-WebSocket-Version: 13\r\n\r\n" } else { b"\r\n" });
+        for part in &body {
             c.put(part);
         }
     })
