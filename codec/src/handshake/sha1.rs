@@ -52,12 +52,16 @@ impl Sha1 {
 
     /// Pads the message (FIPS 180-4 section 5.1.1) and returns the digest.
     pub(crate) fn finalize(mut self) -> [u8; DIGEST_LEN] {
-        let bits = self.len.wrapping_mul(8);
-        self.update(&[0x80]);
-        // Zeros up to 8 bytes before the end of a block, then the length in bits.
-        let zeros = (64 + 56 - (self.len % 64) as usize) % 64;
-        self.update([0; 64].get(..zeros).unwrap_or_default());
-        self.update(&bits.to_be_bytes());
+        // 0x80, zeros up to 8 bytes before the end of a block, then the length in bits.
+        let zeros = (64 + 55 - (self.len % 64) as usize) % 64;
+        let mut padding = [0u8; 72];
+        if let Some(first) = padding.first_mut() {
+            *first = 0x80;
+        }
+        if let Some(length) = padding.get_mut(zeros + 1..zeros + 9) {
+            length.copy_from_slice(&self.len.wrapping_mul(8).to_be_bytes());
+        }
+        self.update(padding.get(..zeros + 9).unwrap_or_default());
         let mut digest = [0u8; DIGEST_LEN];
         for (out, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(&self.state) {
             *out = word.to_be_bytes();
