@@ -77,17 +77,17 @@ impl Sha1 {
 /// hosts that want speed take feature `hw-sha1`.)
 fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
     let mut w = [0u32; 16];
-    for (word, bytes) in w.iter_mut().zip(block.as_chunks::<4>().0) {
-        *word = u32::from_be_bytes(*bytes);
-    }
     let [mut a, mut b, mut c, mut d, mut e] = *state;
     for t in 0..80 {
-        // The schedule in place: w[t mod 16] becomes W_t from t = 16 on.
+        // The schedule in place: w[t mod 16] is W_t, read from the block for t < 16.
         let s = t & 15;
-        if t >= 16 {
-            let x = at(&w, s + 13) ^ at(&w, s + 8) ^ at(&w, s + 2) ^ at(&w, s);
-            set(&mut w, s, x.rotate_left(1));
-        }
+        let x = if t < 16 {
+            let bytes = block.as_chunks::<4>().0.get(s).copied().unwrap_or_default();
+            u32::from_be_bytes(bytes)
+        } else {
+            (at(&w, s + 13) ^ at(&w, s + 8) ^ at(&w, s + 2) ^ at(&w, s)).rotate_left(1)
+        };
+        set(&mut w, s, x);
         // Rounds 20 to 39 and 60 to 79 share their function; each 20 its constant.
         let f = match t / 20 {
             0 => (b & c) | (!b & d),
@@ -100,7 +100,7 @@ fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
         d = c;
         c = b.rotate_left(30);
         b = a;
-        a = temp.wrapping_add(at(&w, s));
+        a = temp.wrapping_add(x);
     }
     let [h0, h1, h2, h3, h4] = *state;
     *state = [
