@@ -196,22 +196,27 @@ impl HandshakeError {
     /// The message that [`Display`](fmt::Display) prints, in pieces: [`lead`](Self::lead),
     /// then the value some errors carry and the text after it.
     pub(super) fn message(&self) -> (&'static [u8], Piece<'static>, &'static [u8]) {
-        use Piece::{Number, Text};
-        let (value, tail): (_, &[u8]) = match *self {
-            Self::Http(kind) => (Text(text(KIND_TEXTS + kind as usize)), b""),
+        // The value: a number, or text `named` of `TEXTS` (none past its end).
+        let (number, named, tail): (_, _, &[u8]) = match *self {
+            Self::Http(kind) => (None, KIND_TEXTS + kind as usize, b""),
             Self::DuplicateHeader(h) => {
-                (Text(text(FIELD_NAMES + h as usize)), b" appears more than once: send it once")
+                (None, FIELD_NAMES + h as usize, b" appears more than once: send it once")
             }
             Self::UnexpectedStatus(s) => (
-                Number(usize::from(s)),
+                Some(usize::from(s)),
+                0,
                 b" instead of 101 Switching Protocols: check the URL and the server logs",
             ),
-            Self::BufferTooSmall { needed } => (Number(needed), b" bytes needed"),
+            Self::BufferTooSmall { needed } => (Some(needed), 0, b" bytes needed"),
             #[cfg(feature = "deflate")]
             Self::Extension(ExtensionError::WindowUnsupported { bits }) => {
-                (Number(usize::from(bits)), b"")
+                (Some(usize::from(bits)), 0, b"")
             }
-            _ => (Text(b""), b""),
+            _ => (None, TEXTS.len(), b""),
+        };
+        let value = match number {
+            Some(n) => Piece::Number(n),
+            None => Piece::Text(text(named)),
         };
         (self.lead(), value, tail)
     }
@@ -334,7 +339,7 @@ static ENDS: [u16; TEXTS.len() + 1] = ends(&TEXTS);
 
 /// Text `i` of [`TEXTS`].
 fn text(i: usize) -> &'static [u8] {
-    let (Some(&start), Some(&end)) = (ENDS.get(i), ENDS.get(i + 1)) else {
+    let Some(&[start, end]) = ENDS.get(i..i + 2) else {
         return b"";
     };
     TEXT.get(usize::from(start)..usize::from(end)).unwrap_or_default()
