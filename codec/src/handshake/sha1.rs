@@ -3,7 +3,7 @@
 //! The 80 rounds are one loop over a 16-word circular message schedule, so the whole hash
 //! is a few hundred bytes of code at opt-level "z" (an unrolled implementation is about
 //! 3 KB, and RustCrypto's `sha1` carries an x86 SHA-NI path besides). At opt-level 3 the
-//! compiler unrolls the loop itself. The feature `sha1-hw` swaps in RustCrypto's `sha1`,
+//! compiler unrolls the loop itself. The feature `hw-sha1` swaps in RustCrypto's `sha1`,
 //! which uses the CPU's SHA instructions where it has them (`BENCHMARKS.md` has both).
 //!
 //! SHA-1 is broken for collision resistance, which the handshake does not need: the
