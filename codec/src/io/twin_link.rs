@@ -50,15 +50,19 @@ where
     $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<S::Error>> {
         self.check_transport()?;
         self.flush_owed()$(.$await)??;
-        let close_payload;
+        // Checked and built before the match (rather than in its arm, moved out of a
+        // `Result`): one copy of the payload instead of two.
+        let close_payload = match message {
+            Message::Close(close) => Some(close_payload_of(close)?),
+            _ => None,
+        };
         let (opcode, data) = match message {
             Message::Text(text) => (OpCode::Text, text.as_bytes()),
             Message::Binary(data) => (OpCode::Binary, data),
             Message::Ping(data) => (OpCode::Ping, data),
             Message::Pong(data) => (OpCode::Pong, data),
-            Message::Close(close) => {
-                close_payload = close_payload_of(close)?;
-                (OpCode::Close, close_payload.as_slice())
+            Message::Close(_) => {
+                (OpCode::Close, close_payload.as_ref().map_or(&[][..], |p| p.as_slice()))
             }
         };
         #[cfg(feature = "deflate-compress")]
