@@ -113,7 +113,7 @@ impl Default for Config {
 /// The largest control frame on the wire: 2 header bytes, 4 mask bytes, 125 payload bytes.
 pub const MAX_CONTROL_FRAME: usize = 2 + 4 + 125;
 
-/// A frame whose header was consumed and whose payload is still arriving (streaming mode).
+/// A data frame whose header was taken and whose payload is still arriving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct OpenFrame {
     fin: bool,
@@ -138,11 +138,12 @@ pub struct Connection {
     rx_message_len: u64,
     /// Reassembly mode: payload bytes kept at the start of the caller's buffer.
     retained: usize,
-    /// Payload bytes of the incomplete frame at the front of the input that were already
+    /// Payload bytes of the open frame, at the front of its input, that were already
     /// unmasked and, for text, checked for UTF-8.
     checked: usize,
-    /// Reassembly mode: spent bytes (joined frames' headers, control frames) between the
-    /// retained payload and the next frame; freed by `compact`.
+    /// Reassembly mode: spent bytes (the headers of joined frames and of the open one,
+    /// control frames) between the retained payload and the next payload byte; freed by
+    /// `compact`.
     gap: usize,
     /// Streaming mode: the next piece is the first of its message.
     rx_first_piece: bool,
@@ -224,8 +225,8 @@ impl Connection {
         matches!(self.state, State::Closed)
     }
 
-    /// The kind of the data message being received, while one is in progress: its first
-    /// frame (or piece) arrived and its last has not.
+    /// The kind of the data message being received, while one is in progress: the header
+    /// of its first frame arrived and its last frame (or piece) has not been handed out.
     pub const fn receiving(&self) -> Option<MessageKind> {
         self.rx_message
     }

@@ -189,10 +189,12 @@ impl Connection {
             );
         }
         if self.config.streaming {
-            Ok(self.start_streamed_frame(header, header_len, kind))
-        } else {
-            self.reassemble_frame(buf, header, header_len, kind)
+            return Ok(self.start_streamed_frame(header, header_len, kind));
         }
+        // Reassembly mode: the header joins the spent bytes before the payload.
+        self.begin_frame(kind, &header);
+        self.gap += header_len;
+        self.continue_frame(buf)
     }
 
     /// The common case, told apart with few branches: a whole text or binary message in
@@ -207,7 +209,7 @@ impl Connection {
         &self,
         buf: &[u8],
     ) -> Option<(MessageKind, Option<[u8; 4]>, usize, usize)> {
-        if self.rx_message.is_some() || self.checked != 0 || self.config.streaming {
+        if self.rx_message.is_some() || self.config.streaming {
             return None;
         }
         let [first, second, rest @ ..] = buf else { return None };
@@ -276,18 +278,24 @@ impl Connection {
         }
     }
 
+    /// A data frame's header was taken: its payload is walked by
+    /// [`continue_frame`](Self::continue_frame) (or the inflater) as it arrives.
     #[inline(always)]
-    pub(super) fn begin_piece(&mut self, kind: MessageKind, header: &FrameHeader) {
+    pub(super) fn begin_frame(&mut self, kind: MessageKind, header: &FrameHeader) {
         if self.rx_message.is_none() {
             self.rx_message = Some(kind);
             self.rx_message_len = 0;
             self.rx_first_piece = true;
-            if self.checked == 0 {
-                // (Text already checked ahead in this frame started the validator.)
-                self.utf8.reset();
-            }
+            self.utf8.reset();
         }
         self.rx_message_len = self.rx_message_len.saturating_add(header.payload_len);
+        self.checked = 0;
+        self.open_frame = Some(OpenFrame {
+            fin: header.fin,
+            mask: header.mask,
+            remaining: header.payload_len,
+            offset: 0,
+        });
     }
 
     #[inline(always)]
@@ -309,94 +317,6 @@ impl Connection {
         self.rx_message.is_some() && !self.config.streaming && !self.receiving_compressed()
     }
 
-    /// Text in a frame that has not fully arrived: unmask and check `fresh`, the bytes
-    /// after the `self.checked` already checked, so that invalid UTF-8 fails the
-    /// connection at once rather than when the frame ends ("fail fast", RFC 6455 section
-    /// 8.1 and Autobahn 6.4.x). `offset` is `fresh`'s position in the frame's payload.
-    fn check_text_ahead(
-        &mut self,
-        fresh: &mut [u8],
-        mask: Option<[u8; 4]>,
-        offset: usize,
-    ) -> Result<(), ProtocolError> {
-        if self.checked == 0 && self.rx_message.is_none() {
-            self.utf8.reset();
-        }
-        if let Some(key) = mask {
-            apply_mask(fresh, key, offset);
-        }
-        self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
-        self.checked += fresh.len();
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn reassemble_frame(
-        &mut self,
-        buf: &mut [u8],
-        header: FrameHeader,
-        header_len: usize,
-        kind: MessageKind,
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
-        let (retained, start) = (self.retained, self.frame_start());
-        let frame_len = (header_len as u64).saturating_add(header.payload_len);
-        let payload_at = start + header_len;
-        if let Some(partial) = missing(buf.len(), start, frame_len) {
-            let checked = self.checked;
-            return match buf.get_mut(payload_at + checked..) {
-                Some(fresh) if kind == MessageKind::Text && !fresh.is_empty() => {
-                    self.check_text_ahead(fresh, header.mask, checked)?;
-                    Ok(Status::Complete { value: None, consumed: 0 })
-                }
-                _ => Ok(partial),
-            };
-        }
-        // The whole frame is in `buf`, so its length fits in usize.
-        let len = header.payload_len as usize;
-        let checked = self.checked.min(len);
-        let single_frame = header.fin && self.rx_message.is_none() && checked == 0;
-        self.begin_piece(kind, &header);
-        self.checked = 0;
-        let Some(payload) = buf.get_mut(payload_at..payload_at + len) else {
-            return Ok(Status::Partial { needed: 1 });
-        };
-        let (_, unchecked) = payload.split_at_mut(checked);
-        if let Some(key) = header.mask {
-            apply_mask(unchecked, key, checked);
-        }
-        // A single frame's text is checked once, by `event_at`.
-        if kind == MessageKind::Text && !single_frame {
-            self.utf8.feed(unchecked).map_err(|_| ProtocolError::InvalidUtf8)?;
-        }
-        let message_at = if single_frame {
-            // A whole message in one frame (nothing retained, `start` is 0): hand it out
-            // where it lies, without moving it.
-            payload_at
-        } else {
-            // Join the payload to the bytes already reassembled.
-            move_down(buf, payload_at, len, retained);
-            if !header.fin {
-                self.retained = retained + len;
-                self.gap += header_len;
-                return Ok(Status::Complete { value: None, consumed: 0 });
-            }
-            if kind == MessageKind::Text && !self.utf8.is_complete() {
-                return Err(ProtocolError::InvalidUtf8);
-            }
-            0
-        };
-        self.end_message();
-        let consumed = start + header_len + len;
-        let found = match kind {
-            MessageKind::Binary => Found::Binary,
-            MessageKind::Text => Found::Text,
-        };
-        Ok(Status::Complete {
-            value: Some(EventAt::new(found, message_at, retained + len)),
-            consumed,
-        })
-    }
-
     /// Streaming mode: a data frame's header is taken at once; its payload is handed out
     /// in pieces by [`continue_frame`](Self::continue_frame).
     pub(super) fn start_streamed_frame(
@@ -405,63 +325,82 @@ impl Connection {
         header_len: usize,
         kind: MessageKind,
     ) -> Status<Option<EventAt>> {
-        self.begin_piece(kind, &header);
-        self.checked = 0;
-        self.open_frame = Some(OpenFrame {
-            fin: header.fin,
-            mask: header.mask,
-            remaining: header.payload_len,
-            offset: 0,
-        });
+        self.begin_frame(kind, &header);
         Status::Complete { value: None, consumed: header_len }
     }
 
-    /// Streaming mode: hand out the next piece of the current frame's payload, once its
-    /// rest has arrived or at least [`Config::min_piece`](super::Config) bytes of it.
+    /// The payload of the open frame, at [`frame_start`](Self::frame_start) in `buf`,
+    /// in either mode: what arrived since the last call is unmasked and, for text, checked
+    /// for UTF-8 at once, so that invalid text fails the connection before its frame or
+    /// message has fully arrived ("fail fast", RFC 6455 section 8.1 and Autobahn
+    /// 6.4.x); `self.checked` counts the bytes so treated. Streaming mode hands out a
+    /// piece once the frame's rest or at least [`Config::min_piece`](super::Config) bytes
+    /// of it are in; reassembly mode waits for the whole frame and joins its payload to
+    /// the message so far, which it hands out after the last frame.
     fn continue_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError> {
         let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
             return Ok(Status::Partial { needed: 1 });
         };
+        let (retained, start, checked) = (self.retained, self.frame_start(), self.checked);
+        let streaming = self.config.streaming;
         let rest = usize::try_from(frame.remaining).unwrap_or(usize::MAX);
-        let min_piece = self.config.min_piece.max(1);
-        if buf.len() < rest && buf.len() < min_piece {
-            let checked = self.checked;
-            return match buf.get_mut(checked..) {
-                Some(fresh) if kind == MessageKind::Text && !fresh.is_empty() => {
-                    let offset = frame.offset.wrapping_add(checked);
-                    self.check_text_ahead(fresh, frame.mask, offset)?;
-                    Ok(Status::Complete { value: None, consumed: 0 })
-                }
-                _ => Ok(Status::Partial { needed: rest.min(min_piece) - buf.len() }),
-            };
-        }
-        let take = rest.min(buf.len());
-        let checked = self.checked.min(take);
-        self.checked = 0;
-        let Some(piece) = buf.get_mut(..take) else {
+        let wanted = if streaming { rest.min(self.config.min_piece.max(1)) } else { rest };
+        let input = buf.get_mut(start..).unwrap_or_default();
+        let have = input.len().min(rest);
+        let Some(fresh) = input.get_mut(checked..have) else {
             return Ok(Status::Partial { needed: 1 });
         };
-        let (_, unchecked) = piece.split_at_mut(checked);
         if let Some(key) = frame.mask {
-            apply_mask(unchecked, key, frame.offset.wrapping_add(checked));
+            apply_mask(fresh, key, frame.offset.wrapping_add(checked));
         }
-        if kind == MessageKind::Text {
-            self.utf8.feed(unchecked).map_err(|_| ProtocolError::InvalidUtf8)?;
-        }
-        frame.remaining -= take as u64;
-        frame.offset = frame.offset.wrapping_add(take);
-        let frame_done = frame.remaining == 0;
+        let frame_done = have == rest;
         let last = frame_done && frame.fin;
-        if last && kind == MessageKind::Text && !self.utf8.is_complete() {
-            return Err(ProtocolError::InvalidUtf8);
+        // Reassembly mode checks a whole message's text once more in `event_at`, so its
+        // last frame is left to that check.
+        if kind == MessageKind::Text && (streaming || !last) {
+            self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+            if last && !self.utf8.is_complete() {
+                return Err(ProtocolError::InvalidUtf8);
+            }
         }
-        let first = core::mem::replace(&mut self.rx_first_piece, false);
+        if have < wanted {
+            self.checked = have;
+            return Ok(if kind == MessageKind::Text && have > checked {
+                Status::Complete { value: None, consumed: 0 }
+            } else {
+                Status::Partial { needed: wanted - have }
+            });
+        }
+        self.checked = 0;
+        frame.remaining -= have as u64;
+        frame.offset = frame.offset.wrapping_add(have);
         self.open_frame = if frame_done { None } else { Some(frame) };
+        let consumed = start + have;
+        let (found, at, len) = if streaming {
+            let first = core::mem::replace(&mut self.rx_first_piece, false);
+            (Found::Piece { kind, first, last }, start, have)
+        } else {
+            let found = match kind {
+                MessageKind::Binary => Found::Binary,
+                MessageKind::Text => Found::Text,
+            };
+            if last && retained == 0 {
+                // Nothing to join it to: hand the payload out where it lies.
+                (found, start, have)
+            } else {
+                // Join the payload to the bytes already reassembled.
+                move_down(buf, start, have, retained);
+                self.retained = retained + have;
+                if !last {
+                    return Ok(Status::Complete { value: None, consumed: 0 });
+                }
+                (found, 0, retained + have)
+            }
+        };
         if last {
             self.end_message();
         }
-        let found = Found::Piece { kind, first, last };
-        Ok(Status::Complete { value: Some(EventAt::new(found, 0, take)), consumed: take })
+        Ok(Status::Complete { value: Some(EventAt::new(found, at, len)), consumed })
     }
 }
 
