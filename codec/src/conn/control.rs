@@ -4,7 +4,7 @@
 use super::event::{EventAt, Found};
 use super::receive::missing;
 use super::{Connection, ProtocolError, SendError, State};
-use crate::close::{CloseFrame, MAX_REASON_LEN};
+use crate::close::CloseFrame;
 use crate::frame::{FrameHeader, OpCode};
 use crate::mask::apply_mask;
 use crate::{CloseCode, Status};
@@ -17,29 +17,30 @@ pub(crate) struct ControlPayload {
 }
 
 impl ControlPayload {
-    pub(super) fn new(data: &[u8]) -> Self {
-        let mut bytes = [0u8; 125];
-        let len = data.len().min(125);
-        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), data.get(..len)) {
-            dst.copy_from_slice(src);
+    /// Makes `slot` hold `head` then `tail`, cut at 125 bytes: one copy loop, in place,
+    /// for pongs, close replies and the close frames of failures.
+    #[inline(never)]
+    pub(super) fn put<'a>(slot: &'a mut Option<Self>, head: &[u8], tail: &[u8]) -> &'a Self {
+        let payload = slot.insert(Self { bytes: [0; 125], len: 0 });
+        for &byte in head.iter().chain(tail) {
+            let Some(place) = payload.bytes.get_mut(usize::from(payload.len)) else { break };
+            *place = byte;
+            payload.len += 1;
         }
-        Self { bytes, len: len as u8 }
+        payload
     }
 
-    pub(super) fn close(code: Option<CloseCode>, reason: &str) -> Self {
-        let mut bytes = [0u8; 125];
-        let Some(code) = code else {
-            return Self { bytes, len: 0 };
-        };
-        let reason = reason.as_bytes();
-        let len = reason.len().min(MAX_REASON_LEN);
-        if let ([hi, lo, rest @ ..], Some(src)) = (&mut bytes, reason.get(..len)) {
-            [*hi, *lo] = code.as_u16().to_be_bytes();
-            if let Some(dst) = rest.get_mut(..len) {
-                dst.copy_from_slice(src);
-            }
+    /// Makes `slot` hold a close frame's payload: `code` and `reason` (cut at
+    /// [`MAX_REASON_LEN`](crate::close::MAX_REASON_LEN) bytes), or nothing without a code.
+    pub(super) fn put_close<'a>(
+        slot: &'a mut Option<Self>,
+        code: Option<CloseCode>,
+        reason: &str,
+    ) -> &'a Self {
+        match code {
+            Some(code) => Self::put(slot, &code.as_u16().to_be_bytes(), reason.as_bytes()),
+            None => Self::put(slot, &[], &[]),
         }
-        Self { bytes, len: (len + 2) as u8 }
     }
 
     pub(crate) fn as_slice(&self) -> &[u8] {
@@ -82,7 +83,7 @@ impl Connection {
                 if self.state == State::Open {
                     // "MAY elect to send a Pong frame for only the most recently processed
                     // Ping frame" (5.5.3): one pending pong, the newest, bounds memory.
-                    self.pending_pong = Some(ControlPayload::new(payload));
+                    ControlPayload::put(&mut self.pending_pong, payload, &[]);
                 }
                 EventAt::new(Found::Ping, at, len)
             }
@@ -97,7 +98,7 @@ impl Connection {
                     // echoing the status code it received" (5.5.1). The reason is echoed
                     // too, so the peer's application sees the words it chose.
                     self.state = State::CloseReceived;
-                    self.pending_close = Some(ControlPayload::close(close.code, close.reason));
+                    ControlPayload::put_close(&mut self.pending_close, close.code, close.reason);
                 }
                 let reason_len = close.reason.len();
                 EventAt::new(Found::Close(close.code), at + len - reason_len, reason_len)

@@ -273,7 +273,7 @@ impl Connection {
         } else {
             self.state = State::Failing;
             let reason = error.close_reason();
-            self.pending_close = Some(ControlPayload::close(Some(error.close_code()), reason));
+            ControlPayload::put_close(&mut self.pending_close, Some(error.close_code()), reason);
         }
     }
 }

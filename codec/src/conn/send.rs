@@ -237,5 +237,6 @@ pub(crate) fn close_payload_of(
             return Err(SendError::ControlTooLong(reason.len() + 2));
         }
     }
-    Ok(ControlPayload::close(close.map(|c| c.0), close.map_or("", |c| c.1)))
+    let mut payload = None;
+    Ok(*ControlPayload::put_close(&mut payload, close.map(|c| c.0), close.map_or("", |c| c.1)))
 }
