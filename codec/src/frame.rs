@@ -200,31 +200,18 @@ impl FrameHeader {
         if buf.len() < header_len {
             return Ok(Status::Partial { needed: header_len - buf.len() });
         }
-        let (payload_len, rest) = match len7 {
-            126 => match rest.split_first_chunk::<2>() {
-                Some((b, rest)) => (u64::from(u16::from_be_bytes(*b)), rest),
-                None => return Ok(Status::Partial { needed: header_len - buf.len() }),
-            },
-            127 => match rest.split_first_chunk::<8>() {
-                Some((b, rest)) => {
-                    let len = u64::from_be_bytes(*b);
-                    // "the most significant bit MUST be 0" (section 5.2)
-                    if len >> 63 != 0 {
-                        return Err(FrameError::LengthOverflow);
-                    }
-                    (len, rest)
-                }
-                None => return Ok(Status::Partial { needed: header_len - buf.len() }),
-            },
-            n => (u64::from(n), rest),
-        };
-        let mask = if masked {
-            match rest.first_chunk::<4>() {
-                Some(k) => Some(*k),
-                None => return Ok(Status::Partial { needed: header_len - buf.len() }),
-            }
-        } else {
-            None
+        // The whole header is in `buf`: the extended length (big-endian), then the key.
+        let (ext, key) = rest.split_at_checked(ext_len).unwrap_or_default();
+        let short_len = if ext_len == 0 { u64::from(len7) } else { 0 };
+        let payload_len = ext.iter().fold(short_len, |len, &b| (len << 8) | u64::from(b));
+        // "the most significant bit MUST be 0" (section 5.2)
+        if payload_len >> 63 != 0 {
+            return Err(FrameError::LengthOverflow);
+        }
+        let mask = match (masked, key.first_chunk::<4>()) {
+            (false, _) => None,
+            (true, Some(k)) => Some(*k),
+            (true, None) => return Ok(Status::Partial { needed: 4 }),
         };
         Ok(Status::Complete {
             value: Self { fin, rsv, opcode, mask, payload_len },
