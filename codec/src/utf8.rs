@@ -48,46 +48,30 @@ impl Utf8Validator {
     /// # Errors
     /// [`Utf8Error`] as soon as the bytes so far cannot be the prefix of valid UTF-8.
     pub fn feed(&mut self, mut piece: &[u8]) -> Result<(), Utf8Error> {
-        if self.partial_len > 0 {
-            let have = usize::from(self.partial_len);
-            let want = sequence_len(self.partial[0]).ok_or(Utf8Error)?;
-            let take = (want - have).min(piece.len());
-            let (head, rest) = piece.split_at(take);
-            let end = have + take;
-            self.partial.get_mut(have..end).ok_or(Utf8Error)?.copy_from_slice(head);
-            let candidate = self.partial.get(..end).ok_or(Utf8Error)?;
-            match core::str::from_utf8(candidate) {
-                Ok(_) => self.partial_len = 0,
-                Err(e) if e.error_len().is_none() => {
-                    // Still a valid prefix, and the piece was too short to finish it.
-                    self.partial_len = end as u8;
-                    return Ok(());
-                }
-                Err(_) => return Err(Utf8Error),
-            }
+        // First finish the code point the last piece left unfinished, a byte at a time.
+        while self.partial_len > 0 {
+            let Some((&byte, rest)) = piece.split_first() else { return Ok(()) };
             piece = rest;
+            let len = usize::from(self.partial_len);
+            *self.partial.get_mut(len).ok_or(Utf8Error)? = byte;
+            let unfinished = unfinished_tail(self.partial.get(..=len).ok_or(Utf8Error)?)?;
+            self.partial_len = if unfinished == 0 { 0 } else { self.partial_len + 1 };
         }
-        match core::str::from_utf8(piece) {
-            Ok(_) => Ok(()),
-            Err(e) if e.error_len().is_none() => {
-                let tail = piece.get(e.valid_up_to()..).ok_or(Utf8Error)?;
-                self.partial.get_mut(..tail.len()).ok_or(Utf8Error)?.copy_from_slice(tail);
-                self.partial_len = tail.len() as u8;
-                Ok(())
-            }
-            Err(_) => Err(Utf8Error),
-        }
+        let unfinished = unfinished_tail(piece)?;
+        let tail = piece.get(piece.len() - unfinished..).ok_or(Utf8Error)?;
+        self.partial.get_mut(..unfinished).ok_or(Utf8Error)?.copy_from_slice(tail);
+        self.partial_len = unfinished as u8;
+        Ok(())
     }
 }
 
-/// The length of the sequence a lead byte starts, for bytes that can start one.
-const fn sequence_len(lead: u8) -> Option<usize> {
-    match lead {
-        0x00..=0x7f => Some(1),
-        0xc2..=0xdf => Some(2),
-        0xe0..=0xef => Some(3),
-        0xf0..=0xf4 => Some(4),
-        _ => None,
+/// How many bytes at the end of `bytes` start a code point that is not finished yet
+/// (0 to 3), when all before them is valid UTF-8.
+fn unfinished_tail(bytes: &[u8]) -> Result<usize, Utf8Error> {
+    match core::str::from_utf8(bytes) {
+        Ok(_) => Ok(0),
+        Err(e) if e.error_len().is_none() => Ok(bytes.len() - e.valid_up_to()),
+        Err(_) => Err(Utf8Error),
     }
 }
 
