@@ -365,11 +365,7 @@ impl Connection {
         }
         if have < wanted {
             self.checked = have;
-            return Ok(if kind == MessageKind::Text && have > checked {
-                Status::Complete { value: None, consumed: 0 }
-            } else {
-                Status::Partial { needed: wanted - have }
-            });
+            return Ok(Status::Partial { needed: wanted - have });
         }
         self.checked = 0;
         frame.remaining -= have as u64;
