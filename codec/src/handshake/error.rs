@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use super::texts::{total_len, Texts};
+
 #[cfg(feature = "deflate")]
 use super::ExtensionError;
 
@@ -260,8 +262,7 @@ const KIND_TEXTS: usize = 20;
 const FIELD_NAMES: usize = 26;
 
 /// The texts of the messages: [`HandshakeError::lead`]'s in the order of its variants,
-/// then [`HttpErrorKind`]'s and [`HeaderField`]'s. Kept as one string and its ends
-/// ([`TEXT`], [`ENDS`]): no pointer per text in a firmware image.
+/// then [`HttpErrorKind`]'s and [`HeaderField`]'s, joined in [`MESSAGES`].
 const TEXTS: [&str; 32] = [
     // Http(_)
     "malformed HTTP: ",
@@ -325,54 +326,12 @@ const TEXTS: [&str; 32] = [
     "Sec-WebSocket-Protocol",
 ];
 
-/// [`TEXTS`], one after another.
-static TEXT: [u8; TEXT_LEN] = concat(&TEXTS);
+/// [`TEXTS`], joined.
+static MESSAGES: Texts<{ TEXTS.len() + 1 }, { total_len(&TEXTS) }> = Texts::new(&TEXTS);
 
-/// The length of [`TEXT`].
-const TEXT_LEN: usize = {
-    let [.., len] = ENDS;
-    len as usize
-};
-
-/// Where each of [`TEXTS`] ends in [`TEXT`] (and, before it, where the first starts).
-static ENDS: [u16; TEXTS.len() + 1] = ends(&TEXTS);
-
-/// Text `i` of [`TEXTS`].
+/// Text `i` of [`TEXTS`]; empty past the last.
 fn text(i: usize) -> &'static [u8] {
-    let Some(&[start, end]) = ENDS.get(i..i + 2) else {
-        return b"";
-    };
-    TEXT.get(usize::from(start)..usize::from(end)).unwrap_or_default()
-}
-
-// Evaluated at compile time: an index out of range fails the build, never a run.
-#[allow(clippy::indexing_slicing)]
-const fn ends(texts: &[&str; 32]) -> [u16; 33] {
-    let mut ends = [0u16; 33];
-    let mut i = 0;
-    while i < texts.len() {
-        ends[i + 1] = ends[i] + texts[i].len() as u16;
-        i += 1;
-    }
-    ends
-}
-
-#[allow(clippy::indexing_slicing)]
-const fn concat<const L: usize>(texts: &[&str; 32]) -> [u8; L] {
-    let mut out = [0u8; L];
-    let (mut i, mut at) = (0, 0);
-    while i < texts.len() {
-        let bytes = texts[i].as_bytes();
-        let mut j = 0;
-        while j < bytes.len() {
-            out[at] = bytes[j];
-            at += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    assert!(at == L);
-    out
+    MESSAGES.get(i)
 }
 
 impl fmt::Display for HandshakeError {

@@ -31,6 +31,7 @@ mod header;
 pub mod server;
 #[cfg(any(test, not(feature = "hw-sha1")))]
 mod sha1;
+mod texts;
 mod write;
 
 pub use accept_key::accept_key;

@@ -5,6 +5,7 @@
 use super::request::Upgrade;
 use crate::handshake::accept_key::ACCEPT_KEY_LEN;
 use crate::handshake::error::Piece;
+use crate::handshake::texts::{total_len, Texts};
 use crate::handshake::write::{check_headers, check_token, check_value, decimal, measured};
 use crate::handshake::HandshakeError;
 
@@ -96,40 +97,41 @@ fn write_plain_accept(upgrade: &Upgrade<'_>, out: &mut [u8]) -> Result<usize, Ha
 }
 
 /// A space and the standard reason phrase for `status`: its own for the statuses in
-/// [`REASONS`], else that of its class (2xx to 4xx; anything above is a server error).
+/// [`STATUSES`], else that of its class (2xx to 4xx; anything above is a server error).
 ///
-/// A look-up in a table of offsets into one string rather than a `match` that returns
-/// each text: at opt-level "z" that is about 200 bytes less code in a firmware image.
+/// A look-up in one table of texts rather than a `match` that returns each text: at
+/// opt-level "z" that is about 200 bytes less code in a firmware image.
 fn reason_phrase(status: u16) -> &'static [u8] {
     let class = (status / 100).min(5);
-    let found = REASONS.iter().find(|(code, ..)| *code == status || *code == class);
-    let (_, start, len) = found.copied().unwrap_or((0, 0, 0));
-    let start = usize::from(start);
-    PHRASES.get(start..start + usize::from(len)).unwrap_or_default()
+    let found = STATUSES.iter().position(|&code| code == status || code == class);
+    found.map_or(b"", |i| PHRASES.get(i))
 }
 
-/// The reason phrases of [`REASONS`], one after another, each after a space.
-const PHRASES: &[u8] = b" OK Bad Request Forbidden Not Found Method Not Allowed Upgrade Required Request Header Fields Too Large Internal Server Error Bad Gateway Service Unavailable HTTP Version Not Supported Success Redirection Client Error Server Error";
+/// The statuses with a reason phrase of their own, then the classes 2 to 5, in the order
+/// of [`PHRASE_TEXTS`].
+static STATUSES: [u16; 15] = [200, 400, 403, 404, 405, 426, 431, 500, 502, 503, 505, 2, 3, 4, 5];
 
-/// Status (or, for the generic phrases at the end, class), start and length in
-/// [`PHRASES`].
-static REASONS: [(u16, u8, u8); 15] = [
-    (200, 0, 3),
-    (400, 3, 12),
-    (403, 15, 10),
-    (404, 25, 10),
-    (405, 35, 19),
-    (426, 54, 17),
-    (431, 71, 32),
-    (500, 103, 22),
-    (502, 125, 12),
-    (503, 137, 20),
-    (505, 157, 27),
-    (2, 184, 8),
-    (3, 192, 12),
-    (4, 204, 13),
-    (5, 217, 13),
+/// The reason phrase of each of [`STATUSES`], after a space.
+const PHRASE_TEXTS: [&str; 15] = [
+    " OK",
+    " Bad Request",
+    " Forbidden",
+    " Not Found",
+    " Method Not Allowed",
+    " Upgrade Required",
+    " Request Header Fields Too Large",
+    " Internal Server Error",
+    " Bad Gateway",
+    " Service Unavailable",
+    " HTTP Version Not Supported",
+    " Success",
+    " Redirection",
+    " Client Error",
+    " Server Error",
 ];
+
+/// [`PHRASE_TEXTS`], joined.
+static PHRASES: Texts<16, { total_len(&PHRASE_TEXTS) }> = Texts::new(&PHRASE_TEXTS);
 
 /// Writes a complete HTTP/1.1 error response that refuses the upgrade.
 ///
