@@ -235,9 +235,9 @@ where
     }
 }
 
-/// What kind of request this is, from one pass over its headers: `Ok(None)` for a plain
-/// HTTP request (no `Upgrade` header), the [`Upgrade`] for a valid WebSocket upgrade, the
-/// error for an upgrade that fails [`Request::validate`].
+/// What kind of request this is, from the fields recorded while it was parsed: `Ok(None)`
+/// for a plain HTTP request (no `Upgrade` header), the [`Upgrade`] for a valid WebSocket
+/// upgrade, the error for an upgrade that fails [`Request::validate`].
 ///
 /// Every rule that answers a request with an error before the application sees it lives
 /// here, including any for requests without `Upgrade` (before the `Ok(None)`).
