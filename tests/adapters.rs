@@ -10,9 +10,9 @@ use wscodec::handshake::client::ClientRequest;
 use wscodec::handshake::server::{Request, Upgrade};
 use wscodec::io::{asynch, blocking, Decision, Error, StdIo};
 use wscodec::{CloseCode, Config, Event, HandshakeError, Message, OpCode};
+use wscodec_test_frames::masked;
 use wscodec_tests::{
-    block_on, client_frame, duplex, loopback_listener, AsyncOverBlocking, Owned, Script,
-    StopsReading,
+    block_on, duplex, loopback_listener, AsyncOverBlocking, Owned, Script, StopsReading,
 };
 
 const PROTOCOLS: &[&str] = &["chat.v2", "chat.v1"];
@@ -176,9 +176,9 @@ fn async_server_over_a_scripted_stream_byte_by_byte() {
     let mut input = vec![0u8; 1024];
     let n = nonce_req.encode(&mut input).unwrap();
     input.truncate(n);
-    input.extend(client_frame(true, OpCode::Text, b"one", [1, 2, 3, 4]));
-    input.extend(client_frame(true, OpCode::Ping, b"p", [5, 6, 7, 8]));
-    input.extend(client_frame(true, OpCode::Close, &[0x03, 0xe8], [9, 9, 9, 9]));
+    input.extend(masked(0x81, b"one", [1, 2, 3, 4]));
+    input.extend(masked(0x89, b"p", [5, 6, 7, 8]));
+    input.extend(masked(0x88, &[0x03, 0xe8], [9, 9, 9, 9]));
     let script = Script::new(&input, 1);
     let (events, written) = block_on(async move {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
@@ -213,7 +213,7 @@ fn frames_in_the_same_read_as_the_handshake_are_not_lost() {
     let mut input = vec![0u8; 1024];
     let n = req.encode(&mut input).unwrap();
     input.truncate(n);
-    input.extend(client_frame(true, OpCode::Text, b"early", [1, 2, 3, 4]));
+    input.extend(masked(0x81, b"early", [1, 2, 3, 4]));
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     // One read delivers the request and the first frame together.
     let script = Script::new(&input, usize::MAX);
@@ -321,8 +321,8 @@ fn protocol_errors_send_the_right_close_code() {
     // Unmasked frame from a client → 1002; invalid UTF-8 → 1007; too big for rx → 1009.
     let cases: [(Vec<u8>, u16); 3] = [
         (vec![0x81, 0x01, b'x'], 1002),
-        (client_frame(true, OpCode::Text, &[0xff], [1, 1, 1, 1]), 1007),
-        (client_frame(true, OpCode::Binary, &[0; 2000], [1, 1, 1, 1]), 1009),
+        (masked(0x81, &[0xff], [1, 1, 1, 1]), 1007),
+        (masked(0x82, &[0; 2000], [1, 1, 1, 1]), 1009),
     ];
     for (wire, code) in cases {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
@@ -345,7 +345,7 @@ fn protocol_errors_send_the_right_close_code() {
 
 #[test]
 fn eof_without_close_is_abnormal() {
-    let wire = client_frame(true, OpCode::Text, b"x", [1, 2, 3, 4]);
+    let wire = masked(0x81, b"x", [1, 2, 3, 4]);
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let mut ws = blocking::WebSocket::server(
         Script::new(&wire[..3], 1),
@@ -360,7 +360,7 @@ fn eof_without_close_is_abnormal() {
 #[test]
 fn streaming_mode_reads_a_message_larger_than_rx() {
     let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
-    let wire = client_frame(true, OpCode::Binary, &payload, [4, 3, 2, 1]);
+    let wire = masked(0x82, &payload, [4, 3, 2, 1]);
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
     let mut ws = blocking::WebSocket::server(Script::new(&wire, 700), config, &mut rx, 0, &mut tx);
@@ -386,9 +386,10 @@ fn many_small_fragments_fit_because_joined_headers_are_compacted() {
     let mut wire = Vec::new();
     for (i, part) in payload.chunks(8).enumerate() {
         let opcode = if i == 0 { OpCode::Binary } else { OpCode::Continuation };
-        wire.extend(client_frame(i == 99, opcode, part, [1, 2, 3, (i % 7) as u8]));
+        let fin = if i == 99 { 0x80 } else { 0 };
+        wire.extend(masked(fin | opcode.as_u8(), part, [1, 2, 3, (i % 7) as u8]));
         if i % 10 == 5 {
-            wire.extend(client_frame(true, OpCode::Ping, b"between", [8, 8, 8, 8]));
+            wire.extend(masked(0x89, b"between", [8, 8, 8, 8]));
         }
     }
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
@@ -415,9 +416,9 @@ fn many_small_fragments_fit_because_joined_headers_are_compacted() {
 fn pings_then_text() -> Vec<u8> {
     let mut wire = Vec::new();
     for i in 0..3u8 {
-        wire.extend(client_frame(true, OpCode::Ping, &[i; 10], [1, 2, 3, i]));
+        wire.extend(masked(0x89, &[i; 10], [1, 2, 3, i]));
     }
-    wire.extend(client_frame(true, OpCode::Text, b"after", [4, 3, 2, 1]));
+    wire.extend(masked(0x81, b"after", [4, 3, 2, 1]));
     wire
 }
 
@@ -523,9 +524,9 @@ impl wscodec::io::RxBuffer for Growing {
 #[test]
 fn a_growing_buffer_takes_a_large_message_and_shrinks_when_idle() {
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
-    let mut wire = client_frame(true, OpCode::Binary, b"small", [1, 2, 3, 4]);
-    wire.extend(client_frame(true, OpCode::Binary, &big, [5, 6, 7, 8]));
-    wire.extend(client_frame(true, OpCode::Text, b"small again", [1, 2, 3, 4]));
+    let mut wire = masked(0x82, b"small", [1, 2, 3, 4]);
+    wire.extend(masked(0x82, &big, [5, 6, 7, 8]));
+    wire.extend(masked(0x81, b"small again", [1, 2, 3, 4]));
     let seen = std::rc::Rc::new(std::cell::Cell::new((512, 0)));
     let rx = Growing { bytes: vec![0; 512], seen: std::rc::Rc::clone(&seen) };
     let mut tx = [0u8; 256];

@@ -22,8 +22,8 @@ use wscodec::handshake::client::{self, ClientRequest};
 use wscodec::handshake::server::{self, Decision, Outcome};
 use wscodec::handshake::{HandshakeError, Header, MAX_HEADERS};
 use wscodec::io::blocking::WebSocket;
-use wscodec::{CloseCode, Config, Connection, Event, Message, OpCode, Role, Status};
-use wscodec_tests::client_frame;
+use wscodec::{CloseCode, Config, Connection, Event, Message, Role, Status};
+use wscodec_test_frames::masked;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -39,18 +39,18 @@ const PAGE: Decision<'static> =
 fn server_input() -> Vec<u8> {
     let mut wire = Vec::new();
     for i in 0..200u8 {
-        wire.extend(client_frame(true, OpCode::Binary, &[i; 16], KEY));
-        wire.extend(client_frame(true, OpCode::Text, "héllo wörld".as_bytes(), KEY));
+        wire.extend(masked(0x82, &[i; 16], KEY));
+        wire.extend(masked(0x81, "héllo wörld".as_bytes(), KEY));
     }
-    wire.extend(client_frame(true, OpCode::Binary, &vec![7; 70_000], KEY));
-    wire.extend(client_frame(false, OpCode::Text, "frag".as_bytes(), KEY));
-    wire.extend(client_frame(true, OpCode::Ping, b"are you there", KEY));
-    wire.extend(client_frame(false, OpCode::Continuation, "mént".as_bytes(), KEY));
-    wire.extend(client_frame(true, OpCode::Pong, b"", KEY));
-    wire.extend(client_frame(true, OpCode::Continuation, "ed ✓".as_bytes(), KEY));
+    wire.extend(masked(0x82, &vec![7; 70_000], KEY));
+    wire.extend(masked(0x01, "frag".as_bytes(), KEY));
+    wire.extend(masked(0x89, b"are you there", KEY));
+    wire.extend(masked(0x00, "mént".as_bytes(), KEY));
+    wire.extend(masked(0x8a, b"", KEY));
+    wire.extend(masked(0x80, "ed ✓".as_bytes(), KEY));
     let mut close = 1000u16.to_be_bytes().to_vec();
     close.extend_from_slice(b"bye");
-    wire.extend(client_frame(true, OpCode::Close, &close, KEY));
+    wire.extend(masked(0x88, &close, KEY));
     wire
 }
 
@@ -255,10 +255,10 @@ fn main() {
     // The server side of a whole session: the upgrade, 20 binary messages, a ping, a close.
     let mut session = req_wire.to_vec();
     for i in 0..20u8 {
-        session.extend(client_frame(true, OpCode::Binary, &[i; 100], KEY));
+        session.extend(masked(0x82, &[i; 100], KEY));
     }
-    session.extend(client_frame(true, OpCode::Ping, b"hi", KEY));
-    session.extend(client_frame(true, OpCode::Close, &1000u16.to_be_bytes(), KEY));
+    session.extend(masked(0x89, b"hi", KEY));
+    session.extend(masked(0x88, &1000u16.to_be_bytes(), KEY));
     let mut written = vec![0u8; 64 * 1024];
     let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 512]);
     // Client-side decoding input: unmasked server frames.

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 
 use wscodec::conn::MessageKind;
-use wscodec::{Event, FrameHeader, OpCode};
+use wscodec::Event;
 
 /// Runs a future to completion by polling it with a no-op waker. The transports used
 /// with it never return `Pending`, so this never spins.
@@ -282,18 +282,6 @@ impl From<Event<'_>> for Owned {
             Event::Close { code, reason } => Self::Close(code.map(|c| c.as_u16()), reason.into()),
         }
     }
-}
-
-/// A frame as a client sends it: masked with `key`.
-pub fn client_frame(fin: bool, opcode: OpCode, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
-    let header =
-        FrameHeader { fin, rsv: 0, opcode, mask: Some(key), payload_len: payload.len() as u64 };
-    let mut out = vec![0; header.encoded_len()];
-    header.encode(&mut out).expect("sized by encoded_len");
-    let start = out.len();
-    out.extend_from_slice(payload);
-    wscodec::mask::apply_mask(&mut out[start..], key, 0);
-    out
 }
 
 /// A free loopback port's listener.

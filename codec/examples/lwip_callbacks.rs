@@ -170,40 +170,25 @@ fn owed(conn: &mut Connection, out: &mut [u8; OUT], queued: &mut usize) {
     }
 }
 
-/// A masked client frame.
-fn client_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
-    let mut frame = vec![first];
-    match payload.len() {
-        n @ 0..=125 => frame.push(0x80 | n as u8),
-        n => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&key);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    frame
-}
-
 fn main() {
     // The client's side of the conversation.
     let mut wire = b"GET /chat HTTP/1.1\r\nHost: device.local\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
         Sec-WebSocket-Version: 13\r\n\r\n"
         .to_vec();
-    wire.extend(client_frame(0x81, b"hello", [1, 2, 3, 4]));
+    wire.extend(wscodec_test_frames::masked(0x81, b"hello", [1, 2, 3, 4]));
     // 800 bytes in 100 fragments, with pings between some: 1,400 bytes on the wire for
     // a 1 KiB buffer, so the joined fragments' headers must be compacted away.
     let message: Vec<u8> = (0..800u32).map(|i| (i * 7) as u8).collect();
     for (i, part) in message.chunks(8).enumerate() {
         let fin = if i == 99 { 0x80 } else { 0 };
         let opcode = if i == 0 { 0x2 } else { 0x0 };
-        wire.extend(client_frame(fin | opcode, part, [9, 8, 7, i as u8]));
+        wire.extend(wscodec_test_frames::masked(fin | opcode, part, [9, 8, 7, i as u8]));
         if i % 25 == 3 {
-            wire.extend(client_frame(0x89, b"ping", [5, 5, 5, 5]));
+            wire.extend(wscodec_test_frames::masked(0x89, b"ping", [5, 5, 5, 5]));
         }
     }
-    wire.extend(client_frame(0x88, &[0x03, 0xe8, b'b', b'y', b'e'], [6, 6, 6, 6]));
+    wire.extend(wscodec_test_frames::masked(0x88, &[0x03, 0xe8, b'b', b'y', b'e'], [6, 6, 6, 6]));
 
     // The stack delivers it in odd-sized segments, acknowledging now and then.
     let mut pcb = Pcb { window: 300, wire: Vec::new() };

@@ -8,8 +8,9 @@ use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, Message};
 
 use crate::deflate::ClientMemory;
-use crate::dial::{self, Client, WsUrl};
+use crate::dial::{self, Client};
 use crate::tls;
+use crate::url::WsUrl;
 
 /// The largest message the cases send is 16 MiB; leave room above it.
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;

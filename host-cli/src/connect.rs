@@ -22,7 +22,8 @@ use wscodec::io::Error;
 use wscodec::{CloseCode, Config, Event, HandshakeError, Message};
 
 use crate::deflate::{describe, ClientMemory};
-use crate::dial::{self, Client, WsUrl};
+use crate::dial::{self, Client};
+use crate::url::WsUrl;
 use crate::{hex, proxy, tls};
 
 /// How long a read waits before the loop checks stdin again.
@@ -228,9 +229,7 @@ fn session(
                 });
             }
             Ok(_) => {}
-            Err(Error::Read(e))
-                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-            {
+            Err(Error::Read(e)) if crate::timed::is_timeout(&e) => {
                 if closing_since.is_some_and(|t| t.elapsed() > CLOSE_WAIT) {
                     let secs = CLOSE_WAIT.as_secs();
                     writeln!(

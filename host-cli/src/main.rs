@@ -15,6 +15,7 @@ mod proxy;
 mod serve;
 mod timed;
 mod tls;
+mod url;
 
 use std::process::ExitCode;
 

@@ -64,20 +64,7 @@ fn masked_frame(out: &mut Vec<u8>, payload: &[u8]) {
 
 /// One masked frame whose first byte (FIN, RSV bits, opcode) is `first`.
 fn masked_frame_with(out: &mut Vec<u8>, first: u8, payload: &[u8]) {
-    out.push(first);
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xffff => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&KEY);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
+    out.extend(wscodec_test_frames::masked(first, payload, KEY));
 }
 
 fn small_input() -> Vec<u8> {

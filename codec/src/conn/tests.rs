@@ -4,7 +4,6 @@ use std::vec::Vec;
 
 use super::*;
 use crate::frame::{FrameError, FrameHeader};
-use crate::mask::apply_mask;
 use crate::utf8::Utf8Validator;
 use crate::{CloseCode, Status};
 
@@ -53,24 +52,7 @@ fn feed_all(conn: &mut Connection, wire: &[u8]) -> (Vec<Owned>, Result<(), Proto
 }
 
 pub(super) fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
-    // Built by hand so that headers the encoder refuses (reserved opcodes) can be made.
-    let mut v = std::vec![first];
-    match payload.len() {
-        n @ 0..=125 => v.push(0x80 | n as u8),
-        n @ 126..=0xffff => {
-            v.push(0x80 | 126);
-            v.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            v.push(0x80 | 127);
-            v.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    v.extend_from_slice(&KEY);
-    let start = v.len();
-    v.extend_from_slice(payload);
-    apply_mask(&mut v[start..], KEY, 0);
-    v
+    wscodec_test_frames::masked(first, payload, KEY)
 }
 
 #[test]

@@ -8,7 +8,7 @@ use wscodec::Role;
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
-use crate::dial::WsUrl;
+use crate::url::WsUrl;
 
 impl Probe<'_> {
     /// The checks of a 101 `response` to the request sent with `nonce`; the
@@ -171,7 +171,7 @@ fn deflate_json(agreed: Option<&PerMessageDeflate>) -> serde_json::Value {
 }
 
 /// A `Sec-WebSocket-Extensions` answer the client must fail.
-fn bad_extension(e: HandshakeError, header: Option<String>) -> Failure {
+pub(super) fn bad_extension(e: HandshakeError, header: Option<String>) -> Failure {
     let header = header.unwrap_or_default();
     let hint = match e {
         HandshakeError::UnofferedExtension => {

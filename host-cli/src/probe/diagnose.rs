@@ -10,7 +10,7 @@ use wscodec::{CloseCode, HandshakeError};
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed};
-use crate::dial::WsUrl;
+use crate::url::WsUrl;
 
 /// Resolves the host: an IP address as is, a name through the system resolver.
 pub(super) fn resolve(url: &WsUrl) -> Result<Done<Vec<SocketAddr>>, Failed> {

@@ -14,6 +14,7 @@ use wscodec::{CloseCode, Event};
 use super::diagnose::lost;
 use super::verdict::{Failure, Verdict};
 use super::{bound_next_read, Done, Failed, Probe, Probed};
+use crate::timed::is_timeout;
 
 /// Idle timeouts that cut WebSockets, with their defaults in seconds.
 const CULPRITS: &[(&str, f64)] = &[
@@ -87,10 +88,6 @@ enum Ended {
     Reset,
     /// The server sent a close frame.
     Closed(CloseCode, String),
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
 /// `2.0`, `59.8`, `120`.

@@ -32,8 +32,8 @@ use self::report::{Report, Step};
 use self::upgrade::Upgraded;
 use self::verdict::{close_advice, Failure, Verdict};
 use crate::deflate::{Memory, WINDOW};
-use crate::dial::WsUrl;
 use crate::tls::{self, Stream};
+use crate::url::WsUrl;
 
 /// The response head must fit this; a larger one is reported as not WebSocket.
 const MAX_HEAD: usize = 64 * 1024;
@@ -184,8 +184,6 @@ impl Probe<'_> {
         let nonce = wscodec::random::nonce();
         let Upgraded { stream, head, consumed, checks } =
             self.step("upgrade", |p| p.upgrade(&url, stream, nonce))?;
-        // Decided from the response the upgrade step parsed.
-        let agreed = self.step("checks", |_| checks)?;
         let mut rx = vec![0u8; RX_BUF];
         let mut tx = vec![0u8; 16 * 1024];
         let leftover = head.len() - consumed;
@@ -195,9 +193,25 @@ impl Probe<'_> {
         let ws = WebSocket::client(StdIo(stream), config, &mut rx, leftover, &mut tx, mask);
         // Streaming mode: inflated pieces come out of the window, no output storage.
         let (mut memory, mut output) = (Memory::new(), Vec::new());
-        let Ok(mut ws) = ws.with_deflate(memory.lend(&mut output, true), agreed) else {
-            unreachable!("the checks accept only what the window can take")
-        };
+        let deflate = memory.lend(&mut output, true);
+        // Decided from the response the upgrade step parsed. The checks accept only what
+        // the window can take; should the inflater still refuse the agreement, that is
+        // the server's answer failing the checks, not a fault of the probe.
+        let mut ws = self.step("checks", |_| {
+            let done = checks?;
+            match ws.with_deflate(deflate, done.value) {
+                Ok(ws) => Ok(Done {
+                    value: ws,
+                    detail: done.detail,
+                    transcript: done.transcript,
+                    extra: done.extra,
+                }),
+                Err(e) => {
+                    let header = head_header(&head, "Sec-WebSocket-Extensions");
+                    Err(checks::bad_extension(e.into(), header).into())
+                }
+            }
+        })?;
         if let Some(secs) = self.args.hold {
             self.step("hold", |p| p.hold(&mut ws, Duration::from_secs_f64(secs)))?;
         }
@@ -337,9 +351,7 @@ impl Probe<'_> {
                     before.push(format!("{kind:?} message").to_lowercase())
                 }
                 Ok(_) => {}
-                Err(Error::Read(e))
-                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-                {
+                Err(Error::Read(e)) if crate::timed::is_timeout(&e) => {
                     return Err(no_pong(self.timeout));
                 }
                 Err(e) => return Err(lost(&e, "waiting for the pong")),
@@ -373,9 +385,7 @@ impl Probe<'_> {
                     return Ok(Done::new((), format!("sent 1000, the server answered {shown}")));
                 }
                 Ok(_) => {}
-                Err(Error::Read(e))
-                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-                {
+                Err(Error::Read(e)) if crate::timed::is_timeout(&e) => {
                     return Err(no_close_reply(self.timeout));
                 }
                 Err(e) => return Err(lost(&e, "waiting for the close reply")),
@@ -409,4 +419,12 @@ type Probed<'b> = WebSocket<'b, StdIo<Stream>, fn() -> [u8; 4], &'b mut Vec<u8>>
 /// refuses the timeout ends the step as a dropped connection.
 fn bound_next_read(ws: &mut Probed<'_>, left: Duration, doing: &str) -> Result<(), Failed> {
     ws.stream_mut().0.set_read_timeout(Some(left)).map_err(|e| lost(&Error::Read(e), doing))
+}
+
+/// The value of header `name` in the response head `head`, as text.
+fn head_header(head: &[u8], name: &str) -> Option<String> {
+    let mut headers = [wscodec::handshake::Header::EMPTY; wscodec::handshake::MAX_HEADERS];
+    let parsed = wscodec::handshake::client::parse_response(head, &mut headers).ok()?;
+    let wscodec::Status::Complete { value: response, .. } = parsed else { return None };
+    response.header(name).map(|v| String::from_utf8_lossy(v).into_owned())
 }

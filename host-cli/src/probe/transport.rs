@@ -6,8 +6,8 @@ use std::net::{SocketAddr, TcpStream};
 use super::diagnose::short_io;
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
-use crate::dial::WsUrl;
 use crate::tls::{self, Stream};
+use crate::url::WsUrl;
 
 impl Probe<'_> {
     pub(super) fn connect(

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
-use crate::dial::WsUrl;
 use crate::proxy::{self, Chosen, Class, Target};
+use crate::url::WsUrl;
 
 impl Probe<'_> {
     /// Opens the tunnel to `url` through `chosen`; `resolved` are the addresses wsc looked

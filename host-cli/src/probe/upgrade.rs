@@ -12,8 +12,8 @@ use wscodec::Status;
 use super::diagnose::{body_line, closed_early, no_response, not_http, short_io};
 use super::verdict::{Answer, Failure, Verdict};
 use super::{read_body, Done, Failed, Probe, MAX_BODY, MAX_HEAD};
-use crate::dial::WsUrl;
 use crate::tls::Stream;
+use crate::url::WsUrl;
 
 /// The checks step's verdict on a 101 response.
 pub(super) type Checked = Result<Done<Option<wscodec::deflate::PerMessageDeflate>>, Failed>;
@@ -135,9 +135,7 @@ impl Probe<'_> {
             match stream.read(&mut chunk) {
                 Ok(0) => return Err(fail(closed_early(&head, url), &transcript)),
                 Ok(n) => head.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-                {
+                Err(e) if crate::timed::is_timeout(&e) => {
                     return Err(fail(no_response(&head, self.timeout), &transcript));
                 }
                 Err(e) if head.is_empty() || e.kind() == io::ErrorKind::ConnectionReset => {

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use anyhow::Context as _;
 
 use super::{Chosen, ProxyUrl};
-use crate::dial::WsUrl;
+use crate::url::WsUrl;
 
 /// What chose the proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

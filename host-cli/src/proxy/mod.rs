@@ -20,6 +20,8 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+use crate::timed::is_timeout;
+
 pub(crate) use self::env::{Route, Source};
 pub(crate) use self::failure::{Class, Failure, FailureKind};
 pub(crate) use self::url::{Kind, ProxyUrl};
@@ -48,7 +50,7 @@ impl ProxyArgs {
     ///
     /// # Errors
     /// When the proxy URL (from the option or a variable) cannot be used.
-    pub(crate) fn route(&self, url: &crate::dial::WsUrl) -> anyhow::Result<Route> {
+    pub(crate) fn route(&self, url: &crate::url::WsUrl) -> anyhow::Result<Route> {
         env::route(self.proxy.as_deref(), self.no_proxy, url, &|name| std::env::var(name).ok())
     }
 }
@@ -287,10 +289,6 @@ impl Wire<'_> {
         }
         Ok(())
     }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
 fn is_closed(e: &io::Error) -> bool {

@@ -82,7 +82,7 @@ impl ProxyUrl {
             Some((userinfo, hostport)) => (Some(userinfo), hostport),
             None => (None, authority),
         };
-        let (host, port) = crate::dial::split_host_port(hostport)
+        let (host, port) = crate::url::split_host_port(hostport)
             .with_context(|| format!("cannot read the proxy URL {:?}", mask(text)))?;
         if host.is_empty() || host == "[]" {
             bail!("no host in the proxy URL {:?}", mask(text));

@@ -47,15 +47,7 @@ pub fn read_head(stream: &mut TcpStream) -> String {
 
 /// A masked client frame.
 pub fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
-    let mut conn = Connection::new(Role::Client);
-    let mut out = vec![0u8; payload.len() + 14];
-    let len = payload.len() as u64;
-    let kind = wscodec::MessageKind::Binary;
-    let n = conn.encode_fragment_header(kind, len, true, [1, 2, 3, 4], &mut out).unwrap();
-    out[0] = first;
-    out.truncate(n);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ [1, 2, 3, 4][i % 4]));
-    out
+    wscodec_test_frames::masked(first, payload, [1, 2, 3, 4])
 }
 
 /// Reads server frames until a close arrives (or EOF); returns the close code.
