@@ -2,11 +2,12 @@
 //! `wss://` URLs, the TCP connection (direct or through a proxy), TLS, and the opening
 //! handshake through `WebSocket::connect`.
 
-use std::net::{IpAddr, TcpStream, ToSocketAddrs};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Deflate, StdIo};
@@ -106,12 +107,8 @@ pub(crate) fn dial<'b>(
             Some(config) => Arc::clone(config),
             None => tls::client_config(tls::TrustOptions::default())?.0,
         };
-        let plain = WsUrl { tls: false, port: url.port, ..url.clone() };
-        let (stream, _) = tls::handshake(tcp, url.bare_host(), config).map_err(|failure| {
-            let error =
-                tls::TlsError { failure, host: url.host.clone(), plain_url: plain.to_string() };
-            anyhow::Error::new(error).context(format!("TLS with {url} failed"))
-        })?;
+        let (stream, _) = tls::handshake(tcp, url.bare_host(), config)
+            .map_err(|failure| tls_failed(failure, url))?;
         stream
     } else {
         tls::Stream::Plain(tcp)
@@ -131,11 +128,33 @@ pub(crate) fn dial<'b>(
         }
         None => WebSocket::connect(stream, config, &request, rx, tx, mask),
     }
-    .with_context(|| format!("WebSocket handshake with {url} failed"))?;
+    .map_err(|e| upgrade_failed(e, url))?;
     let protocol = chosen.and_then(|i| options.protocols.get(i)).map(|p| (*p).to_owned());
     ws.stream_mut().0.set_read_timeout(None)?;
     ws.stream_mut().0.set_write_timeout(None)?;
     Ok((ws, protocol))
+}
+
+/// The error for a failed TLS handshake with `url`'s server.
+fn tls_failed(failure: tls::TlsFailure, url: &WsUrl) -> anyhow::Error {
+    let plain = WsUrl { tls: false, ..url.clone() };
+    let error = tls::TlsError { failure, host: url.host.clone(), plain_url: plain.to_string() };
+    anyhow::Error::new(error).context(format!("TLS with {url} failed"))
+}
+
+/// The error for a failed opening handshake: a TLS failure when the server's verdict on
+/// a client certificate came late (see [`tls::late_failure`]).
+fn upgrade_failed(e: wscodec::io::Error<std::io::Error>, url: &WsUrl) -> anyhow::Error {
+    use wscodec::io::Error;
+    let late = match &e {
+        Error::Read(io) | Error::Write(io) if url.tls => tls::late_failure(Some(io)),
+        Error::UnexpectedEof if url.tls => tls::late_failure(None),
+        _ => None,
+    };
+    if let Some(failure) = late {
+        return tls_failed(failure, url);
+    }
+    anyhow::Error::new(e).context(format!("WebSocket handshake with {url} failed"))
 }
 
 /// A TCP stream to `url`'s server through the proxy `chosen`.
@@ -146,10 +165,12 @@ fn tunnel(url: &WsUrl, chosen: &proxy::Chosen) -> anyhow::Result<TcpStream> {
             // socks5:// (not socks5h://): the name is resolved here, the proxy gets addresses.
             let addrs: Vec<_> = (host, url.port)
                 .to_socket_addrs()
-                .with_context(|| format!("cannot resolve {}", url.host))?
+                .with_context(|| Unreachable::Resolve(url.host.clone()))?
                 .map(proxy::Target::Addr)
                 .collect();
-            anyhow::ensure!(!addrs.is_empty(), "{} resolves to no address", url.host);
+            if addrs.is_empty() {
+                return Err(Unreachable::NoAddress(url.host.clone()).into());
+            }
             addrs
         } else {
             vec![proxy::Target::Name { host, port: url.port }]
@@ -164,7 +185,7 @@ fn tunnel(url: &WsUrl, chosen: &proxy::Chosen) -> anyhow::Result<TcpStream> {
 fn connect_tcp(url: &WsUrl) -> anyhow::Result<TcpStream> {
     let addrs = (url.bare_host(), url.port)
         .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {}", url.host))?;
+        .with_context(|| Unreachable::Resolve(url.host.clone()))?;
     let mut last = None;
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, HANDSHAKE_TIMEOUT) {
@@ -176,10 +197,34 @@ fn connect_tcp(url: &WsUrl) -> anyhow::Result<TcpStream> {
         }
     }
     match last {
-        Some((addr, e)) => Err(e).with_context(|| format!("cannot connect to {addr}")),
-        None => bail!("{} resolves to no address", url.host),
+        Some((addr, e)) => Err(e).context(Unreachable::Connect(addr)),
+        None => Err(Unreachable::NoAddress(url.host.clone()).into()),
     }
 }
+
+/// Why the server could not be reached (the context of the error `dial` returns), so that
+/// `wsc connect` can tell DNS from TCP in its exit status.
+#[derive(Debug)]
+pub(crate) enum Unreachable {
+    /// The host name did not resolve.
+    Resolve(String),
+    /// The host name resolved to no address.
+    NoAddress(String),
+    /// TCP to this address failed (the last one tried).
+    Connect(SocketAddr),
+}
+
+impl fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Resolve(host) => write!(f, "cannot resolve {host}"),
+            Self::NoAddress(host) => write!(f, "{host} resolves to no address"),
+            Self::Connect(addr) => write!(f, "cannot connect to {addr}"),
+        }
+    }
+}
+
+impl std::error::Error for Unreachable {}
 
 #[cfg(test)]
 mod tests {

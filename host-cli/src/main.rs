@@ -5,6 +5,7 @@
 //! output.
 
 mod autobahn;
+mod client_cert;
 mod connect;
 mod decode;
 mod deflate;
@@ -34,7 +35,8 @@ struct Cli {
 enum Command {
     /// Run an echo server (one thread per connection) that also serves a browser test page at `/`.
     Serve(serve::Args),
-    /// Connect to a ws:// URL: send stdin lines as messages, print received messages.
+    /// Connect to a ws:// or wss:// URL: send stdin lines as messages, print received
+    /// messages; keepalive, scripting (--send, --count), transcripts (--jsonl).
     Connect(connect::Args),
     /// Print the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
     Accept {
@@ -55,7 +57,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(&args).map(|()| ExitCode::SUCCESS),
-        Command::Connect(args) => connect::run(&args),
+        Command::Connect(args) => Ok(connect::run(&args)),
         Command::Accept { key } => {
             let accept = wscodec::handshake::accept_key(key.trim().as_bytes());
             println!("{}", String::from_utf8_lossy(&accept));
@@ -74,4 +76,14 @@ fn main() -> ExitCode {
         eprintln!("wsc: {e:#}");
         ExitCode::from(2)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

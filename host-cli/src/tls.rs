@@ -13,13 +13,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+
+use crate::client_cert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
-    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
-    ServerConfig, SignatureScheme, StreamOwned,
+    AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
+    RootCertStore, ServerConfig, SignatureScheme, StreamOwned,
 };
 
 /// How many of the server's first bytes are kept to recognise a non-TLS answer.
@@ -86,7 +88,7 @@ impl Write for Stream {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -97,6 +99,8 @@ pub(crate) struct TrustOptions<'a> {
     pub(crate) ca_file: Option<&'a Path>,
     /// Accept any certificate (still encrypted, but anyone can pretend to be the server).
     pub(crate) insecure: bool,
+    /// The client certificate to present when the server asks for one.
+    pub(crate) identity: Option<&'a client_cert::Identity>,
 }
 
 /// Which roots a client config trusts, for messages.
@@ -135,8 +139,10 @@ pub(crate) fn client_config(
         .context("the TLS provider supports no protocol version")?;
     if options.insecure {
         let verifier = Arc::new(AnyCertificate(provider()));
-        let config =
-            builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_client_cert_resolver(client_cert::resolver(options.identity));
         return Ok((Arc::new(config), Trust::Insecure));
     }
     let mut roots = RootCertStore::empty();
@@ -158,7 +164,9 @@ pub(crate) fn client_config(
             Trust::BuiltIn(roots.len())
         }
     };
-    let config = builder.with_root_certificates(roots).with_no_client_auth();
+    let config = builder
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(client_cert::resolver(options.identity));
     Ok((Arc::new(config), trust))
 }
 
@@ -207,6 +215,7 @@ pub(crate) fn handshake(
         .map_err(|_| TlsFailure::Other(format!("{host:?} is not a valid TLS server name")))?;
     let mut conn =
         ClientConnection::new(config, name).map_err(|e| TlsFailure::Other(e.to_string()))?;
+    client_cert::begin();
     let mut recorder = Recorder { tcp, first: Vec::new() };
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut recorder) {
@@ -266,6 +275,11 @@ pub(crate) enum TlsFailure {
     Certificate(String),
     /// The server sent a TLS alert (it refused something about our hello).
     Alert(String),
+    /// The server requires a client certificate and none was given.
+    ClientCertRequired,
+    /// The server refused the client certificate `cert` with `alert`, or (`None`) closed
+    /// the connection right after the handshake that sent it.
+    ClientCertRefused { cert: String, alert: Option<String> },
     /// The server sent nothing within the timeout.
     Timeout,
     /// The server closed the connection during the handshake.
@@ -286,6 +300,14 @@ impl TlsFailure {
         }
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Self::Timeout,
+            io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+                if client_cert::asked() == client_cert::Asked::NotGiven =>
+            {
+                Self::ClientCertRequired
+            }
             io::ErrorKind::UnexpectedEof
             | io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
@@ -325,8 +347,31 @@ impl TlsFailure {
                 CertificateError::UnknownIssuer => Self::UnknownIssuer,
                 other => Self::Certificate(format!("{other:?}")),
             },
-            rustls::Error::AlertReceived(alert) => Self::Alert(format!("{alert:?}")),
+            rustls::Error::AlertReceived(alert) => Self::from_alert(*alert),
             other => Self::Other(other.to_string()),
+        }
+    }
+
+    fn from_alert(alert: AlertDescription) -> Self {
+        use AlertDescription as A;
+        let asked = client_cert::asked();
+        match (alert, asked) {
+            (A::CertificateRequired, _) | (A::HandshakeFailure, client_cert::Asked::NotGiven) => {
+                Self::ClientCertRequired
+            }
+            (
+                A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::AccessDenied
+                | A::DecryptError
+                | A::HandshakeFailure,
+                client_cert::Asked::Sent(cert),
+            ) => Self::ClientCertRefused { cert, alert: Some(format!("{alert:?}")) },
+            _ => Self::Alert(format!("{alert:?}")),
         }
     }
 
@@ -362,6 +407,18 @@ impl TlsFailure {
             Self::Alert(alert) => {
                 format!("the server aborted the TLS handshake with the alert {alert}")
             }
+            Self::ClientCertRequired => "the server requires a client certificate (mutual \
+                TLS), and none was given"
+                .into(),
+            Self::ClientCertRefused { cert, alert: Some(alert) } => format!(
+                "the server refused the client certificate {cert} (TLS alert {alert}: {})",
+                refusal(alert)
+            ),
+            Self::ClientCertRefused { cert, alert: None } => format!(
+                "the server closed the connection right after the TLS handshake in which \
+                 the client certificate {cert} was sent, without a word (no TLS alert): it \
+                 most likely refused the certificate"
+            ),
             Self::Timeout => "TCP connected, but the server never answered the TLS hello".into(),
             Self::Closed => "the server closed the connection during the TLS handshake".into(),
             Self::Other(what) => format!("TLS handshake failed: {what}"),
@@ -395,6 +452,14 @@ impl TlsFailure {
             Self::Alert(_) => "the server may require a client certificate, a TLS version or \
                  a server name (SNI) this client did not offer: check the server's TLS settings"
                 .into(),
+            Self::ClientCertRequired => "pass the certificate the server expects with \
+                 --cert client.pem --key client-key.pem (one issued by a CA the server trusts)"
+                .into(),
+            Self::ClientCertRefused { cert, .. } => format!(
+                "use a certificate issued by a CA the server trusts for clients (its client \
+                 CA setting, e.g. nginx's ssl_client_certificate); check this one's issuer and \
+                 dates with `openssl x509 -in {cert} -noout -issuer -dates`"
+            ),
             Self::Timeout => "the port is open but does not speak TLS promptly: check the \
                  port, or whether something in between swallows the connection"
                 .into(),
@@ -430,7 +495,7 @@ pub(crate) struct TlsArgs {
 impl TlsArgs {
     /// The options as [`client_config`] takes them.
     pub(crate) fn trust(&self) -> TrustOptions<'_> {
-        TrustOptions { ca_file: self.ca_file.as_deref(), insecure: self.insecure }
+        TrustOptions { ca_file: self.ca_file.as_deref(), insecure: self.insecure, identity: None }
     }
 }
 
@@ -452,6 +517,45 @@ impl fmt::Display for TlsError {
 }
 
 impl std::error::Error for TlsError {}
+
+/// What a TLS alert says about the client certificate the server refused.
+fn refusal(alert: &str) -> &'static str {
+    match alert {
+        "UnknownCA" => "it does not trust the CA that issued it",
+        "CertificateExpired" => "it has expired or is not valid yet",
+        "CertificateRevoked" => "it was revoked",
+        "UnsupportedCertificate" => "its type or key usage does not fit a client certificate",
+        "AccessDenied" => "it is valid, but not allowed here",
+        "DecryptError" => "the handshake signature made with its key did not verify",
+        _ => "it could not verify it",
+    }
+}
+
+/// The failure a read or write on a client [`Stream`] reported (`None`: the server
+/// closed it), if TLS caused it. Under TLS 1.3 the server judges a client certificate,
+/// or its absence, after the client's side of the handshake is over: its verdict arrives
+/// as an alert on the first read, or as the end of the connection from a server that
+/// sends no alert (Python's asyncio servers, for one).
+pub(crate) fn late_failure(e: Option<&io::Error>) -> Option<TlsFailure> {
+    if let Some(tls) = e.and_then(|e| e.get_ref()?.downcast_ref::<rustls::Error>()) {
+        return Some(TlsFailure::from_rustls(tls));
+    }
+    let closed = e.is_none_or(|e| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+        )
+    });
+    match client_cert::asked() {
+        _ if !closed => None,
+        client_cert::Asked::Nothing => None,
+        client_cert::Asked::NotGiven => Some(TlsFailure::ClientCertRequired),
+        client_cert::Asked::Sent(cert) => Some(TlsFailure::ClientCertRefused { cert, alert: None }),
+    }
+}
 
 /// Whether the server's first bytes are text rather than a TLS record.
 fn looks_like_plain_text(first: &[u8]) -> bool {

@@ -3,6 +3,7 @@
 mod support;
 
 use std::net::{SocketAddr, TcpListener};
+use std::process::{Command, Stdio};
 use std::thread::{self, JoinHandle};
 
 use support::{code, wsc, TIMEOUT};
@@ -73,7 +74,7 @@ fn a_dropped_connection_is_an_abnormal_close() {
     let out = wsc(&["connect", &format!("ws://{addr}/")], b"a\n");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("closed: 1006 (abnormal closure"), "{stdout}");
-    assert_eq!(code(out.status), 1);
+    assert_eq!(code(out.status), 10, "abnormal close by the peer");
     server.join().unwrap();
 }
 
@@ -83,4 +84,49 @@ fn an_https_url_names_the_wss_url_meant() {
     assert_eq!(code(out.status), 2);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("did you mean wss://example.invalid/chat?"), "{stderr}");
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn each_stage_that_fails_has_its_exit_status() {
+    let closed = format!("ws://127.0.0.1:{}/", closed_port());
+    let proxy = format!("http://127.0.0.1:{}", closed_port());
+    let cases: [(&[&str], i32, &str); 4] = [
+        (&[&closed], 4, "cannot connect to 127.0.0.1:"),
+        (&["--proxy", &proxy, &closed], 6, "through the proxy"),
+        (&["--ping-interval", "0", &closed], 2, "is not a positive number of seconds"),
+        (&["--cert", "client.pem", &closed], 2, "cannot read the client certificate client.pem"),
+    ];
+    for (args, status, needle) in cases {
+        let out = wsc(&[&["connect"], args].concat(), b"");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(out.status), status, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    // DNS, in an empty network namespace: no resolver answers.
+    let ok = Command::new("unshare").args(["--net", "true"]).status().is_ok_and(|s| s.success());
+    assert!(ok, "`unshare --net` failed: this test needs root and util-linux's unshare");
+    let out = Command::new("unshare")
+        .args(["--net", env!("CARGO_BIN_EXE_wsc"), "connect", "ws://wsc-connect-test.example/"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(out.status), 3, "{stderr}");
+    assert!(stderr.contains("cannot resolve wsc-connect-test.example"), "{stderr}");
+}
+
+#[test]
+fn help_lists_the_exit_statuses() {
+    let out = wsc(&["connect", "--help"], b"");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(out.status), 0);
+    let table = help.split_once("Exit status:\n").map(|(_, t)| t).unwrap_or_default();
+    let codes: Vec<&str> = table.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(codes, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"], "{help}");
+    assert!(table.contains("9  dead peer: no answer to a ping within --ping-timeout"), "{help}");
 }

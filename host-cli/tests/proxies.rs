@@ -175,7 +175,7 @@ fn squid_reports_an_unreachable_target_as_proxy_error() {
     // wsc connect says the same, and does not call it a proxy problem to retry forever.
     let out = wsc_with_env(&["connect", "--proxy", &proxy, &target], b"", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(code(out.status), 2, "{stderr}");
+    assert_eq!(code(out.status), 6, "proxy: {stderr}");
     assert!(stderr.contains("could not reach 127.0.0.1:"), "{stderr}");
 }
 

@@ -42,7 +42,7 @@ fn connect_refuses_an_untrusted_certificate_unless_insecure() {
     let target = format!("wss://{}/", server.addr);
     let out = wsc(&["connect", &target], b"x\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(code(out.status), 2, "{stderr}");
+    assert_eq!(code(out.status), 5, "TLS: {stderr}");
     assert!(stderr.contains(&format!("TLS with {target} failed: the certificate of 127.0.0.1 is not signed by a trusted authority")), "{stderr}");
     assert!(stderr.contains("--ca-file"), "{stderr}");
     let out = wsc(&["connect", "--insecure", &target], b"x\n");
@@ -57,7 +57,7 @@ fn connect_with_wss_to_a_plain_server_says_use_ws() {
     let server = Server::start(&[]);
     let out = wsc(&["connect", &format!("wss://{}/", server.addr)], b"");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(code(out.status), 2);
+    assert_eq!(code(out.status), 5, "TLS: {stderr}");
     assert!(stderr.contains("the server spoke plain text, not TLS"), "{stderr}");
     assert!(stderr.contains(&format!("use ws:// not wss:// (ws://{}/)", server.addr)), "{stderr}");
 }

@@ -60,6 +60,8 @@ pub(crate) struct Args {
     #[command(flatten)]
     tls: tls::TlsArgs,
     #[command(flatten)]
+    client_cert: crate::client_cert::CertArgs,
+    #[command(flatten)]
     proxy: crate::proxy::ProxyArgs,
 }
 

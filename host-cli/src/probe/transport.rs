@@ -104,11 +104,12 @@ impl Probe<'_> {
                 Verdict::TlsError,
                 "no TLS configuration",
                 cause,
-                "check --ca-file",
+                "check --ca-file, --cert and --key",
             ))
         };
-        let (config, trust) =
-            tls::client_config(self.args.tls.trust()).map_err(|e| tls_error(format!("{e:#}")))?;
+        let identity = self.args.client_cert.load().map_err(|e| tls_error(format!("{e:#}")))?;
+        let trust = tls::TrustOptions { identity: identity.as_ref(), ..self.args.tls.trust() };
+        let (config, trust) = tls::client_config(trust).map_err(|e| tls_error(format!("{e:#}")))?;
         let _ = tcp.set_read_timeout(Some(self.timeout));
         let _ = tcp.set_write_timeout(Some(self.timeout));
         match tls::handshake(tcp, url.bare_host(), config) {
@@ -118,25 +119,37 @@ impl Probe<'_> {
                 } else {
                     format!("certificate valid for {}, trusted via {trust}", url.host)
                 };
-                let detail = format!("{}, {}; {verified}", session.version, session.cipher);
+                let client = match crate::client_cert::asked() {
+                    crate::client_cert::Asked::Nothing => String::new(),
+                    crate::client_cert::Asked::NotGiven => {
+                        "; the server asked for a client certificate, none given".to_owned()
+                    }
+                    crate::client_cert::Asked::Sent(cert) => {
+                        format!("; client certificate {cert} sent")
+                    }
+                };
+                let detail = format!("{}, {}; {verified}{client}", session.version, session.cipher);
                 Ok(Done::new(stream, detail))
             }
-            Err(failure) => {
-                let plain = WsUrl { tls: false, ..url.clone() };
-                let detail = match &failure {
-                    tls::TlsFailure::PlainText { first_line } => {
-                        format!("the server answered the TLS hello with {first_line:?}")
-                    }
-                    other => format!("{other:?}"),
-                };
-                Err(Failure::new(
-                    Verdict::TlsError,
-                    detail,
-                    failure.cause(&url.host),
-                    failure.fix(&plain.to_string()),
-                )
-                .into())
-            }
+            Err(failure) => Err(tls_failure(url, &failure).into()),
         }
     }
+}
+
+/// The TLS step's verdict on `failure` (also for one that surfaces during the upgrade,
+/// see [`tls::late_failure`]).
+pub(super) fn tls_failure(url: &WsUrl, failure: &tls::TlsFailure) -> Failure {
+    let plain = WsUrl { tls: false, ..url.clone() };
+    let detail = match failure {
+        tls::TlsFailure::PlainText { first_line } => {
+            format!("the server answered the TLS hello with {first_line:?}")
+        }
+        other => format!("{other:?}"),
+    };
+    Failure::new(
+        Verdict::TlsError,
+        detail,
+        failure.cause(&url.host),
+        failure.fix(&plain.to_string()),
+    )
 }

@@ -12,7 +12,7 @@ use wscodec::Status;
 use super::diagnose::{body_line, closed_early, no_response, not_http, short_io};
 use super::verdict::{Answer, Failure, Verdict};
 use super::{read_body, Done, Failed, Probe, MAX_BODY, MAX_HEAD};
-use crate::tls::Stream;
+use crate::tls::{self, Stream};
 use crate::url::WsUrl;
 
 /// The checks step's verdict on a 101 response.
@@ -132,7 +132,19 @@ impl Probe<'_> {
                 return Err(fail(no_response(&head, self.timeout), &transcript));
             }
             let _ = stream.set_read_timeout(Some(left));
-            match stream.read(&mut chunk) {
+            let read = stream.read(&mut chunk);
+            if url.tls && head.is_empty() {
+                // The server's verdict on a client certificate comes now under TLS 1.3.
+                let late = match &read {
+                    Ok(0) => tls::late_failure(None),
+                    Err(e) => tls::late_failure(Some(e)),
+                    Ok(_) => None,
+                };
+                if let Some(late) = late {
+                    return Err(fail(super::transport::tls_failure(url, &late), &transcript));
+                }
+            }
+            match read {
                 Ok(0) => return Err(fail(closed_early(&head, url), &transcript)),
                 Ok(n) => head.extend_from_slice(&chunk[..n]),
                 Err(e) if crate::timed::is_timeout(&e) => {
