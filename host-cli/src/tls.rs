@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::client_cert;
+use crate::timed::{is_closed, is_timeout};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject as _;
@@ -298,21 +299,14 @@ impl TlsFailure {
         if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
             return Self::from_rustls(tls);
         }
-        match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Self::Timeout,
-            io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-                if client_cert::asked() == client_cert::Asked::NotGiven =>
-            {
-                Self::ClientCertRequired
-            }
-            io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe => Self::Closed,
-            _ => Self::Other(e.to_string()),
+        if is_timeout(e) {
+            Self::Timeout
+        } else if is_closed(e) && client_cert::asked() == client_cert::Asked::NotGiven {
+            Self::ClientCertRequired
+        } else if is_closed(e) {
+            Self::Closed
+        } else {
+            Self::Other(e.to_string())
         }
     }
 
@@ -540,15 +534,7 @@ pub(crate) fn late_failure(e: Option<&io::Error>) -> Option<TlsFailure> {
     if let Some(tls) = e.and_then(|e| e.get_ref()?.downcast_ref::<rustls::Error>()) {
         return Some(TlsFailure::from_rustls(tls));
     }
-    let closed = e.is_none_or(|e| {
-        matches!(
-            e.kind(),
-            io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-        )
-    });
+    let closed = e.is_none_or(is_closed);
     match client_cert::asked() {
         _ if !closed => None,
         client_cert::Asked::Nothing => None,

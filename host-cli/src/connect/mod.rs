@@ -66,9 +66,10 @@ pub(crate) struct Args {
     /// Keepalive: send a ping after SECS without a frame from the server.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     ping_interval: Option<Duration>,
-    /// Declare the server dead when no frame (pong or other) arrived SECS after a ping:
-    /// exit with status 9, or reconnect under --reconnect. Default: the ping interval
-    /// (and without --ping-interval, pings go out after SECS of quiet).
+    /// Declare the server dead when no frame (pong or other) arrived SECS after a ping,
+    /// or when it took nothing sent to it for SECS: exit with status 9, or reconnect
+    /// under --reconnect. Default: the ping interval (and without --ping-interval, pings
+    /// go out after SECS of quiet).
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     ping_timeout: Option<Duration>,
     /// Also print pings, pongs and close frames, both ways ('<' received, '>' sent).

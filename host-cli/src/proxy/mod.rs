@@ -20,7 +20,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use crate::timed::is_timeout;
+use crate::timed::{is_closed, is_timeout};
 
 pub(crate) use self::env::{Route, Source};
 pub(crate) use self::failure::{Class, Failure, FailureKind};
@@ -289,16 +289,6 @@ impl Wire<'_> {
         }
         Ok(())
     }
-}
-
-fn is_closed(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof
-    )
 }
 
 #[cfg(test)]
