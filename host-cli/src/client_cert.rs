@@ -3,6 +3,7 @@
 //! handshake, so that a refusal can be explained.
 
 use std::cell::RefCell;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,6 +13,9 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
+
+use crate::timed::is_closed;
+use crate::tls::TlsFailure;
 
 /// `--cert` and `--key` (`wsc connect`, `wsc probe`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -153,6 +157,37 @@ impl ResolvesClientCert for Resolver {
 
     fn has_certs(&self) -> bool {
         self.0.is_some()
+    }
+}
+
+/// What a TLS alert says about the client certificate the server refused.
+pub(crate) fn refusal(alert: &str) -> &'static str {
+    match alert {
+        "UnknownCA" => "it does not trust the CA that issued it",
+        "CertificateExpired" => "it has expired or is not valid yet",
+        "CertificateRevoked" => "it was revoked",
+        "UnsupportedCertificate" => "its type or key usage does not fit a client certificate",
+        "AccessDenied" => "it is valid, but not allowed here",
+        "DecryptError" => "the handshake signature made with its key did not verify",
+        _ => "it could not verify it",
+    }
+}
+
+/// The failure a read or write on a client [`Stream`](crate::tls::Stream) reported (`None`: the server
+/// closed it), if TLS caused it. Under TLS 1.3 the server judges a client certificate,
+/// or its absence, after the client's side of the handshake is over: its verdict arrives
+/// as an alert on the first read, or as the end of the connection from a server that
+/// sends no alert (Python's asyncio servers, for one).
+pub(crate) fn late_failure(e: Option<&io::Error>) -> Option<TlsFailure> {
+    if let Some(tls) = e.and_then(|e| e.get_ref()?.downcast_ref::<rustls::Error>()) {
+        return Some(TlsFailure::from_rustls(tls));
+    }
+    let closed = e.is_none_or(is_closed);
+    match asked() {
+        _ if !closed => None,
+        Asked::Nothing => None,
+        Asked::NotGiven => Some(TlsFailure::ClientCertRequired),
+        Asked::Sent(cert) => Some(TlsFailure::ClientCertRefused { cert, alert: None }),
     }
 }
 

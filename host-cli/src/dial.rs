@@ -14,7 +14,7 @@ use wscodec::io::{Deflate, StdIo};
 use wscodec::Config;
 
 use crate::url::WsUrl;
-use crate::{proxy, tls};
+use crate::{client_cert, proxy, tls};
 
 /// The options every client subcommand shares (`connect`, `probe`): where to connect and
 /// what the opening handshake sends besides the required headers.
@@ -143,12 +143,12 @@ fn tls_failed(failure: tls::TlsFailure, url: &WsUrl) -> anyhow::Error {
 }
 
 /// The error for a failed opening handshake: a TLS failure when the server's verdict on
-/// a client certificate came late (see [`tls::late_failure`]).
+/// a client certificate came late (see [`crate::client_cert::late_failure`]).
 fn upgrade_failed(e: wscodec::io::Error<std::io::Error>, url: &WsUrl) -> anyhow::Error {
     use wscodec::io::Error;
     let late = match &e {
-        Error::Read(io) | Error::Write(io) if url.tls => tls::late_failure(Some(io)),
-        Error::UnexpectedEof if url.tls => tls::late_failure(None),
+        Error::Read(io) | Error::Write(io) if url.tls => client_cert::late_failure(Some(io)),
+        Error::UnexpectedEof if url.tls => client_cert::late_failure(None),
         _ => None,
     };
     if let Some(failure) = late {

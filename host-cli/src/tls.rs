@@ -310,7 +310,7 @@ impl TlsFailure {
         }
     }
 
-    fn from_rustls(e: &rustls::Error) -> Self {
+    pub(crate) fn from_rustls(e: &rustls::Error) -> Self {
         match e {
             rustls::Error::InvalidCertificate(cert) => match cert {
                 CertificateError::Expired => Self::Expired { detail: String::new() },
@@ -406,7 +406,7 @@ impl TlsFailure {
                 .into(),
             Self::ClientCertRefused { cert, alert: Some(alert) } => format!(
                 "the server refused the client certificate {cert} (TLS alert {alert}: {})",
-                refusal(alert)
+                client_cert::refusal(alert)
             ),
             Self::ClientCertRefused { cert, alert: None } => format!(
                 "the server closed the connection right after the TLS handshake in which \
@@ -511,37 +511,6 @@ impl fmt::Display for TlsError {
 }
 
 impl std::error::Error for TlsError {}
-
-/// What a TLS alert says about the client certificate the server refused.
-fn refusal(alert: &str) -> &'static str {
-    match alert {
-        "UnknownCA" => "it does not trust the CA that issued it",
-        "CertificateExpired" => "it has expired or is not valid yet",
-        "CertificateRevoked" => "it was revoked",
-        "UnsupportedCertificate" => "its type or key usage does not fit a client certificate",
-        "AccessDenied" => "it is valid, but not allowed here",
-        "DecryptError" => "the handshake signature made with its key did not verify",
-        _ => "it could not verify it",
-    }
-}
-
-/// The failure a read or write on a client [`Stream`] reported (`None`: the server
-/// closed it), if TLS caused it. Under TLS 1.3 the server judges a client certificate,
-/// or its absence, after the client's side of the handshake is over: its verdict arrives
-/// as an alert on the first read, or as the end of the connection from a server that
-/// sends no alert (Python's asyncio servers, for one).
-pub(crate) fn late_failure(e: Option<&io::Error>) -> Option<TlsFailure> {
-    if let Some(tls) = e.and_then(|e| e.get_ref()?.downcast_ref::<rustls::Error>()) {
-        return Some(TlsFailure::from_rustls(tls));
-    }
-    let closed = e.is_none_or(is_closed);
-    match client_cert::asked() {
-        _ if !closed => None,
-        client_cert::Asked::Nothing => None,
-        client_cert::Asked::NotGiven => Some(TlsFailure::ClientCertRequired),
-        client_cert::Asked::Sent(cert) => Some(TlsFailure::ClientCertRefused { cert, alert: None }),
-    }
-}
 
 /// Whether the server's first bytes are text rather than a TLS record.
 fn looks_like_plain_text(first: &[u8]) -> bool {

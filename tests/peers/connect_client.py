@@ -275,6 +275,13 @@ async def goes_mute(ws, conn: Conn) -> None:
     ws.transport.abort()
 
 
+async def stops_reading(ws, conn: Conn) -> None:
+    """Reads nothing at all, for 4 s."""
+    ws.transport.pause_reading()
+    await asyncio.sleep(4)
+    ws.transport.abort()
+
+
 async def pings_then_tick(ws, conn: Conn) -> None:
     """Pings with the payload "srv", then sends "tick" after 1.15 s."""
     pong = await ws.ping(b"srv")
@@ -308,6 +315,15 @@ def keepalive(wsc: str) -> None:
         expect(evs[2]["t"] >= 0.5, "keepalive", f"the ping went out at {evs[2]['t']} s, before 0.5 s of quiet")
         expect(evs[3]["status"] == DEAD_PEER and evs[4]["len"] == 2 + len("keepalive ping timeout"), "dead peer", f"{evs[3]} {evs[4]}")
         ok(f"a server that stops reading: ping at {evs[2]['t']:.2f} s, dead {waited:.2f} s later, close 1011 sent, exit {DEAD_PEER}")
+    with Peer(stops_reading) as peer:
+        # 32 MiB in one line fills the socket buffers of loopback: the write stalls.
+        line = b"x" * (32 << 20) + b"\n"
+        args = ["--no-deflate", "--ping-interval", "30", "--ping-timeout", "0.5", peer.url]
+        rc, out, err = run_wsc(wsc, args, line)
+        message = "dead peer: it took none of what was sent for 0.5 s"
+        expect(rc == DEAD_PEER and message in err, "stalled write", f"exit status {rc}; stderr: {err}")
+        expect(out == [f"closed: 1006 (abnormal closure: connection dropped without a close frame) ({message})"], "stalled write", f"stdout {out}")
+        ok(f"a server that reads nothing while 32 MiB are sent: dead after 0.5 s of a stalled write, exit {DEAD_PEER}")
     with Peer(pings_then_tick) as peer:
         args = ["--no-stdin", "--count", "1", "--ping-interval", "0.3", "--show-control", peer.url]
         rc, out, err = run_wsc(wsc, args)

@@ -137,7 +137,7 @@ impl Probe<'_> {
 }
 
 /// The TLS step's verdict on `failure` (also for one that surfaces during the upgrade,
-/// see [`tls::late_failure`]).
+/// see [`crate::client_cert::late_failure`]).
 pub(super) fn tls_failure(url: &WsUrl, failure: &tls::TlsFailure) -> Failure {
     let plain = WsUrl { tls: false, ..url.clone() };
     let detail = match failure {

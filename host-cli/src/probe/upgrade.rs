@@ -12,7 +12,8 @@ use wscodec::Status;
 use super::diagnose::{body_line, closed_early, no_response, not_http, short_io};
 use super::verdict::{Answer, Failure, Verdict};
 use super::{read_body, Done, Failed, Probe, MAX_BODY, MAX_HEAD};
-use crate::tls::{self, Stream};
+use crate::client_cert;
+use crate::tls::Stream;
 use crate::url::WsUrl;
 
 /// The checks step's verdict on a 101 response.
@@ -136,8 +137,8 @@ impl Probe<'_> {
             if url.tls && head.is_empty() {
                 // The server's verdict on a client certificate comes now under TLS 1.3.
                 let late = match &read {
-                    Ok(0) => tls::late_failure(None),
-                    Err(e) => tls::late_failure(Some(e)),
+                    Ok(0) => client_cert::late_failure(None),
+                    Err(e) => client_cert::late_failure(Some(e)),
                     Ok(_) => None,
                 };
                 if let Some(late) = late {
