@@ -175,8 +175,9 @@ impl Transcript {
 
     fn line(&mut self, line: &str) -> io::Result<()> {
         let mut out = self.out.lock();
-        writeln!(out, "{line}")?;
-        out.flush()
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot write to stdout: {e}")))
     }
 }
 
