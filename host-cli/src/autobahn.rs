@@ -1,10 +1,11 @@
 //! `wsc autobahn-client`: runs the Autobahn|Testsuite fuzzingserver cases as an echo
 //! client, then asks the server to write its reports.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use wscodec::io::Error;
+use wscodec::io::{Error, StdIo};
 use wscodec::{CloseCode, Config, Event, Message};
 
 use crate::deflate::ClientMemory;
@@ -31,11 +32,19 @@ pub(crate) struct Args {
     /// UNIMPLEMENTED).
     #[arg(long)]
     no_deflate: bool,
+    /// Run each case through a connection split into a reader half and a writer half
+    /// (`WebSocket::split`): the reader answers pings and the close through the shared
+    /// writing side. ws:// only (a TLS stream does not split).
+    #[arg(long)]
+    split: bool,
 }
 
 /// Runs every case, then updates the reports.
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let base = WsUrl::parse(&args.url)?;
+    if args.split && base.tls {
+        bail!("--split needs a ws:// URL: a TLS stream cannot be split into two halves");
+    }
     let agent = percent_encode(&args.agent);
     let config = Config { max_message: MAX_MESSAGE as u64, streaming: false, ..Config::default() };
     let mut rx = vec![0u8; MAX_MESSAGE + 4096];
@@ -62,7 +71,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         match dial::dial(&url, options, config, &mut rx, &mut tx, deflate) {
             Ok((mut ws, _)) => {
                 ws.stream_mut().0.set_read_timeout(Some(READ_TIMEOUT))?;
-                if let Err(e) = echo(&mut ws) {
+                let echoed = if args.split { echo_split(ws) } else { echo(&mut ws) };
+                if let Err(e) = echoed {
                     eprintln!("case {case}: {e}");
                 }
             }
@@ -86,6 +96,25 @@ fn echo(ws: &mut Client<'_>) -> Result<(), Error<std::io::Error>> {
             Ok((Event::Binary(data), mut sender)) => sender.send(Message::Binary(data))?,
             Ok(_) => {}
             // The closing handshake is over, or the case ended the connection.
+            Err(Error::Closed | Error::UnexpectedEof) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// [`echo`], through the halves of the split connection: the reader reads, the writer
+/// echoes, and the pongs and the close reply the reader owes go out through the writing
+/// side they share.
+fn echo_split(mut ws: Client<'_>) -> Result<(), Error<std::io::Error>> {
+    let writing = ws.stream_mut().0.tcp().try_clone().map_err(Error::Write)?;
+    let shared = Mutex::new(None);
+    let (mut reader, mut writer) =
+        ws.split(&shared, |reading| (reading, StdIo(tls::Stream::Plain(writing))));
+    loop {
+        match reader.read() {
+            Ok(Event::Text(text)) => writer.send(Message::Text(text))?,
+            Ok(Event::Binary(data)) => writer.send(Message::Binary(data))?,
+            Ok(_) => {}
             Err(Error::Closed | Error::UnexpectedEof) => return Ok(()),
             Err(e) => return Err(e),
         }

@@ -90,6 +90,8 @@ pub(crate) struct TimedTcp {
     write_timeout: Option<Duration>,
     /// Bytes read and written so far, for the log.
     traffic: (u64, u64),
+    /// A flush ends what is being written: the next write starts a new write deadline.
+    flush_ends_write: bool,
 }
 
 impl TimedTcp {
@@ -105,7 +107,15 @@ impl TimedTcp {
             read_timeout: None,
             write_timeout: None,
             traffic: (0, 0),
+            flush_ends_write: false,
         })
+    }
+
+    /// From now on a flush, not [`done`](Self::done), ends what is being written: for the
+    /// writing half of a split connection, which flushes after each frame and is never
+    /// told when an event was handled.
+    pub(crate) fn end_writes_at_flush(&mut self) {
+        self.flush_ends_write = true;
     }
 
     /// Bytes read and written on the socket so far (TLS records included).
@@ -138,6 +148,11 @@ impl TimedTcp {
             }
             Next::Continuing => {}
         }
+    }
+
+    /// Another handle on the same socket (for the other half of a split connection).
+    pub(crate) fn try_clone_tcp(&self) -> io::Result<TcpStream> {
+        self.tcp.try_clone()
     }
 
     /// Ends the sending direction (a FIN after what is queued).
@@ -211,6 +226,9 @@ impl Write for TimedTcp {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.flush_ends_write {
+            self.write_by = None;
+        }
         self.tcp.flush()
     }
 }

@@ -208,9 +208,12 @@ LISTENING_RX = r"^listening on ws://(?P<addr>[^/\s]+)/$"
 
 
 def start_wsc_serve(
-    wsc: str, timeout: float = 20, argv_prefix: list[str] | None = None
+    wsc: str,
+    timeout: float = 20,
+    argv_prefix: list[str] | None = None,
+    extra: list[str] | None = None,
 ) -> tuple[Child, str]:
-    """Start `wsc serve --listen 127.0.0.1:PORT`; return (child, "host:port").
+    """Start `wsc serve --listen 127.0.0.1:PORT [EXTRA..]`; return (child, "host:port").
 
     Waits for the exact `listening on ws://ADDR/` line (the first stdout line).
     `argv_prefix` replaces `[wsc]` (e.g. to run it under another program).
@@ -218,7 +221,8 @@ def start_wsc_serve(
     if argv_prefix is None:
         argv_prefix = [check_executable(wsc, "wsc binary")]
     port = free_port()
-    child = Child(argv_prefix + ["serve", "--listen", f"127.0.0.1:{port}"], name="wsc serve")
+    argv = argv_prefix + ["serve", "--listen", f"127.0.0.1:{port}"] + (extra or [])
+    child = Child(argv, name="wsc serve")
     try:
         q = child.stdout_queue
         deadline = time.monotonic() + timeout

@@ -27,6 +27,9 @@ Per case, one verdict is derived the way the Autobahn master report colours it:
 The run fails if any case, in any section (12 and 13, permessage-deflate, included),
 is FAILED, NON-STRICT or UNIMPLEMENTED, or if a case is missing, or if kosoku or wsc
 could not run. INFORMATIONAL cases are the ones whose behaviour RFC 6455 leaves open.
+
+With --split, wsc runs every case through a connection split into a reader half and a
+writer half (`wsc serve --split`, `wsc autobahn-client --split`).
 """
 
 from __future__ import annotations
@@ -158,7 +161,7 @@ def run_server_role(args, kosoku: str, outdir: Path) -> RoleResult:
     res.outdir = outdir
     log(f"== autobahn server role: kosoku fuzzingclient -> wsc serve (reports in {outdir})")
     started = time.monotonic()
-    wsc, addr = start_wsc_serve(args.wsc)
+    wsc, addr = start_wsc_serve(args.wsc, extra=["--split"] if args.split else [])
     with wsc:
         argv = [
             kosoku, "-m", "fuzzingclient", f"ws://{addr}", "-o", str(outdir),
@@ -216,6 +219,8 @@ def run_client_role(args, kosoku: str, outdir: Path) -> RoleResult:
             raise PeerFailure(f"could not read {url}/getCaseCount from kosoku: {e!r}") from e
         log(f"kosoku fuzzingserver at {url} serves {res.expected_count} cases")
         wargv = [wsc_path, "autobahn-client", url, "--agent", args.agent]
+        if args.split:
+            wargv.append("--split")
         log("$ " + " ".join(wargv))
         with Child(wargv, name="wsc autobahn-client", echo_stdout=args.verbose, echo_stderr=True) as w:
             wrc = w.wait(args.timeout)
@@ -304,6 +309,11 @@ def main() -> int:
     ap.add_argument("--parallelism", type=int, default=1, help="kosoku fuzzingclient parallelism (default 1)")
     ap.add_argument("--agent", default="wsc", help="agent name passed to wsc autobahn-client")
     ap.add_argument("--verbose", action="store_true", help="echo wsc autobahn-client's stdout")
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="run wsc serve --split and wsc autobahn-client --split (the split reader and writer halves)",
+    )
     args = ap.parse_args()
     args.cases = split_globs(args.cases)
     args.exclude = split_globs(args.exclude)

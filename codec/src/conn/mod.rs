@@ -265,7 +265,7 @@ impl Connection {
     }
 
     /// The peer broke the protocol: owe it the close frame that says why.
-    pub(super) fn fail(&mut self, error: ProtocolError) {
+    pub(crate) fn fail(&mut self, error: ProtocolError) {
         self.pending_pong = None;
         if self.state == State::CloseSent {
             // Our close frame is already out: nothing more may be sent.

@@ -12,5 +12,36 @@
 
 super::twin::websocket_adapter!(embedded_io_async, async, .await);
 super::twin_link::link_adapter!(embedded_io_async, async, .await);
+super::twin_split::split_adapter!(embedded_io_async, async, .await);
 #[cfg(feature = "deflate")]
 super::twin_deflate::deflate_adapter!(embedded_io_async, async, .await);
+
+/// An `embassy_sync` mutex is the lock of a split connection in an embassy firmware
+/// (`NoopRawMutex` for two tasks on one executor).
+#[cfg(feature = "embassy-sync")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy-sync")))]
+impl<M: embassy_sync::blocking_mutex::raw::RawMutex, T> Lock for embassy_sync::mutex::Mutex<M, T> {
+    type Target = T;
+    type Guard<'a>
+        = embassy_sync::mutex::MutexGuard<'a, M, T>
+    where
+        Self: 'a;
+
+    async fn lock(&self) -> Self::Guard<'_> {
+        Self::lock(self).await
+    }
+}
+
+/// Lets the executor run its other tasks once: the split's writer, between two messages.
+async fn pause() {
+    let mut paused = false;
+    core::future::poll_fn(|cx| {
+        if core::mem::replace(&mut paused, true) {
+            core::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            core::task::Poll::Pending
+        }
+    })
+    .await
+}

@@ -38,5 +38,25 @@
 
 super::twin::websocket_adapter!(embedded_io, , );
 super::twin_link::link_adapter!(embedded_io, , );
+super::twin_split::split_adapter!(embedded_io, , );
 #[cfg(feature = "deflate")]
 super::twin_deflate::deflate_adapter!(embedded_io, , );
+
+/// A `std::sync::Mutex` is the lock of a split connection on a host: one thread reads, others
+/// write. A half that panicked while holding it leaves the connection as it was.
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> Lock for std::sync::Mutex<T> {
+    type Target = T;
+    type Guard<'a>
+        = std::sync::MutexGuard<'a, T>
+    where
+        T: 'a;
+
+    fn lock(&self) -> Self::Guard<'_> {
+        Self::lock(self).unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The blocking twin of the async `pause`: a thread needs none (the OS schedules it).
+fn pause() {}

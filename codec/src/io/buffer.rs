@@ -72,6 +72,11 @@ impl<R: RxBuffer> RxBuf<R> {
         }
     }
 
+    /// The free space after the window, as [`spare`](Self::spare) left it.
+    pub(crate) fn free(&mut self) -> &mut [u8] {
+        self.buf.bytes_mut().get_mut(self.end..).unwrap_or(&mut [])
+    }
+
     /// Marks `n` bytes of [`spare`](Self::spare) as received.
     pub(crate) fn filled(&mut self, n: usize) {
         self.end = (self.end + n).min(self.buf.bytes().len());

@@ -27,12 +27,14 @@ mod buffer;
 #[cfg(feature = "deflate")]
 mod deflate;
 mod error;
+mod inbox;
 #[cfg(feature = "std")]
 mod std_io;
 mod twin;
 #[cfg(feature = "deflate")]
 mod twin_deflate;
 mod twin_link;
+mod twin_split;
 
 pub use buffer::RxBuffer;
 #[cfg(feature = "deflate")]

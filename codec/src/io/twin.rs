@@ -9,13 +9,14 @@ macro_rules! websocket_adapter {
     ($io:ident, $($async:ident)?, $(.$await:ident)?) => {
 use $io::{ErrorType, Read, Write};
 
-use crate::conn::{EventAt, MessageKind, MAX_CONTROL_FRAME};
+use crate::conn::{EventAt, MessageKind};
 use crate::conn::close_payload_of;
-use crate::frame::{FrameHeader, OpCode};
+use crate::frame::OpCode;
 use crate::handshake::server::Outcome;
 use crate::handshake::{client, server, HandshakeError, Header, MAX_HEADERS};
-use crate::io::buffer::{RxBuf, RxBuffer};
-use crate::io::{Decision, Error, MaskKeys, Unmasked, MIN_RX_BUF, MIN_TX_BUF};
+use crate::io::buffer::RxBuffer;
+use crate::io::inbox::{Inbox, Step};
+use crate::io::{Decision, Error, MaskKeys, Unmasked, MIN_TX_BUF};
 use crate::mask::apply_mask;
 use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
 
@@ -30,24 +31,21 @@ use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
 /// [`read_with_sender`](Self::read_with_sender): the event borrows only the receive
 /// buffer, and the [`Sender`] everything else.
 pub struct WebSocket<'b, S: ErrorType, M = Unmasked, R = &'b mut [u8]> {
-    link: Link<'b, S, M>,
-    rx: RxBuf<R>,
-    /// Bytes the last event borrowed from the window: drained at the start of the next read.
-    consumed_by_event: usize,
-    /// permessage-deflate, once agreed: inflates what arrives compressed.
-    #[cfg(feature = "deflate")]
-    inflater: Option<crate::deflate::Inflater<'b, R>>,
+    link: Shared<'b, S, M>,
+    inbox: Inbox<'b, R>,
 }
 
 /// The means to send, borrowed from a [`WebSocket`] next to the event it read (see
 /// [`WebSocket::read_with_sender`]): the stream, the transmit buffer, the connection
 /// state and the mask keys, none of which the event borrows.
 pub struct Sender<'w, 'b, S: ErrorType, M> {
-    link: &'w mut Link<'b, S, M>,
+    link: &'w mut Shared<'b, S, M>,
 }
 
-/// Everything but the receive buffer.
-struct Link<'b, S: ErrorType, M> {
+/// What the two halves of a [split](WebSocket::split) connection share, inside a lock
+/// the caller lends ([`Lock`]): the writing stream, the protocol state, the transmit
+/// buffer and the mask keys. Everything but the receive buffer.
+pub struct Shared<'b, S: ErrorType, M> {
     stream: S,
     conn: Connection,
     tx: &'b mut [u8],
@@ -67,7 +65,16 @@ impl<S: ErrorType + core::fmt::Debug, M, R: RxBuffer> core::fmt::Debug for WebSo
         f.debug_struct("WebSocket")
             .field("stream", &self.link.stream)
             .field("conn", &self.link.conn)
-            .field("buffered", &self.rx.window().len().saturating_sub(self.consumed_by_event))
+            .field("buffered", &self.inbox.buffered())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: ErrorType + core::fmt::Debug, M> core::fmt::Debug for Shared<'_, S, M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Shared")
+            .field("stream", &self.stream)
+            .field("conn", &self.conn)
             .finish_non_exhaustive()
     }
 }
@@ -241,8 +248,7 @@ where
         }
     }
 
-    /// The adapter over a connection: caps what `rx` must hold (the largest message in
-    /// reassembly mode, the largest piece in streaming mode).
+    /// The adapter over a connection.
     fn with_parts(
         stream: S,
         mut conn: Connection,
@@ -251,19 +257,9 @@ where
         tx: &'b mut [u8],
         mask: M,
     ) -> Self {
-        assert!(rx.max_len() >= MIN_RX_BUF, "rx buffer shorter than MIN_RX_BUF");
         assert!(tx.len() >= MIN_TX_BUF, "tx buffer shorter than MIN_TX_BUF");
-        let config = conn.config();
-        if config.streaming {
-            // A piece and the header of its frame fit in `rx`.
-            let fits = rx.max_len() - FrameHeader::MAX_LEN;
-            let min = if config.min_piece == 0 { fits } else { config.min_piece.min(fits) };
-            conn.set_min_piece(min);
-        } else {
-            let fits = (rx.max_len() - MAX_CONTROL_FRAME) as u64;
-            conn.set_max_message(config.max_message.min(fits));
-        }
-        let link = Link {
+        let inbox = Inbox::new(rx, received, &mut conn);
+        let link = Shared {
             stream,
             conn,
             tx,
@@ -273,13 +269,7 @@ where
             #[cfg(feature = "deflate-compress")]
             compressor: None,
         };
-        Self {
-            link,
-            rx: RxBuf::new(rx, received),
-            consumed_by_event: 0,
-            #[cfg(feature = "deflate")]
-            inflater: None,
-        }
+        Self { link, inbox }
     }
 
     /// The protocol state machine.
@@ -291,7 +281,7 @@ where
     /// more) when not zero. A server that times each message from its first byte starts
     /// the clock now if any are waiting.
     pub fn buffered(&self) -> usize {
-        self.rx.window().len().saturating_sub(self.consumed_by_event)
+        self.inbox.buffered()
     }
 
     /// The underlying stream.
@@ -331,15 +321,8 @@ where
         &mut self,
     ) -> Result<(Event<'_>, Sender<'_, 'b, S, M>), Error<S::Error>> {
         let at = self.next_event()$(.$await)??;
-        let Self { link, rx, .. } = self;
-        #[cfg(feature = "deflate")]
-        let event = match &self.inflater {
-            Some(inflater) => link.conn.event_at_with(at, rx.window(), inflater),
-            None => link.conn.event_at(at, rx.window()),
-        };
-        #[cfg(not(feature = "deflate"))]
-        let event = link.conn.event_at(at, rx.window());
-        match event {
+        let Self { link, inbox } = self;
+        match inbox.event(&mut link.conn, at) {
             Ok(event) => {
                 // Send the pong or close reply now. If that fails, the event (e.g. the
                 // peer's close code) is still worth handing out; the next call reports
@@ -356,53 +339,26 @@ where
     /// Reads until the connection finds an event; returns where it is in the window.
     $($async)? fn next_event(&mut self) -> Result<EventAt, Error<S::Error>> {
         self.link.check_transport()?;
-        let consumed = core::mem::take(&mut self.consumed_by_event);
-        self.rx.drain(consumed);
+        self.inbox.begin();
         loop {
             self.link.flush_owed()$(.$await)??;
             if self.link.conn.state() == State::Closed {
                 return Err(Error::Closed);
             }
-            #[cfg(feature = "deflate")]
-            let step = match &mut self.inflater {
-                Some(inflater) => self.link.conn.handle_input_at_with(self.rx.window_mut(), inflater),
-                None => self.link.conn.handle_input_at(self.rx.window_mut()),
-            };
-            #[cfg(not(feature = "deflate"))]
-            let step = self.link.conn.handle_input_at(self.rx.window_mut());
-            match step {
-                Ok(Status::Complete { value: Some(at), consumed }) => {
-                    // The event borrows the window: the drain waits for the next read.
-                    self.consumed_by_event = consumed;
-                    return Ok(at);
-                }
-                Ok(Status::Complete { value: None, consumed }) => self.rx.drain(consumed),
-                Ok(Status::Partial { needed }) => self.fill(needed)$(.$await)??,
+            let needed = match self.inbox.step(&mut self.link.conn) {
+                Ok(Step::Event(at)) => return Ok(at),
+                Ok(Step::Read(needed)) => needed,
                 Err(e) => return Err(self.link.fail(e)$(.$await)?),
+            };
+            if let Err(e) = self.inbox.make_room(&mut self.link.conn, needed) {
+                return Err(self.link.fail(e)$(.$await)?);
             }
+            let n = self.link.stream.read(self.inbox.spare())$(.$await)?.map_err(Error::Read)?;
+            if n == 0 {
+                return Err(Error::UnexpectedEof);
+            }
+            self.inbox.filled(n);
         }
-    }
-
-    /// Reads more bytes into the window; the connection waits for `needed` more.
-    $($async)? fn fill(&mut self, needed: usize) -> Result<(), Error<S::Error>> {
-        if self.rx.is_full() {
-            // Reassembling a fragmented message: reclaim the space of joined headers.
-            let freed = self.link.conn.compact(self.rx.window_mut());
-            self.rx.truncate(freed);
-        }
-        let Some(spare) = self.rx.spare(needed) else {
-            // Cannot happen with the limits set in `with_parts`; fail safely anyway.
-            let size = self.rx.window().len().saturating_add(needed) as u64;
-            let max = self.link.conn.config().max_message;
-            let error = crate::FrameError::TooLarge { size, max };
-            return Err(self.link.fail(error.into())$(.$await)?);
-        };
-        let n = self.link.stream.read(spare)$(.$await)?.map_err(Error::Read)?;
-        if n == 0 {
-            return Err(Error::UnexpectedEof);
-        }
-        self.rx.filled(n);
-        Ok(())
     }
 
     /// Sends a whole message. Data larger than the transmit buffer goes out without

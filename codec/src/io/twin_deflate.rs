@@ -158,7 +158,7 @@ where
         let Deflate { mut inflater, .. } = deflate;
         inflater.start(agreed.receive(role), self.link.conn.config().streaming)?;
         self.link.conn.set_deflate(Some(agreed));
-        self.inflater = Some(inflater);
+        self.inbox.inflater = Some(inflater);
         #[cfg(feature = "deflate-compress")]
         {
             self.link.compressor = deflate.compressor.map(|mut compressor| {
@@ -176,9 +176,9 @@ where
 }
 
 #[cfg(feature = "deflate-compress")]
-impl<S, M> Link<'_, S, M>
+impl<S, M> Shared<'_, S, M>
 where
-    S: Read + Write,
+    S: Write,
     M: MaskKeys,
 {
     /// Whether messages go compressed: permessage-deflate was agreed and there is a
@@ -210,7 +210,7 @@ where
         kind: MessageKind,
         data: &[u8],
     ) -> Result<(), Error<S::Error>> {
-        const ROOM: usize = FrameHeader::MAX_LEN;
+        const ROOM: usize = crate::frame::FrameHeader::MAX_LEN;
         let mut rest = data;
         loop {
             let Some(body) = self.tx.get_mut(ROOM..) else {

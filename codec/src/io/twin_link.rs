@@ -5,9 +5,9 @@
 
 macro_rules! link_adapter {
     ($io:ident, $($async:ident)?, $(.$await:ident)?) => {
-impl<S, M> Link<'_, S, M>
+impl<S, M> Shared<'_, S, M>
 where
-    S: Read + Write,
+    S: Write,
     M: MaskKeys,
 {
     /// Reports what happened to the transport since the last call: a write that failed

@@ -111,6 +111,11 @@ pub(crate) struct Args {
     /// Decline permessage-deflate: every message goes uncompressed both ways.
     #[arg(long)]
     no_deflate: bool,
+    /// Echo through a connection split into a reader half and a writer half
+    /// (`WebSocket::split`): the reader answers pings and the close through the shared
+    /// writing side. Plain ws:// only (a TLS stream does not split).
+    #[arg(long, conflicts_with = "tls_cert")]
+    split: bool,
 }
 
 /// The server's settings, shared by all connection threads.
@@ -127,6 +132,8 @@ struct Settings {
     tls: Option<Arc<rustls::ServerConfig>>,
     /// Accept permessage-deflate (not `--no-deflate`).
     deflate: bool,
+    /// `--split`: each connection echoes through a reader half and a writer half.
+    split: bool,
 }
 
 /// Runs the server until the process is killed.
@@ -153,6 +160,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         write_timeout: Duration::from_secs(args.write_timeout),
         tls,
         deflate: !args.no_deflate,
+        split: args.split,
     });
     let active = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));

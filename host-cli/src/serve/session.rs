@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::{Mutex, PoisonError};
 
 use wscodec::deflate::{accept_offers, PerMessageDeflate, Setup};
 use wscodec::handshake::server::{self, Decision, Outcome, Request, Upgrade};
@@ -127,9 +128,17 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
         }
         _ => ws,
     };
-    let (end, msgs) = echo(&mut ws, s);
-    let StdIo(mut stream) = ws.into_inner();
-    let (wire_in, wire_out) = stream.timed().traffic();
+    let (end, msgs, mut stream, wire_out) = if s.split {
+        let (end, msgs, stream, written) = echo_split(ws, s)?;
+        (end, msgs, stream, Some(written))
+    } else {
+        let (end, msgs) = echo(&mut ws, s);
+        (end, msgs, ws.into_inner().0, None)
+    };
+    let (wire_in, wire_out) = match (stream.timed().traffic(), wire_out) {
+        ((wire_in, _), Some(wire_out)) => (wire_in, wire_out),
+        (traffic, None) => traffic,
+    };
     eprintln!("close {peer} {end} msgs={msgs} wire_in={wire_in} wire_out={wire_out}");
     // The server closes the TCP connection first (RFC 6455 section 7.1.1), without
     // resetting it, so that a close frame sent last reaches the client.
@@ -360,6 +369,90 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
             (None, _) => Next::Arrived,
         };
         ws.stream_mut().0.timed().done(next);
+    }
+}
+
+/// [`echo`] through the halves of the split connection: the reader reads, the writer
+/// echoes and pings; the reader answers pings and the close through the writing side
+/// they share. Returns how it ended, how many messages were echoed, the reading stream
+/// and the bytes the writing one wrote.
+fn echo_split(mut ws: Ws<'_>, s: &Settings) -> io::Result<(End, u64, Transport, u64)> {
+    let Transport::Plain(timed) = &mut ws.stream_mut().0 else {
+        return Err(io::Error::other("--split serves ws:// only"));
+    };
+    let mut writing = TimedTcp::new(timed.try_clone_tcp()?)?;
+    writing.set_budget(Budget { wait: None, read: None, write: Some(s.write_timeout) });
+    writing.end_writes_at_flush();
+    let shared = Mutex::new(None);
+    let (mut reader, mut writer) =
+        ws.split(&shared, |reading| (reading, StdIo(Transport::Plain(writing))));
+    let mut msgs = 0;
+    let mut pinged = false;
+    let mut peer_close = None;
+    let end = loop {
+        let event = reader.read();
+        if event.is_ok() {
+            pinged = false;
+        }
+        let sent = match event {
+            Ok(Event::Text(text)) => {
+                msgs += 1;
+                writer.send(Message::Text(text))
+            }
+            Ok(Event::Binary(data)) => {
+                msgs += 1;
+                writer.send(Message::Binary(data))
+            }
+            Ok(Event::Close { code, reason }) => {
+                peer_close = Some((code, reason.to_owned()));
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
+                let _ = writer.close(CloseCode::POLICY_VIOLATION, TOO_SLOW);
+                break End::TooSlow;
+            }
+            Err(Error::Read(e)) if is_timeout(&e) => {
+                if pinged {
+                    let _ = writer.close(CloseCode::GOING_AWAY, "idle timeout");
+                    break End::Idle;
+                }
+                pinged = true;
+                writer.send(Message::Ping(IDLE_PING))
+            }
+            Err(Error::Closed) => {
+                break match peer_close.take() {
+                    Some((code, reason)) => End::Closed { code, reason },
+                    None => End::Abnormal("closed".to_owned()),
+                };
+            }
+            Err(e) => break ended(e, s),
+        };
+        if let Err(e) = sent {
+            break ended(e, s);
+        }
+        let next = match (reader.receiving(), reader.buffered()) {
+            (Some(_), _) => Next::Continuing,
+            (None, 0) => Next::Waiting,
+            (None, _) => Next::Arrived,
+        };
+        reader.stream_mut().0.timed().done(next);
+    };
+    let StdIo(stream) = reader.into_inner();
+    let written = match shared.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        Some(shared) => shared.into_inner().0.timed().traffic().1,
+        None => 0,
+    };
+    Ok((end, msgs, stream, written))
+}
+
+/// How an error from a read or a send ended the echo.
+fn ended(e: Error<io::Error>, s: &Settings) -> End {
+    match e {
+        Error::Write(e) => write_failed(&e, s),
+        Error::Protocol(e) => End::Protocol(e),
+        Error::UnexpectedEof => End::Abnormal("connection dropped without a close frame".into()),
+        e => End::Abnormal(e.to_string()),
     }
 }
 
