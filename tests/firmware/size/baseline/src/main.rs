@@ -1,21 +1,21 @@
-//! The floor under the size probes: C runtime, panic handler and the stdin/stdout driver.
+//! The floor under the size probes: the board alone (runtime, panic handler, in-memory
+//! transport, stack measurement). It copies the conversation to the output.
 #![no_std]
 #![no_main]
 
-#[path = "../../common.rs"]
-mod common;
-
-#[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    common::run(serve)
-}
+#[path = "../../board/mod.rs"]
+mod board;
 
 fn serve() -> i32 {
-    let mut buf = [0u8; 4096];
-    while let Ok(n @ 1..) = common::read_in(&mut buf) {
-        if common::write_out(&buf[..n]).is_err() {
-            return 1;
+    let mut buf = [0u8; 64];
+    loop {
+        match board::read(&mut buf) {
+            0 => return 0,
+            n => {
+                if board::write(&buf[..n]).is_err() {
+                    return 1;
+                }
+            }
         }
     }
-    0
 }

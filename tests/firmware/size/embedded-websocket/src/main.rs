@@ -3,34 +3,29 @@
 #![no_std]
 #![no_main]
 
-#[path = "../../common.rs"]
-mod common;
+#[path = "../../board/mod.rs"]
+mod board;
 
 use embedded_websocket as ws;
 use ws::framer::{Framer, ReadResult, Stream};
 use ws::{WebSocketCloseStatusCode, WebSocketSendMessageType, WebSocketServer};
 
-/// stdin/stdout as the byte stream.
-struct Stdio;
+/// The board's in-memory transport as the byte stream.
+struct Link;
 
-impl Stream<()> for Stdio {
+impl Stream<()> for Link {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
-        common::read_in(buf)
+        Ok(board::read(buf))
     }
     fn write_all(&mut self, buf: &[u8]) -> Result<(), ()> {
-        common::write_out(buf)
+        board::write(buf)
     }
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    common::run(serve)
 }
 
 fn serve() -> i32 {
     let (mut read_buf, mut write_buf, mut frame_buf) = ([0u8; 4096], [0u8; 1024], [0u8; 4096]);
     let mut read_cursor = 0;
-    let mut stream = Stdio;
+    let mut stream = Link;
     // The application reads and parses the HTTP head itself.
     let context = loop {
         let Ok(n @ 1..) = stream.read(&mut read_buf[read_cursor..]) else {

@@ -1,11 +1,11 @@
 //! websocketz doing the job: accept the upgrade, read one message, write it back, close.
 //! Follows the crate's `examples/server-callback.rs`, minus std: its futures are polled
-//! by a minimal `block_on` (the stdin/stdout "driver" below never returns `Pending`).
+//! by a minimal `block_on` (the in-memory transport below never returns `Pending`).
 #![no_std]
 #![no_main]
 
-#[path = "../../common.rs"]
-mod common;
+#[path = "../../board/mod.rs"]
+mod board;
 
 use core::convert::Infallible;
 use core::future::Future;
@@ -15,22 +15,22 @@ use core::task::{Context, Poll, Waker};
 use websocketz::options::AcceptOptions;
 use websocketz::{next, send, CloseCode, CloseFrame, Message, WebSocket};
 
-/// stdin/stdout as the byte stream.
-struct Stdio;
+/// The board's in-memory transport as the byte stream.
+struct Link;
 
-impl embedded_io_async::ErrorType for Stdio {
+impl embedded_io_async::ErrorType for Link {
     type Error = embedded_io_async::ErrorKind;
 }
 
-impl embedded_io_async::Read for Stdio {
+impl embedded_io_async::Read for Link {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        common::read_in(buf).map_err(|()| embedded_io_async::ErrorKind::Other)
+        Ok(board::read(buf))
     }
 }
 
-impl embedded_io_async::Write for Stdio {
+impl embedded_io_async::Write for Link {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        common::write_out(buf).map(|()| buf.len()).map_err(|()| embedded_io_async::ErrorKind::Other)
+        board::write(buf).map(|()| buf.len()).map_err(|()| embedded_io_async::ErrorKind::Other)
     }
     async fn flush(&mut self) -> Result<(), Self::Error> {
         Ok(())
@@ -65,11 +65,15 @@ fn block_on<F: Future>(fut: F) -> F::Output {
     }
 }
 
-async fn serve() -> i32 {
+fn serve() -> i32 {
+    block_on(serve_async())
+}
+
+async fn serve_async() -> i32 {
     let (mut rx, mut tx, mut fragments) = ([0u8; 4096], [0u8; 1024], [0u8; 4096]);
     let accepted = WebSocket::accept::<16>(
         AcceptOptions::default(),
-        Stdio,
+        Link,
         NoRng,
         &mut rx,
         &mut tx,
@@ -90,9 +94,4 @@ async fn serve() -> i32 {
         return 3;
     }
     0
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    common::run(|| block_on(serve()))
 }

@@ -3,27 +3,26 @@
 #![no_std]
 #![no_main]
 
-#[path = "../../common.rs"]
-mod common;
-#[path = "../../stdio.rs"]
-mod stdio;
+#[path = "../../board/mod.rs"]
+mod board;
+#[path = "../../link.rs"]
+mod link;
 
 use wscodec::deflate::{InflateState, Inflater};
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::{Decision, Deflate};
 use wscodec::{CloseCode, Config, Event, Message};
 
-use stdio::Stdio;
+use link::Link;
 
-#[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+fn serve() -> i32 {
     let (mut rx, mut tx) = ([0u8; 4096], [0u8; 1024]);
     // A 4 KiB window (the client keeps its context in up to 4 KiB) and the inflated
     // message's storage.
     let (mut state, mut window, mut out) = (InflateState::new(), [0u8; 4096], [0u8; 4096]);
     let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut out));
     let accepted =
-        WebSocket::accept_deflate(Stdio, Config::default(), &mut rx, &mut tx, deflate, |_, _| {
+        WebSocket::accept_deflate(Link, Config::default(), &mut rx, &mut tx, deflate, |_, _| {
             Decision::Accept { protocol: None }
         });
     let Ok(mut ws) = accepted else {

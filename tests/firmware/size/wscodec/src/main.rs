@@ -2,26 +2,21 @@
 #![no_std]
 #![no_main]
 
-#[path = "../../common.rs"]
-mod common;
-#[path = "../../stdio.rs"]
-mod stdio;
+#[path = "../../board/mod.rs"]
+mod board;
+#[path = "../../link.rs"]
+mod link;
 
 use wscodec::io::blocking::WebSocket;
 use wscodec::io::Decision;
 use wscodec::{CloseCode, Config, Event, Message};
 
-use stdio::Stdio;
-
-#[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    common::run(serve)
-}
+use link::Link;
 
 fn serve() -> i32 {
     let (mut rx, mut tx) = ([0u8; 4096], [0u8; 1024]);
     let accepted = WebSocket::accept(
-        Stdio,
+        Link,
         Config::default(),
         &mut rx,
         &mut tx,

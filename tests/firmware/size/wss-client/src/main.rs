@@ -7,9 +7,6 @@
 #![no_std]
 #![no_main]
 
-#[path = "../../common.rs"]
-mod common;
-#[path = "../../stdio.rs"]
 mod stdio;
 
 use embedded_tls::blocking::{
