@@ -102,10 +102,18 @@ fn parse(raw: &'static [u8]) -> Option<Conversation> {
     Some(Conversation { lens, bytes, at: 0, taken: 0 })
 }
 
+/// `n` in decimal, right-aligned in `digits`. By subtraction, not division: on a core
+/// without a divide instruction (Cortex-M0) a division would bring the runtime's divide
+/// routine into the floor and hide it from the probes that need it.
 fn decimal(digits: &mut [u8], mut n: usize) {
-    for digit in digits.iter_mut().rev() {
-        *digit = b'0' + (n % 10) as u8;
-        n /= 10;
+    const POWERS: [usize; 8] = [10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+    let powers = POWERS.get(POWERS.len() - digits.len()..).unwrap_or(&[]);
+    for (digit, &unit) in digits.iter_mut().zip(powers) {
+        *digit = b'0';
+        while n >= unit {
+            n -= unit;
+            *digit += 1;
+        }
     }
 }
 
