@@ -64,3 +64,28 @@ impl<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized> RxBuffer for &mut T {
         (**self).as_mut()
     }
 }
+
+/// Moves `len` bytes at `from` down to `to` (`to <= from`) in `buf`; out-of-range
+/// arguments move nothing (no panic path for bounds the caller already checked: the
+/// `tests/panic-never` link check proves it).
+///
+/// On bare metal the bytes are moved one at a time by a loop of our own rather than by
+/// `copy_within`, which brings in `compiler_builtins`' `memmove`: 1,574 bytes of flash on
+/// a Cortex-M4 for a move that happens once per compaction (BENCHMARKS.md, "Footprint").
+pub(crate) fn move_down(buf: &mut [u8], from: usize, len: usize, to: usize) {
+    let Some(offset) = from.checked_sub(to) else { return };
+    let Some(end) = offset.checked_add(len) else { return };
+    let Some(span) = buf.get_mut(to..).and_then(|b| b.get_mut(..end)) else { return };
+    #[cfg(not(target_os = "none"))]
+    span.copy_within(offset..end, 0);
+    #[cfg(target_os = "none")]
+    {
+        let mut at = 0;
+        while let Some(&byte) = span.get(at + offset) {
+            if let Some(slot) = span.get_mut(at) {
+                *slot = byte;
+            }
+            at += 1;
+        }
+    }
+}

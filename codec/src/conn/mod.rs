@@ -250,7 +250,7 @@ impl Connection {
         if gap == 0 || from > buf.len() {
             return 0;
         }
-        buf.copy_within(from..buf.len(), self.retained);
+        crate::buffer::move_down(buf, from, buf.len() - from, self.retained);
         self.gap = 0;
         gap
     }

@@ -3,6 +3,7 @@
 
 use super::event::{Event, EventAt, Found, MessageKind};
 use super::{Connection, OpenFrame, ProtocolError, Role, State};
+use crate::buffer::move_down;
 use crate::frame::{FrameError, FrameHeader, OpCode};
 use crate::mask::apply_mask;
 use crate::Status;
@@ -406,14 +407,4 @@ pub(super) fn missing<T>(buf_len: usize, start: usize, total: u64) -> Option<Sta
     let have = buf_len.saturating_sub(start) as u64;
     (have < total)
         .then(|| Status::Partial { needed: usize::try_from(total - have).unwrap_or(usize::MAX) })
-}
-
-/// `buf.copy_within(from..from + len, to)` for `to <= from`, written with explicit checks
-/// so that no panic path is left for bounds the caller already checked (the
-/// `tests/panic-never` link check proves it); out-of-range arguments copy nothing.
-fn move_down(buf: &mut [u8], from: usize, len: usize, to: usize) {
-    let Some(offset) = from.checked_sub(to) else { return };
-    let Some(end) = offset.checked_add(len) else { return };
-    let Some(span) = buf.get_mut(to..).and_then(|b| b.get_mut(..end)) else { return };
-    span.copy_within(offset..end, 0);
 }

@@ -56,7 +56,7 @@ impl<R: RxBuffer> RxBuf<R> {
         }
         let len = self.buf.bytes().len();
         if self.end >= len && self.start > 0 {
-            self.buf.bytes_mut().copy_within(self.start..self.end, 0);
+            crate::buffer::move_down(self.buf.bytes_mut(), self.start, self.end - self.start, 0);
             self.end -= self.start;
             self.start = 0;
         }

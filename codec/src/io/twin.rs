@@ -144,7 +144,7 @@ where
             write_two_flush(&mut stream, response, &[])$(.$await)?.map_err(Error::Write)?;
             return match answer.outcome {
                 Outcome::Upgraded => {
-                    head.copy_within(consumed..filled, 0);
+                    crate::buffer::move_down(head, consumed, filled - consumed, 0);
                     Ok(Self::server(stream, config, rx, filled - consumed, tx))
                 }
                 Outcome::NotUpgraded(status) => Err(Error::NotUpgraded(status)),
@@ -240,7 +240,7 @@ where
                         .protocol
                         .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
                     let agreed = check(&response)?;
-                    head.copy_within(consumed..filled, 0);
+                    crate::buffer::move_down(head, consumed, filled - consumed, 0);
                     let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
                     return Ok((ws, protocol, agreed));
                 }

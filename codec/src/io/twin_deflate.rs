@@ -50,7 +50,7 @@ where
             write_two_flush(&mut stream, response, &[])$(.$await)?.map_err(Error::Write)?;
             return match answer.outcome {
                 Outcome::Upgraded => {
-                    head.copy_within(consumed..filled, 0);
+                    crate::buffer::move_down(head, consumed, filled - consumed, 0);
                     Ok((Self::server(stream, config, rx, filled - consumed, tx), agreed))
                 }
                 Outcome::NotUpgraded(status) => Err(Error::NotUpgraded(status)),
