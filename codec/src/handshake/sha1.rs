@@ -89,12 +89,15 @@ fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
         };
         set(&mut w, s, x);
         // Rounds 20 to 39 and 60 to 79 share their function; each 20 its constant.
-        let f = match t / 20 {
+        // `t / 20` for t < 80 as a multiply and a shift: no divide instruction (nor a
+        // 32 x 32 -> 64 multiply for the compiler's own reciprocal) on a Cortex-M0.
+        let quarter = (t * 205) >> 12;
+        let f = match quarter {
             0 => (b & c) | (!b & d),
             2 => (b & c) | (b & d) | (c & d),
             _ => b ^ c ^ d,
         };
-        let k = K.get(t / 20).copied().unwrap_or(0);
+        let k = K.get(quarter).copied().unwrap_or(0);
         let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k);
         e = d;
         d = c;

@@ -76,19 +76,42 @@ pub(super) fn measured(
     Ok(cursor.len())
 }
 
-/// `n` in decimal: the end of `digits`.
+/// `n` in decimal: the start of `digits`.
+///
+/// By subtracting powers of ten rather than dividing by ten: a Cortex-M0 has no divide
+/// instruction, and the runtime's divide routine is about 400 bytes of flash
+/// (`scripts/firmware-budget`).
 pub(super) fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        start -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
+    let mut len = 0;
+    for &unit in &POWERS_OF_TEN {
+        let mut digit = b'0';
+        while n >= unit {
+            n -= unit;
+            digit += 1;
+        }
+        // No leading zeros; the last digit always.
+        if digit != b'0' || len > 0 || unit == 1 {
+            if let Some(slot) = digits.get_mut(len) {
+                *slot = digit;
+            }
+            len += 1;
         }
     }
-    digits.get(start..).unwrap_or_default()
+    digits.get(..len).unwrap_or_default()
 }
+
+/// The powers of ten that fit a `usize`, the largest first.
+// Evaluated at compile time: an index out of range fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+const POWERS_OF_TEN: [usize; usize::MAX.ilog10() as usize + 1] = {
+    let mut powers = [1; usize::MAX.ilog10() as usize + 1];
+    let mut i = powers.len() - 1;
+    while i > 0 {
+        powers[i - 1] = powers[i] * 10;
+        i -= 1;
+    }
+    powers
+};
 
 /// A header name or subprotocol: an HTTP token (RFC 9110 section 5.6.2), not empty.
 pub(super) fn check_token(s: &str) -> Result<(), HandshakeError> {
