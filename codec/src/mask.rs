@@ -26,8 +26,8 @@
 /// hold the same word).
 #[inline(always)]
 const fn wide_key(key: [u8; 4]) -> u64 {
-    let word = u32::from_ne_bytes(key) as u64;
-    word | word << 32
+    let [a, b, c, d] = key;
+    u64::from_ne_bytes([a, b, c, d, a, b, c, d])
 }
 
 /// XORs `buf` in place with `key`, starting at payload position `offset`.
