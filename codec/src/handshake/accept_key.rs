@@ -4,6 +4,8 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use super::bytes::{is, BASE64};
+
 /// The GUID that RFC 6455 appends to the key before hashing.
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -111,23 +113,10 @@ pub(super) fn is_valid_key(key: &[u8]) -> bool {
     };
     let Some((last, rest)) = data.split_last() else { return false };
     // No early exit: a fixed 21 table look-ups, no branch per byte.
-    let in_alphabet = |b: &u8| BASE64_ALPHABET.get(usize::from(*b)).copied().unwrap_or(false);
+    let in_alphabet = |b: &u8| is(*b, BASE64);
     rest.iter().fold(true, |all, b| all & in_alphabet(b))
         && matches!(last, b'A' | b'Q' | b'g' | b'w')
 }
-
-/// Which bytes are in the standard base64 alphabet.
-// Evaluated at compile time: an index out of range fails the build, never a run.
-#[allow(clippy::indexing_slicing)]
-static BASE64_ALPHABET: [bool; 256] = {
-    let mut map = [false; 256];
-    let mut i = 0;
-    while i < ALPHABET.len() {
-        map[ALPHABET[i] as usize] = true;
-        i += 1;
-    }
-    map
-};
 
 #[cfg(test)]
 mod tests {

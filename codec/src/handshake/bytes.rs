@@ -1,4 +1,4 @@
-//! Byte classes of HTTP heads: one table of class bits (token, target), and SWAR masks that
+//! Byte classes of HTTP heads: one table of class bits (token, target, base64), and SWAR masks that
 //! test eight bytes of a header value at a time (bit tricks on `u64` words: safe, portable
 //! code), for the head parser in [`head`](super::head).
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
@@ -19,19 +19,25 @@ pub(super) fn is_token(b: u8) -> bool {
 pub(super) const TOKEN: u8 = 1;
 /// Class bit of [`is`]: the bytes of a request target, `0x21..=0x7E` and `0x80..=0xFF`.
 pub(super) const URI: u8 = 2;
+/// Class bit of [`is`]: the standard base64 alphabet (`A-Z`, `a-z`, `0-9`, `+`, `/`), the
+/// characters of a `Sec-WebSocket-Key` (one table for all three classes: a second
+/// 256-byte table for this one cost its 256 bytes of flash).
+pub(super) const BASE64: u8 = 4;
 
 /// Whether byte `b` is in `class` (a class bit, or several ORed: any of them).
 #[inline(always)]
 pub(super) fn is(b: u8, class: u8) -> bool {
-    CLASSES.get(usize::from(b)).is_some_and(|c| c & class != 0)
+    // Bytes from 0x80 on are in the request target's class only: the table stops there
+    // (128 bytes of flash less than a table of all 256).
+    CLASSES.get(usize::from(b)).map_or(URI, |&c| c) & class != 0
 }
 
 // Evaluated at compile time: an index out of range fails the build, never a run.
 #[allow(clippy::indexing_slicing)]
-static CLASSES: [u8; 256] = {
-    let mut map = [0u8; 256];
+static CLASSES: [u8; 128] = {
+    let mut map = [0u8; 128];
     let mut i = 0;
-    while i < 256 {
+    while i < 128 {
         let b = i as u8;
         let tchar = b.is_ascii_alphanumeric()
             || matches!(
@@ -52,7 +58,10 @@ static CLASSES: [u8; 256] = {
                     | b'~'
             );
         let uri = matches!(b, 0x21..=0x7e | 0x80..=0xff);
-        map[i] = if tchar { TOKEN } else { 0 } | if uri { URI } else { 0 };
+        let base64 = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        map[i] = if tchar { TOKEN } else { 0 }
+            | if uri { URI } else { 0 }
+            | if base64 { BASE64 } else { 0 };
         i += 1;
     }
     map
