@@ -15,6 +15,8 @@
 //! bytes (the stack below the runtime is painted before `serve` and scanned after), C the
 //! value `serve` returned.
 
+#[cfg(target_os = "none")]
+mod bare_metal;
 #[cfg(target_os = "linux")]
 #[path = "host.rs"]
 mod target;

@@ -4,6 +4,8 @@
 
 use core::arch::asm;
 
+pub use super::bare_metal::{stack_limit, stack_top, write};
+
 const CONVERSATION: usize = 0x8030_0000;
 const CONVERSATION_MAX: usize = 0x1_0000;
 
@@ -15,7 +17,7 @@ fn main() -> ! {
 }
 
 /// A semihosting call (the trap is the uncompressed `slli; ebreak; srai` sequence).
-fn semihost(op: u32, arg: usize) -> usize {
+pub fn semihost(op: u32, arg: usize) -> usize {
     let out: usize;
     // SAFETY: the semihosting trap; the host reads `arg` and returns.
     unsafe {
@@ -35,28 +37,8 @@ fn semihost(op: u32, arg: usize) -> usize {
     out
 }
 
-pub fn write(buf: &[u8]) -> Result<(), ()> {
-    for byte in buf {
-        semihost(0x03, byte as *const u8 as usize);
-    }
-    Ok(())
-}
-
 pub fn exit(ok: bool) -> ! {
     let block = [if ok { 0x2_0026 } else { 0x2_0023 }, 0usize];
     semihost(0x18, block.as_ptr() as usize);
     loop {}
-}
-
-unsafe extern "C" {
-    static _stack_start: u32;
-    static __sheap: u32;
-}
-
-pub fn stack_top() -> usize {
-    core::ptr::addr_of!(_stack_start) as usize
-}
-
-pub fn stack_limit(_top: usize) -> usize {
-    core::ptr::addr_of!(__sheap) as usize
 }

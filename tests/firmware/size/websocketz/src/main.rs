@@ -4,14 +4,13 @@
 #![no_std]
 #![no_main]
 
+#[path = "../../websocketz-glue.rs"]
+mod glue;
+
 #[path = "../../board/mod.rs"]
 mod board;
 
-use core::convert::Infallible;
-use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
-
+use glue::{block_on, NoRng};
 use websocketz::options::AcceptOptions;
 use websocketz::{next, send, CloseCode, CloseFrame, Message, WebSocket};
 
@@ -34,34 +33,6 @@ impl embedded_io_async::Write for Link {
     }
     async fn flush(&mut self) -> Result<(), Self::Error> {
         Ok(())
-    }
-}
-
-/// A server never masks, but websocketz asks every connection for a random source.
-struct NoRng;
-
-impl rand_core::TryRng for NoRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(0)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        dst.fill(0);
-        Ok(())
-    }
-}
-
-/// Polls `fut` to completion with a waker that does nothing.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
     }
 }
 

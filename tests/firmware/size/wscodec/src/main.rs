@@ -15,13 +15,9 @@ use link::Link;
 
 fn serve() -> i32 {
     let (mut rx, mut tx) = ([0u8; 4096], [0u8; 1024]);
-    let accepted = WebSocket::accept(
-        Link,
-        Config::default(),
-        &mut rx,
-        &mut tx,
-        |_, _| Decision::Accept { protocol: None },
-    );
+    let accepted = WebSocket::accept(Link, Config::default(), &mut rx, &mut tx, |_, _| {
+        Decision::Accept { protocol: None }
+    });
     let Ok(mut ws) = accepted else {
         return 1;
     };
