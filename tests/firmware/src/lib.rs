@@ -23,11 +23,11 @@
 
 #[macro_use]
 mod fmt;
+pub mod autobahn;
 pub mod template;
+mod text;
 mod timeouts;
 pub mod tls_client;
-
-use core::fmt::Write as _;
 
 use embassy_executor::Spawner;
 use embassy_net::tcp::{self, TcpSocket};
@@ -38,17 +38,18 @@ use static_cell::{ConstStaticCell, StaticCell};
 use wscodec::deflate::{InflateState, Inflater};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::{Decision, Deflate, Error};
+use wscodec::io::{Decision, Deflate, Error, MaskKeys};
 use wscodec::{CloseCode, Config, Event, Message, MessageKind};
 
+use text::host_name;
 pub use timeouts::{TimedError, Timeouts};
 
 /// Echo server tasks: each owns one listening socket, so this many connections are served
 /// at once (a new client is refused with a TCP reset while all are busy).
 pub const SERVERS: usize = 2;
-/// Sockets the stack needs: the servers, the client, the wss:// client and the
-/// template's servers.
-pub const SOCKETS: usize = SERVERS + 2 + template::TASKS;
+/// Sockets the stack needs: the servers, the client, the wss:// client, the Autobahn
+/// client and the template's servers.
+pub const SOCKETS: usize = SERVERS + 3 + template::TASKS;
 
 /// The TCP receive buffer of an echo server socket.
 pub const TCP_RX: usize = 4096;
@@ -140,8 +141,7 @@ pub fn start(spawner: Spawner, stack: Stack<'static>, settings: Settings) {
         spawner.spawn(echo_server(id, stack, settings, buffers.take(), state).unwrap());
     }
     if let Some(peer) = settings.peer {
-        let rng = Rng::new(settings.seed);
-        spawner.spawn(client(stack, peer, CLIENT_BUFFERS.take(), rng).unwrap());
+        spawner.spawn(client(stack, peer, settings.seed).unwrap());
     }
 }
 
@@ -236,8 +236,9 @@ pub async fn echo_connection<'b, S: Read + Write>(
 
 /// Echoes every message until the peer closes: each piece goes back straight from the
 /// receive buffer as it arrives (the first piece starts a message, the last ends it).
-pub async fn echo<S: Read + Write>(
-    ws: &mut WebSocket<'_, S>,
+/// A server's echo, or a client's (the Autobahn client's).
+pub async fn echo<S: Read + Write, M: MaskKeys>(
+    ws: &mut WebSocket<'_, S, M>,
 ) -> Result<Option<CloseCode>, Error<S::Error>> {
     loop {
         // The event borrows the receive buffer, the sender everything else.
@@ -282,40 +283,26 @@ impl Rng {
     }
 }
 
-/// Sends our FIN after what is still queued, then resets: waits at most 2 s for a peer
-/// that stopped reading.
+/// How long a closing connection waits for its peer: to take what is still queued, and
+/// to read it.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Ends the connection so that the peer can read everything sent to it, even an answer
+/// sent while it was still sending (a 431 for a request head too large, a close frame
+/// after a protocol error): our FIN after what is queued, then whatever the peer still
+/// sends is read and dropped until it closes too, for [`LINGER`] at most. Only then the
+/// reset that frees the socket: a reset that met unread data would make the peer's stack
+/// drop our answer before the application read it.
 async fn shut(socket: &mut TcpSocket<'_>) {
     socket.close();
-    let _ = embassy_time::with_timeout(Duration::from_secs(2), socket.flush()).await;
+    let _ = embassy_time::with_timeout(LINGER, async {
+        let _ = socket.flush().await;
+        let mut sink = [0u8; 64];
+        while socket.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+    })
+    .await;
     socket.abort();
     let _ = socket.flush().await;
-}
-
-/// `Host` header text, e.g. `192.168.69.1:9100`.
-struct HostName {
-    buf: [u8; 48],
-    len: usize,
-}
-
-impl HostName {
-    fn new(host: impl core::fmt::Display, port: u16) -> Self {
-        let mut text = Self { buf: [0; 48], len: 0 };
-        let _ = write!(text, "{host}:{port}");
-        text
-    }
-
-    fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl core::fmt::Write for HostName {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// Why the client's exchange with the peer failed (`E`: the transport's error).
@@ -344,42 +331,63 @@ impl<E> From<Error<E>> for ClientError<E> {
 }
 
 #[embassy_executor::task]
-async fn client(
-    stack: Stack<'static>,
-    peer: IpEndpoint,
-    buffers: &'static mut ClientBuffers,
-    mut rng: Rng,
-) {
+async fn client(stack: Stack<'static>, peer: IpEndpoint, seed: u64) {
+    run_client(stack, peer, seed).await;
+}
+
+/// The client's exchange with the echo server at `peer` ([`exchange`]), tried until the
+/// server answers; logs `client: PASS` or `client: FAIL: ...` and returns whether it
+/// passed. `seed` comes from the board's hardware RNG.
+///
+/// # Panics
+/// If called twice (the static buffers are handed out once).
+pub async fn run_client(stack: Stack<'static>, peer: IpEndpoint, seed: u64) -> bool {
+    let ClientBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = CLIENT_BUFFERS.take();
+    let mut rng = Rng::new(seed);
     stack.wait_config_up().await;
-    let ClientBuffers { tcp_rx, tcp_tx, ws_rx, ws_tx } = buffers;
-    // The peer may still be starting: try for a while.
-    for attempt in 1..=40 {
-        let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
-        socket.set_timeout(Some(Duration::from_secs(10)));
-        let result = match socket.connect(peer).await {
-            Ok(()) => {
-                let host = HostName::new(peer.addr, peer.port);
-                exchange(&mut socket, host.as_str(), ws_rx, ws_tx, &mut rng).await
-            }
-            Err(e) => Err(ClientError::Connect(e)),
-        };
-        shut(&mut socket).await;
-        match result {
-            Ok(()) => {
-                info!(
-                    "client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {}",
-                    peer
-                );
-                return;
-            }
-            Err(ClientError::Connect(e)) if attempt < 40 => {
-                info!("client: connect to {} failed ({:?}), retrying", peer, e);
+    let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
+    socket.set_timeout(Some(Duration::from_secs(10)));
+    let result = match connect_retrying(&mut socket, peer, "client").await {
+        Ok(()) => {
+            let host = host_name(peer.addr, peer.port);
+            exchange(&mut socket, host.as_str(), ws_rx, ws_tx, &mut rng).await
+        }
+        Err(e) => Err(ClientError::Connect(e)),
+    };
+    shut(&mut socket).await;
+    match result {
+        Ok(()) => {
+            info!(
+                "client: PASS: text, binary, ping/pong, fragmented echo, close 1000 with {}",
+                peer
+            );
+            true
+        }
+        Err(e) => {
+            warn!("client: FAIL: {}", e);
+            false
+        }
+    }
+}
+
+/// Connects `socket` to `peer`, which may still be starting: tries again every 250 ms
+/// while the connection is refused or times out, 40 times at most. `who` names the
+/// client in the log.
+async fn connect_retrying(
+    socket: &mut TcpSocket<'_>,
+    peer: IpEndpoint,
+    who: &str,
+) -> Result<(), tcp::ConnectError> {
+    let mut attempt = 1;
+    loop {
+        match socket.connect(peer).await {
+            Err(e) if attempt < 40 => {
+                info!("{}: connect to {} failed ({:?}), retrying", who, peer, e);
+                socket.abort();
                 Timer::after_millis(250).await;
+                attempt += 1;
             }
-            Err(e) => {
-                warn!("client: FAIL: {}", e);
-                return;
-            }
+            result => return result,
         }
     }
 }

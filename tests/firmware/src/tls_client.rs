@@ -33,7 +33,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use embassy_executor::Spawner;
 use embassy_net::tcp::{self, TcpSocket};
 use embassy_net::{IpEndpoint, Stack};
-use embassy_time::{Duration, Instant, Timer};
+use embassy_time::{Duration, Instant};
 use embedded_io_async::{Read, Write};
 use embedded_tls::pki::CertVerifier;
 use embedded_tls::{
@@ -44,7 +44,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use static_cell::ConstStaticCell;
 
-use crate::{exchange, ClientError, HostName, Rng};
+use crate::{connect_retrying, exchange, host_name, ClientError, Rng};
 
 /// The TLS record receive buffer: a TLS 1.3 record is at most 2^14 bytes of data plus 256
 /// of expansion, and a server may send records that large (`wsc serve`, with rustls,
@@ -200,46 +200,46 @@ fn tls_meaning(e: &TlsError) -> &'static str {
     }
 }
 
-/// Spawns the wss:// client: it talks to `peer` once and logs `wss client: PASS` or
-/// `wss client: FAIL: <layer> ...`.
+/// Spawns the wss:// client: [`run`].
 ///
 /// # Panics
 /// If called twice (the static buffers are handed out once).
 pub fn start(spawner: Spawner, stack: Stack<'static>, peer: WssPeer) {
-    UNIX_TIME_AT_BOOT.store(peer.unix_time_at_boot, Ordering::Relaxed);
-    spawner.spawn(wss_client(stack, peer, WSS_BUFFERS.take()).unwrap());
+    spawner.spawn(wss_client(stack, peer).unwrap());
 }
 
 #[embassy_executor::task]
-async fn wss_client(stack: Stack<'static>, peer: WssPeer, buffers: &'static mut WssBuffers) {
-    stack.wait_config_up().await;
-    let WssBuffers { tcp_rx, tcp_tx, tls_rx, tls_tx, ws_rx, ws_tx } = buffers;
+async fn wss_client(stack: Stack<'static>, peer: WssPeer) {
+    run(stack, peer).await;
+}
+
+/// The wss:// client's exchange with `peer` ([`wss_exchange`]), tried until the server
+/// answers; logs `wss client: PASS` or `wss client: FAIL: <layer> ...` and returns whether
+/// it passed.
+///
+/// # Panics
+/// If called twice (the static buffers are handed out once).
+pub async fn run(stack: Stack<'static>, peer: WssPeer) -> bool {
+    UNIX_TIME_AT_BOOT.store(peer.unix_time_at_boot, Ordering::Relaxed);
+    let WssBuffers { tcp_rx, tcp_tx, tls_rx, tls_tx, ws_rx, ws_tx } = WSS_BUFFERS.take();
     let mut rng = ChaCha20Rng::from_seed(peer.seed);
     let at = peer.endpoint;
-    // The server may still be starting: try the TCP connection for a while.
-    for attempt in 1..=40 {
-        let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
-        socket.set_timeout(Some(Duration::from_secs(10)));
-        let result = match socket.connect(at).await {
-            Ok(()) => {
-                wss_exchange(&mut socket, &peer, tls_rx, tls_tx, ws_rx, ws_tx, &mut rng).await
-            }
-            Err(e) => Err(WssError::Connect(e)),
-        };
-        crate::shut(&mut socket).await;
-        match result {
-            Ok(()) => {
-                info!("wss client: PASS: text, binary, ping/pong, fragmented echo, close 1000 over TLS 1.3 with {} at {}", peer.name, at);
-                return;
-            }
-            Err(WssError::Connect(e)) if attempt < 40 => {
-                info!("wss client: connect to {} failed ({:?}), retrying", at, e);
-                Timer::after_millis(250).await;
-            }
-            Err(e) => {
-                warn!("wss client: FAIL: {} (server {} at {})", e, peer.name, at);
-                return;
-            }
+    stack.wait_config_up().await;
+    let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
+    socket.set_timeout(Some(Duration::from_secs(10)));
+    let result = match connect_retrying(&mut socket, at, "wss client").await {
+        Ok(()) => wss_exchange(&mut socket, &peer, tls_rx, tls_tx, ws_rx, ws_tx, &mut rng).await,
+        Err(e) => Err(WssError::Connect(e)),
+    };
+    crate::shut(&mut socket).await;
+    match result {
+        Ok(()) => {
+            info!("wss client: PASS: text, binary, ping/pong, fragmented echo, close 1000 over TLS 1.3 with {} at {}", peer.name, at);
+            true
+        }
+        Err(e) => {
+            warn!("wss client: FAIL: {} (server {} at {})", e, peer.name, at);
+            false
         }
     }
 }
@@ -265,7 +265,7 @@ pub async fn wss_exchange<S: Read + Write>(
     tls.open(TlsContext::new(&config, provider)).await.map_err(WssError::Tls)?;
     info!("wss client: TLS 1.3 up with {}, certificate verified against the CA", peer.name);
 
-    let host = HostName::new(peer.name, peer.endpoint.port);
+    let host = host_name(peer.name, peer.endpoint.port);
     let mut mask_rng = Rng::new(mask_seed);
     exchange(&mut tls, host.as_str(), ws_rx, ws_tx, &mut mask_rng).await.map_err(WssError::Ws)?;
     // close_notify, then the TCP close by the caller.
