@@ -10,7 +10,7 @@
 //!
 //! | buffer | bytes | used by |
 //! |---|---|---|
-//! | TCP rx + tx | 2 × 4096 | `embassy-net` (smoltcp) socket |
+//! | TCP rx + tx | 4096 + 8192 | `embassy-net` (smoltcp) socket |
 //! | WebSocket rx | 4096 | handshake head, then frames (streaming mode) |
 //! | WebSocket tx | 1024 | frame headers, control frames and small frames |
 //! | permessage-deflate window | 4096 | inflated pieces of compressed messages |
@@ -54,7 +54,7 @@ pub const SOCKETS: usize = SERVERS + 3 + template::TASKS;
 /// The TCP receive buffer of an echo server socket.
 pub const TCP_RX: usize = 4096;
 /// The TCP transmit buffer of an echo server socket.
-pub const TCP_TX: usize = 4096;
+pub const TCP_TX: usize = 8192;
 /// The WebSocket receive buffer. In streaming mode it bounds each piece handed out, not
 /// the message: messages of any size are echoed.
 pub const WS_RX: usize = 4096;
@@ -170,6 +170,7 @@ async fn echo_server(
     loop {
         let mut socket = TcpSocket::new(stack, tcp_rx, tcp_tx);
         socket.set_timeout(Some(settings.idle_timeout));
+        socket.set_nagle_enabled(false);
         if let Err(e) = socket.accept(port).await {
             warn!("server[{}]: accept failed: {:?}", id, e);
             continue;
