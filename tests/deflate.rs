@@ -398,3 +398,149 @@ fn a_bomb_is_refused_with_1009_having_read_little() {
     );
     assert_eq!(&script.written[..4], &[0x88, script.written[1], 0x03, 0xf1], "close 1009");
 }
+
+/// The data of a message of stored blocks (checking each block's header) ending in the
+/// `00` of the flush.
+fn stored_data(payload: &[u8]) -> Vec<u8> {
+    let (mut at, mut data) = (0, Vec::new());
+    while at + 1 < payload.len() {
+        assert_eq!(payload[at], 0, "a stored block, not the last, at {at}");
+        let len = u16::from_le_bytes([payload[at + 1], payload[at + 2]]);
+        let nlen = u16::from_le_bytes([payload[at + 3], payload[at + 4]]);
+        assert_eq!(nlen, !len, "NLEN at {at}");
+        data.extend_from_slice(&payload[at + 5..at + 5 + usize::from(len)]);
+        at += 5 + usize::from(len);
+    }
+    assert_eq!(&payload[at..], [0], "the flush's first byte ends the message");
+    data
+}
+
+/// The frames a storing server writes after the handshake: (first byte, payload), the
+/// payload read past a header of 2, 4 or 10 bytes (servers do not mask).
+fn server_frames(written: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut at = written.windows(4).position(|w| w == b"\r\n\r\n").expect("a response") + 4;
+    let mut frames = Vec::new();
+    while at < written.len() {
+        let (first, len7) = (written[at], written[at + 1] & 0x7f);
+        let (len, head) = match len7 {
+            126 => (u16::from_be_bytes([written[at + 2], written[at + 3]]) as usize, 4),
+            127 => (u64::from_be_bytes(written[at + 2..at + 10].try_into().unwrap()) as usize, 10),
+            n => (n as usize, 2),
+        };
+        frames.push((first, written[at + head..at + head + len].to_vec()));
+        at += head + len;
+    }
+    frames
+}
+
+/// `Deflate::storing`: with permessage-deflate agreed and no compressor, messages and
+/// fragments go out as stored blocks: RSV1 on a message's first frame only, each piece
+/// behind a 5-byte block header, the last frame ending in `00`; an inflater gets back
+/// exactly what was sent.
+#[test]
+fn a_storing_server_sends_each_piece_as_a_stored_block() {
+    let wire = format!("{UPGRADE}Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
+    let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+    let mut state = InflateState::new();
+    let deflate = Deflate::new(Inflater::new(&mut state, &mut [], &mut [][..])).storing();
+    let mut script = Script::new(wire.as_bytes(), 7);
+    let mut ws = blocking::WebSocket::accept_deflate(
+        &mut script,
+        Config::default(),
+        &mut rx[..],
+        &mut tx,
+        deflate,
+        |_, _| Decision::Accept { protocol: None },
+    )
+    .unwrap();
+    assert!(ws.deflate().is_some());
+    let big = noise(70_000); // more than a stored block holds, more than tx
+    ws.send(Message::Text("hello")).unwrap();
+    ws.send(Message::Binary(&big)).unwrap();
+    ws.send_fragment(MessageKind::Text, b"frag", false).unwrap();
+    ws.send_fragment(MessageKind::Text, b"", false).unwrap();
+    ws.send_fragment(MessageKind::Text, b"ments", true).unwrap();
+    ws.send(Message::Ping(b"control frames stay as they are")).unwrap();
+    drop(ws);
+
+    let frames = server_frames(&script.written);
+    let firsts: Vec<u8> = frames.iter().map(|f| f.0).collect();
+    // FIN|RSV1|text, FIN|RSV1|binary, RSV1|text, continuation x2 (no RSV1), FIN|ping.
+    assert_eq!(firsts, [0xc1, 0xc2, 0x41, 0x00, 0x80, 0x89]);
+    assert_eq!(frames[0].1, [&[0, 5, 0, 0xfa, 0xff][..], b"hello", &[0]].concat());
+    assert_eq!(stored_data(&frames[1].1), big);
+    assert_eq!(frames[1].1.len(), big.len() + 2 * 5 + 1);
+    let fragmented: Vec<u8> = frames[2..5].iter().flat_map(|f| f.1.clone()).collect();
+    assert_eq!(stored_data(&fragmented), b"fragments");
+    assert_eq!(frames[5].1, b"control frames stay as they are");
+}
+
+/// A storing client masks its stored blocks like any payload, and a server with an
+/// inflater reads them; without an agreement, storing sends plain frames.
+#[test]
+fn a_storing_client_is_read_by_an_inflating_server_and_plain_without_agreement() {
+    for offer in [true, false] {
+        let (a, b) = duplex();
+        let server = thread::spawn(move || {
+            let mut tx = [0u8; 1024];
+            let mut state = InflateState::new();
+            let mut window = vec![0u8; 1 << 15];
+            let deflate = Deflate::new(Inflater::new(&mut state, &mut window, Growing::default()));
+            let mut ws = blocking::WebSocket::accept_deflate(
+                b,
+                Config::default(),
+                Growing(vec![0; 4096]),
+                &mut tx,
+                deflate,
+                |_, _| Decision::Accept { protocol: None },
+            )
+            .unwrap();
+            let mut got = Vec::new();
+            loop {
+                match ws.read() {
+                    Ok(Event::Text(text)) => got.push(text.to_owned()),
+                    Ok(_) => {}
+                    Err(Error::Closed) => return (got, ws.deflate().is_some()),
+                    Err(e) => panic!("server: {e}"),
+                }
+            }
+        });
+        let (mut rx, mut tx, mut state) = ([0u8; 2048], [0u8; 300], InflateState::new());
+        let mut window = [0u8; 4096];
+        let request = ClientRequest::new("h", "/", [1; 16]);
+        let config = Config { streaming: true, ..Config::default() };
+        let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut [][..])).storing();
+        let (mut ws, _) = if offer {
+            blocking::WebSocket::connect_deflate(
+                a,
+                config,
+                &request,
+                &mut rx[..],
+                &mut tx,
+                wscodec::random::mask_key,
+                deflate,
+            )
+            .unwrap()
+        } else {
+            let (ws, protocol) = blocking::WebSocket::connect(
+                a,
+                config,
+                &request,
+                &mut rx[..],
+                &mut tx,
+                wscodec::random::mask_key,
+            )
+            .unwrap();
+            (ws.with_deflate(deflate, None).unwrap(), protocol)
+        };
+        let long = json(1000); // longer than tx: masked through it in chunks
+        ws.send(Message::Text(&long)).unwrap();
+        ws.send_fragment(MessageKind::Text, b"two ", false).unwrap();
+        ws.send_fragment(MessageKind::Text, b"pieces", true).unwrap();
+        ws.close(CloseCode::NORMAL, "").unwrap();
+        while !matches!(ws.read(), Err(Error::Closed) | Ok(Event::Close { .. })) {}
+        let (got, agreed) = server.join().unwrap();
+        assert_eq!(agreed, offer);
+        assert_eq!(got, [long, "two pieces".to_owned()]);
+    }
+}

@@ -13,6 +13,8 @@ pub struct Deflate<'b, R> {
     pub(crate) inflater: Inflater<'b, R>,
     /// This end resets its compression context after each message, and says so.
     resetting: bool,
+    /// Without a compressor, messages still go out as permessage-deflate: stored blocks.
+    pub(crate) storing: bool,
     #[cfg(feature = "deflate-compress")]
     pub(crate) compressor: Option<crate::deflate::Compressor>,
 }
@@ -29,6 +31,7 @@ impl<'b, R: RxBuffer> Deflate<'b, R> {
         Self {
             inflater,
             resetting: false,
+            storing: false,
             #[cfg(feature = "deflate-compress")]
             compressor: None,
         }
@@ -48,6 +51,20 @@ impl<'b, R: RxBuffer> Deflate<'b, R> {
     /// is compressed. Without a compressor this is always so.
     pub fn resetting(mut self) -> Self {
         self.resetting = true;
+        self
+    }
+
+    /// Sends messages in permessage-deflate's framing without compressing them: each piece
+    /// of a message is a DEFLATE stored block (5 bytes of header, up to 65,535 bytes of
+    /// data), and RSV1 marks the message's first frame. It takes no memory and no
+    /// window, and every inflater reads it; the cost is 5 bytes a piece and 1 a message.
+    ///
+    /// RFC 7692 lets an endpoint send uncompressed messages on a compressed connection,
+    /// and that is the default here. This is for peers that take only compressed ones:
+    /// the Autobahn runner kosoku 0.1.0 fails its compression cases (12.x and 13.x) on
+    /// an uncompressed text echo. A compressor, where there is one, wins over this.
+    pub fn storing(mut self) -> Self {
+        self.storing = true;
         self
     }
 

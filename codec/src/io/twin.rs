@@ -58,6 +58,9 @@ pub struct Shared<'b, S: ErrorType, M> {
     /// permessage-deflate, once agreed, on a build with a compressor.
     #[cfg(feature = "deflate-compress")]
     compressor: Option<crate::deflate::Compressor>,
+    /// permessage-deflate agreed and messages sent as stored blocks ([`Deflate::storing`]).
+    #[cfg(feature = "deflate")]
+    storing: bool,
 }
 
 impl<S: ErrorType + core::fmt::Debug, M, R: RxBuffer> core::fmt::Debug for WebSocket<'_, S, M, R> {
@@ -268,6 +271,8 @@ where
             write_error: None,
             #[cfg(feature = "deflate-compress")]
             compressor: None,
+            #[cfg(feature = "deflate")]
+            storing: false,
         };
         Self { link, inbox }
     }

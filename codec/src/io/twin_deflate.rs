@@ -155,6 +155,7 @@ where
     ) -> Result<Self, ExtensionError> {
         let Some(agreed) = agreed else { return Ok(self) };
         let role = self.link.conn.role();
+        self.link.storing = deflate.storing;
         let Deflate { mut inflater, .. } = deflate;
         inflater.start(agreed.receive(role), self.link.conn.config().streaming)?;
         self.link.conn.set_deflate(Some(agreed));
@@ -172,6 +173,56 @@ where
     /// What permessage-deflate parameters were agreed, if any.
     pub fn deflate(&self) -> Option<PerMessageDeflate> {
         self.link.conn.deflate()
+    }
+}
+
+impl<S, M> Shared<'_, S, M>
+where
+    S: Write,
+    M: MaskKeys,
+{
+    /// Whether messages go as stored blocks: permessage-deflate was agreed, storing was
+    /// asked for, and there is no compressor.
+    fn stores(&self) -> bool {
+        #[cfg(feature = "deflate-compress")]
+        let compresses = self.compressor.is_some();
+        #[cfg(not(feature = "deflate-compress"))]
+        let compresses = false;
+        self.storing && !compresses && self.conn.deflate().is_some()
+    }
+
+    /// Sends `data` as a fragment of a message of DEFLATE stored blocks (see
+    /// [`Deflate::storing`]): each block's 5-byte header is built in `tx` behind the
+    /// frame's, so a block goes out in one write. The message's last fragment ends with
+    /// the first byte of the empty block that ends a flush (`00`; the `00 00 ff ff` after
+    /// it is left off, RFC 7692 section 7.2.1).
+    $($async)? fn send_stored(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error<S::Error>> {
+        const BLOCK: usize = u16::MAX as usize;
+        let len = data.len() + 5 * data.len().div_ceil(BLOCK) + usize::from(last);
+        let key = self.mask.next_key();
+        let mut head = self.conn.encode_compressed_fragment_header(kind, len as u64, last, key, self.tx)?;
+        let mut offset = 0;
+        for block in data.chunks(BLOCK) {
+            let size = block.len() as u16;
+            let [a, b] = size.to_le_bytes();
+            let [c, d] = (!size).to_le_bytes();
+            self.write_payload(head, &[0, a, b, c, d], key, offset, false)$(.$await)??;
+            self.write_payload(head + 5, block, key, offset + 5, true)$(.$await)??;
+            offset += 5 + block.len();
+            head = 0;
+        }
+        if last {
+            self.write_payload(head, &[0], key, offset, false)$(.$await)??;
+            self.write_tx(head + 1, &[])$(.$await)??;
+        } else if head > 0 {
+            self.write_tx(head, &[])$(.$await)??;
+        }
+        Ok(())
     }
 }
 

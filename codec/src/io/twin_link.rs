@@ -70,6 +70,11 @@ where
             let kind = if opcode == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
             return self.send_compressed(kind, data)$(.$await)?;
         }
+        #[cfg(feature = "deflate")]
+        if let (Message::Text(_) | Message::Binary(_), true) = (message, self.stores()) {
+            let kind = if opcode == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
+            return self.send_stored(kind, data, true)$(.$await)?;
+        }
         // Every message goes out as fragments do, header first: one write path for all.
         let key = self.mask.next_key();
         let n = self.conn.encode_message_header(opcode, data.len(), key, self.tx)?;
@@ -84,6 +89,10 @@ where
     ) -> Result<(), Error<S::Error>> {
         self.check_transport()?;
         self.flush_owed()$(.$await)??;
+        #[cfg(feature = "deflate")]
+        if self.stores() {
+            return self.send_stored(kind, data, last)$(.$await)?;
+        }
         let key = self.mask.next_key();
         let n = self.conn.encode_fragment_header(kind, data.len() as u64, last, key, self.tx)?;
         self.write_frame(n, data, key)$(.$await)?
@@ -106,14 +115,40 @@ where
             }
             return self.write_tx(n + data.len(), &[])$(.$await)?;
         }
-        if M::ALL_ZERO || self.conn.role() == Role::Server {
+        self.write_payload(n, data, key, 0, true)$(.$await)?
+    }
+
+    /// Writes `tx[..head]` (a header not yet written), then `data`, the part of a frame's
+    /// payload that starts `offset` bytes into it: as it is when unmasked (no copy), else
+    /// copied through `tx` and masked with `key`. With `all` false, only what fits behind
+    /// the header is placed in `tx` (masked) and nothing is written: the caller writes it
+    /// with what follows.
+    $($async)? fn write_payload(
+        &mut self,
+        head: usize,
+        data: &[u8],
+        key: [u8; 4],
+        offset: usize,
+        all: bool,
+    ) -> Result<(), Error<S::Error>> {
+        let masked = !M::ALL_ZERO && self.conn.role() == Role::Client;
+        if !all {
+            let (_, body) = self.tx.split_at_mut(head);
+            let body = body.get_mut(..data.len()).unwrap_or(&mut []);
+            body.copy_from_slice(data);
+            if masked {
+                apply_mask(body, key, offset);
+            }
+            return Ok(());
+        }
+        if !masked {
             // Unmasked (or masked with a zero key): the payload goes out as it is, without
             // a copy.
-            return self.write_tx(n, data)$(.$await)?;
+            return self.write_tx(head, data)$(.$await)?;
         }
-        let mut header = n;
-        let mut offset = 0;
-        for chunk in data.chunks(self.tx.len() - n) {
+        let mut header = head;
+        let mut offset = offset;
+        for chunk in data.chunks(self.tx.len() - head) {
             let (_, body) = self.tx.split_at_mut(header);
             let body = body.get_mut(..chunk.len()).unwrap_or(&mut []);
             body.copy_from_slice(chunk);
@@ -121,6 +156,9 @@ where
             offset += chunk.len();
             self.write_tx(header + chunk.len(), &[])$(.$await)??;
             header = 0;
+        }
+        if data.is_empty() && head > 0 {
+            self.write_tx(head, &[])$(.$await)??;
         }
         Ok(())
     }

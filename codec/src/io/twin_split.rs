@@ -107,6 +107,8 @@ where
             writing,
             #[cfg(feature = "deflate-compress")]
             compressor,
+            #[cfg(feature = "deflate")]
+            storing,
             ..
         } = link;
         if writing {
@@ -124,6 +126,8 @@ where
             write_error: None,
             #[cfg(feature = "deflate-compress")]
             compressor,
+            #[cfg(feature = "deflate")]
+            storing,
         };
         *shared.lock()$(.$await)? = Some(link);
         let reader = Reader { stream: reading, inbox, shared, _writer: core::marker::PhantomData };
