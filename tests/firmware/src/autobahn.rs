@@ -6,7 +6,7 @@
 //! server sends is echoed, piece by piece as it arrives (streaming mode, the same
 //! [`echo`] the servers run), until the server closes. permessage-deflate is offered with
 //! what the inflater's 4 KiB window takes (`server_max_window_bits=12`), and messages are
-//! echoed uncompressed. Before the cases, `/getCaseCount` says how many there are; after
+//! echoed as stored blocks (no compressor). Before the cases, `/getCaseCount` says how many there are; after
 //! them, `/updateReports?agent=AGENT` has the server write its reports.
 //!
 //! Memory: the same as one echo server connection ([`ServerBuffers`]).
@@ -102,7 +102,7 @@ pub async fn run(stack: Stack<'static>, peer: AutobahnPeer) -> Option<Summary> {
         let timed = Timeouts::new(&mut socket, IDLE, WRITE);
         let request = ClientRequest::new(host, target.as_str(), rng.nonce());
         let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
-        let deflate = Deflate::new(Inflater::new(state, inflate_window, &mut [][..]));
+        let deflate = Deflate::new(Inflater::new(state, inflate_window, &mut [][..])).storing();
         let mask = || rng.next_u32().to_ne_bytes();
         let result = match WebSocket::connect_deflate(
             timed,

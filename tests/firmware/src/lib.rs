@@ -17,8 +17,10 @@
 //! | permessage-deflate state | 10 504 (64-bit) | the inflater's tables ([`InflateState`]) |
 //!
 //! The echo goes back straight from the WebSocket receive buffer (or, for a compressed
-//! message, from the inflater's window): no copy. The firmware has no compressor: it
-//! sends every message uncompressed, which RFC 7692 allows.
+//! message, from the inflater's window): no copy. The firmware has no compressor: on a
+//! connection with permessage-deflate it sends each piece as a DEFLATE stored block
+//! ([`Deflate::storing`]: 5 bytes more a piece, no memory), since Autobahn's runner
+//! takes only compressed echoes there; without it, messages go as they are.
 #![no_std]
 
 #[macro_use]
@@ -182,7 +184,7 @@ async fn echo_server(
             Config { max_message: settings.max_message, streaming: true, ..Config::default() };
         let timed = Timeouts::new(&mut socket, settings.idle_timeout, settings.write_timeout);
         // Streaming mode: inflated pieces come out of the window; no output storage.
-        let deflate = Deflate::new(Inflater::new(inflate, inflate_window, &mut [][..]));
+        let deflate = Deflate::new(Inflater::new(inflate, inflate_window, &mut [][..])).storing();
         let result = echo_connection(timed, config, ws_rx, ws_tx, deflate).await;
         let code = close_code_of(&result);
         match result {
@@ -205,7 +207,7 @@ async fn echo_server(
 /// size passes with fixed memory.
 ///
 /// permessage-deflate is accepted when the client offers what `deflate`'s window can
-/// take: compressed messages are inflated through the window and echoed uncompressed.
+/// take: compressed messages are inflated through the window and echoed as stored blocks.
 ///
 /// Works over any `embedded-io-async` stream (the firmware passes its `TcpSocket`,
 /// wrapped in [`Timeouts`]; `scripts/firmware-budget` an in-memory one).
