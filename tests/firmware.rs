@@ -6,13 +6,15 @@
 //! every peer inside the same namespace: `wsc connect`, `wsc serve` (the firmware's client
 //! talks to it), `wsc serve --tls-cert` (the firmware's wss:// client talks to it, checking
 //! the certificate against a CA made here), `wsc probe`, Python `websockets` and raw sockets
-//! (`tests/firmware/peers.py`), and the Autobahn suite through kosoku. No traffic leaves the
-//! namespace. The namespace and every process started are removed when a test ends, even
-//! when it fails.
+//! (`tests/firmware/peers.py`). No traffic leaves the namespace. The namespace and every
+//! process started are removed when a test ends, even when it fails.
+//!
+//! The same application on the Cortex-M board, Autobahn included, is
+//! `tests/peers/device.py`.
 //!
 //! Needs root, `/dev/net/tun` and iproute2; without them the tests fail and say why (they
 //! never skip). Environment: `WSC` (a built `wsc` binary; otherwise it is built here),
-//! `PYTHON` (a Python with `websockets` and `kosoku`; default `.venv/bin/python`).
+//! `PYTHON` (a Python with `websockets`; default `.venv/bin/python`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -377,7 +379,7 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     );
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        14,
+        18,
         "peers.py checks:\n{stdout}"
     );
     // What the firmware itself reported for those connections.
@@ -439,129 +441,4 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     assert!(!refused.status.success() && said.contains("404"), "template /other: {said}");
     firmware.assert_running();
     host_echo.assert_running();
-}
-
-/// Cases the firmware must refuse: messages over its 64 KiB limit (`--max-message`) get
-/// 1009 as soon as the header (or the fragment that crosses the limit) arrives.
-///
-/// The echo streams a message of any size with fixed memory, but kosoku writes a whole
-/// message before it reads the echo; past what the two TCP stacks buffer between them
-/// (about 89 KB here, as Linux does not grow a receive window its reader leaves full) the
-/// two sides wait for each other until the write timeout.
-fn refused_with_1009(case: &str) -> bool {
-    const CASES: &[&str] =
-        &["9.1.2", "9.1.3", "9.1.4", "9.1.5", "9.1.6", "9.2.2", "9.2.3", "9.2.4", "9.2.5", "9.2.6"];
-    CASES.contains(&case) || ["9.3.", "9.4.", "9.5.", "9.6."].iter().any(|p| case.starts_with(p))
-}
-
-/// The Autobahn suite, sections 1 to 10, against the firmware's echo endpoint (kosoku in
-/// fuzzingclient mode, inside the namespace). About 8 minutes, most of it in 9.7.5/9.7.6/
-/// 9.8.5/9.8.6 (the README's "Autobahn against the firmware" has the results); run with
-/// `cargo test -p wscodec-tests --test firmware -- --ignored`.
-#[test]
-#[ignore = "about 8 minutes: cargo test -p wscodec-tests --test firmware -- --ignored"]
-fn firmware_autobahn_sections_1_to_10() {
-    require_root_tun_iproute2();
-    let python = python_with("kosoku");
-    let kosoku = python.with_file_name("kosoku");
-    assert!(kosoku.is_file(), "kosoku is not installed beside {}", python.display());
-    let netns = Netns::create("autobahn");
-    // kosoku writes a whole message before it reads the echo: a 64 KiB limit keeps the
-    // echo of what it sends within what the TCP stacks between them buffer.
-    let mut firmware = start_firmware_with(&netns, &["--max-message", "65536"]);
-
-    let outdir = root().join("target/firmware/autobahn");
-    let _ = std::fs::remove_dir_all(&outdir);
-    let url = format!("ws://{FIRMWARE_IP}:{PORT}");
-    let mut args =
-        vec!["-m", "fuzzingclient", url.as_str(), "-o", outdir.to_str().unwrap_or_default()];
-    for section in ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*"] {
-        args.extend(["-i", section]); // there is no section 8
-    }
-    let child = netns
-        .command(&kosoku, &args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kosoku");
-    let output = wait_with_timeout(child, Duration::from_secs(1800), "kosoku");
-    // kosoku exits 1 whenever a case is not OK; the verdict is judged from index.json.
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "kosoku failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    firmware.assert_running();
-
-    let flatten = "import json, sys\n\
-        for cases in json.load(open(sys.argv[1])).values():\n\
-        \x20   for case, r in cases.items():\n\
-        \x20       print(case, r['behavior'], r['behaviorClose'], r.get('remoteCloseCode'), sep='\\t')";
-    let index = outdir.join("index.json");
-    let flat = run(Command::new(&python).args(["-c", flatten]).arg(&index));
-    let summary = summarize(&String::from_utf8_lossy(&flat.stdout));
-    eprintln!("{summary}");
-    assert!(summary.problems.is_empty(), "Autobahn against the firmware:\n{summary}");
-}
-
-#[derive(Debug, Default)]
-struct Summary {
-    counts: std::collections::BTreeMap<String, usize>,
-    refused: Vec<String>,
-    problems: Vec<String>,
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "Autobahn sections 1-10 against the firmware echo endpoint:")?;
-        for (verdict, n) in &self.counts {
-            writeln!(f, "  {verdict}: {n}")?;
-        }
-        writeln!(
-            f,
-            "  refused with 1009 as expected ({}): {}",
-            self.refused.len(),
-            self.refused.join(" ")
-        )?;
-        for problem in &self.problems {
-            writeln!(f, "  PROBLEM: {problem}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Judges kosoku's results, given as one `case behavior behaviorClose remoteCloseCode` line
-/// per case (flattened from index.json by Python, which kosoku needs anyway).
-fn summarize(lines: &str) -> Summary {
-    let mut summary = Summary::default();
-    let mut seen = 0;
-    for line in lines.lines() {
-        let [case, behavior, close, code] = line.split('\t').collect::<Vec<_>>()[..] else {
-            summary.problems.push(format!("unreadable result line {line:?}"));
-            continue;
-        };
-        seen += 1;
-        if refused_with_1009(case) {
-            if code == "1009" {
-                summary.refused.push(case.to_owned());
-            } else {
-                summary.problems.push(format!(
-                    "{case}: expected a 1009 close, got {behavior}/{close} code {code}"
-                ));
-            }
-            continue;
-        }
-        let passed = ["OK", "NON-STRICT", "INFORMATIONAL"].contains(&behavior)
-            && ["OK", "INFORMATIONAL", "WRONG CODE"].contains(&close);
-        if !passed {
-            summary.problems.push(format!("{case}: {behavior}/{close} (code {code})"));
-        }
-        let verdict = if passed { behavior } else { "FAILED" };
-        *summary.counts.entry(verdict.to_owned()).or_default() += 1;
-    }
-    if seen != 301 {
-        summary.problems.push(format!("{seen} cases reported; sections 1-10 have 301"));
-    }
-    summary
 }

@@ -1,38 +1,64 @@
 #!/usr/bin/env python3
 """Drives the firmware's echo endpoint with Python `websockets` and raw sockets.
 
-Run by tests/firmware.rs inside the test's network namespace:
+Run by tests/firmware.rs inside the test's network namespace (the Linux board), and by
+tests/peers/device.py against the Cortex-M board under QEMU:
 
-    python peers.py ws://192.168.69.2:8080/
+    python peers.py ws://192.168.69.2:8080/ [--idle-timeout SECS]
 
-Prints one "ok: ..." line per check, in order; the Rust test matches them against the
+Prints one "ok: ..." line per check, in order; the callers match them against the
 firmware's log. Any failure exits with code 1 and the reason on stderr. Every network
-operation has a timeout.
+operation has a timeout. The firmware must run with a write timeout of 2 s; with
+--idle-timeout, the idle timeout it runs with is checked too.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import socket
 import struct
 import sys
+import threading
 import time
 from urllib.parse import urlsplit
 
 try:
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import InvalidStatus
+    from websockets.asyncio.client import connect as ws_connect
+    from websockets.exceptions import InvalidMessage, InvalidStatus
 except ImportError as e:  # loud, never a skip
     print(f"FAIL: Python websockets is not importable ({e}); install it in the venv", file=sys.stderr)
     sys.exit(1)
 
 TIMEOUT = 30
+# The firmware serves two connections at once and refuses a third until one of its tasks
+# has fully closed its last connection (reset by the firmware, or, under QEMU's user
+# networking, accepted and then closed before any answer): checks follow each other
+# closely, so a connection that got no answer at all is tried again, for up to this long.
+RETRY = 5.0
 
 
 class Failure(Exception):
     pass
+
+
+@contextlib.asynccontextmanager
+async def connect(url: str, **options):
+    """websockets' connect, tried again while the firmware is not accepting (see RETRY)."""
+    deadline = time.monotonic() + RETRY
+    while True:
+        try:
+            ws = await ws_connect(url, **options)
+            break
+        except (ConnectionRefusedError, ConnectionResetError, InvalidMessage, EOFError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+    async with ws:
+        yield ws
 
 
 def check(cond: bool, what: str) -> None:
@@ -133,21 +159,39 @@ async def rejected_path(url: str) -> None:
     ok("unknown path refused with HTTP 404")
 
 
+def answered(host: str, port: int, request: bytes, enough) -> tuple[socket.socket, bytes]:
+    """Sends `request` on a new connection and reads until `enough(answer)` or the
+    firmware closes; a connection that got no answer at all is tried again (RETRY)."""
+    deadline = time.monotonic() + RETRY
+    while True:
+        answer = b""
+        try:
+            s = socket.create_connection((host, port), timeout=TIMEOUT)
+        except ConnectionRefusedError:
+            s = None
+        if s is not None:
+            try:
+                s.sendall(request)
+                while not enough(answer) and (chunk := s.recv(4096)):
+                    answer += chunk
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # after an answer, what counts is that all of it arrived
+            if answer:
+                return s, answer
+            s.close()
+        if time.monotonic() > deadline:
+            raise Failure(f"no answer to {request[:30]!r} within {RETRY:.0f} s")
+        time.sleep(0.05)
+
+
 def raw_upgrade(host: str, port: int) -> socket.socket:
     """A raw TCP connection after a completed WebSocket upgrade."""
-    s = socket.create_connection((host, port), timeout=TIMEOUT)
     key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall(
-        (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-         "Sec-WebSocket-Version: 13\r\n\r\n").encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(1024)
-        check(bool(chunk), "upgrade response")
-        head += chunk
-    check(head.startswith(b"HTTP/1.1 101"), f"101 response, got {head[:40]!r}")
+    request = (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+    s, head = answered(host, port, request, lambda answer: b"\r\n\r\n" in answer)
+    check(head.startswith(b"HTTP/1.1 101") and head.endswith(b"\r\n\r\n"), f"101 response, got {head[:40]!r}")
     return s
 
 
@@ -200,26 +244,147 @@ def protocol_error(host: str, port: int) -> None:
     ok("unmasked client frame closed with 1002")
 
 
-def ping_flood_without_reading(host: str, port: int) -> None:
-    # Pings as fast as the firmware takes them, and the pongs are never read: once the
-    # buffers between the two fill up, the firmware's pong write stalls. It must give up
-    # within its write timeout (the test starts it with 2 s) rather than hold the task.
-    s = raw_upgrade(host, port)
+def raw_exchange(host: str, port: int, request: bytes) -> bytes:
+    """Sends `request` whole (the firmware may answer before the end of it), then reads
+    the answer until the firmware closes: all of it must arrive."""
+    s, answer = answered(host, port, request, lambda _: False)
+    s.close()
+    return answer
+
+
+def bad_handshakes(host: str, port: int) -> None:
+    start = (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\n")
+    key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    for what, request, status in [
+        ("no Sec-WebSocket-Key", start + "Sec-WebSocket-Version: 13\r\n\r\n", b"400"),
+        ("version 8", start + key + "Sec-WebSocket-Version: 8\r\n\r\n", b"426"),
+        ("not HTTP", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", b"400"),
+    ]:
+        answer = raw_exchange(host, port, request.encode("latin-1"))
+        check(answer.startswith(b"HTTP/1.1 " + status + b" "), f"{what}: HTTP {status.decode()} (got {answer[:40]!r})")
+    # A request head of 100 KB, far over the 4 KiB receive buffer: the firmware answers
+    # 431 while the client is still sending, and must let it read the whole answer
+    # (drain, then close) rather than reset the connection under it.
+    huge = (start + key + "Sec-WebSocket-Version: 13\r\nX-Padding: " + "a" * 100_000 + "\r\n\r\n").encode()
+    answer = raw_exchange(host, port, huge)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 431 "), f"431 for a 100 KB request head (got {answer[:60]!r})")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), -1)
+    check(len(body) == length, f"the whole 431 answer arrived ({len(body)} of {length} body bytes)")
+    ok("bad handshakes answered: 400 (no key, not HTTP), 426 (version 8), 431 (100 KB head, read whole)")
+
+
+def bad_frames(host: str, port: int) -> None:
+    for what, frame, code in [
+        ("reserved opcode 3", masked_frame(0x3, b"x"), 1002),
+        ("invalid UTF-8 text", masked_frame(0x1, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"), 1007),
+        ("ping of 126 bytes", masked_frame(0x9, b"p" * 126), 1002),
+        ("fragmented ping", masked_frame(0x9, b"p", fin=False), 1002),
+        ("close code 999", masked_frame(0x8, struct.pack("!H", 999)), 1002),
+        ("continuation without a start", masked_frame(0x0, b"x"), 1002),
+        ("RSV1 without permessage-deflate", bytes([0xC1]) + masked_frame(0x1, b"x")[1:], 1002),
+    ]:
+        s = raw_upgrade(host, port)
+        s.sendall(frame)
+        got = read_close_code(s)
+        s.close()
+        check(got == code, f"{what}: close {code} (got {got})")
+    ok("bad frames closed with the right code: 1002 (reserved opcode, long or fragmented ping, "
+       "close code 999, stray continuation, RSV1), 1007 (invalid UTF-8)")
+
+
+def another_client_served(url: str, started: threading.Event, result: list) -> None:
+    """While a bad peer holds one of the firmware's connections: a second client must be
+    served, with a short echo (run in a thread, with its own event loop)."""
+    async def echo() -> None:
+        async with connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
+            await ws.send("served meanwhile")
+            check(await ws.recv() == "served meanwhile", "the other client's echo")
+    started.wait(TIMEOUT)
+    try:
+        asyncio.run(asyncio.wait_for(echo(), TIMEOUT))
+        result.append(None)
+    except Exception as e:  # noqa: BLE001 - reported by the caller
+        result.append(e)
+
+
+def while_another_is_served(url: str, bad_peer) -> float:
+    """Runs `bad_peer(started)` (it sets `started` once it holds its connection) while
+    another client is served; returns how long the bad peer lasted."""
+    started, result = threading.Event(), []
+    other = threading.Thread(target=another_client_served, args=(url, started, result))
+    other.start()
+    took = bad_peer(started)
+    other.join(TIMEOUT)
+    check(result == [None], f"another client served while a bad peer held a connection ({result})")
+    return took
+
+
+def cut_by_the_write_timeout(s: socket.socket, started: threading.Event, burst: bytes) -> float:
+    """Sends `burst` again and again and reads nothing, until the firmware drops the
+    connection; returns how long that took."""
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    burst = masked_frame(0x9, b"p" * 125) * 64
     start = time.monotonic()
     try:
-        while time.monotonic() - start < 20:
+        while time.monotonic() - start < 30:
             s.sendall(burst)
-        raise Failure("the firmware was still taking pings after 20 s without a pong read")
+            started.set()
+        raise Failure("the firmware was still taking frames after 30 s without a reply read")
     except (ConnectionResetError, BrokenPipeError):
         pass
     except socket.timeout:
         raise Failure("the firmware stopped reading but never dropped the connection")
+    finally:
+        started.set()
+        s.close()
+    return time.monotonic() - start
+
+
+def ping_flood_without_reading(url: str, host: str, port: int) -> None:
+    # Pings as fast as the firmware takes them, and the pongs are never read: once the
+    # buffers between the two fill up, the firmware's pong write stalls. It must give up
+    # within its write timeout (2 s) rather than hold the task, and serve others meanwhile.
+    burst = masked_frame(0x9, b"p" * 125) * 64
+    took = while_another_is_served(url, lambda started: cut_by_the_write_timeout(raw_upgrade(host, port), started, burst))
+    check(took < 20, f"dropped within the write timeout plus buffering (took {took:.1f} s)")
+    ok(f"ping flood without reading the pongs dropped after {took:.1f} s, another client served meanwhile")
+
+
+def echo_never_read(url: str, host: str, port: int) -> None:
+    # Data frames faster than they are echoed, and the echoes never read (the client's
+    # window stays closed): the firmware's echo write stalls once the buffers between
+    # are full, and the write timeout ends it.
+    burst = masked_frame(0x2, os.urandom(16 * 1024)) * 4
+    took = while_another_is_served(url, lambda started: cut_by_the_write_timeout(raw_upgrade(host, port), started, burst))
+    check(took < 30, f"dropped within the write timeout plus buffering (took {took:.1f} s)")
+    ok(f"data flood with the echoes never read dropped after {took:.1f} s, another client served meanwhile")
+
+
+async def two_clients_at_once(url: str) -> None:
+    async with connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT, compression=None) as a, \
+            connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT, compression=None) as b:
+        for i in range(20):
+            await a.send(f"a{i}")
+            await b.send(f"b{i}" * 100)
+            check(await b.recv() == f"b{i}" * 100, "client b's echo")
+            check(await a.recv() == f"a{i}", "client a's echo")
+    ok("two clients at once, their echoes interleaved")
+
+
+def idle_connection_dropped(host: str, port: int, idle: float) -> None:
+    # Upgraded, then silent: the firmware drops it after its idle timeout.
+    s = raw_upgrade(host, port)
+    start = time.monotonic()
+    try:
+        while s.recv(1024):
+            pass
+    except ConnectionResetError:
+        pass
     took = time.monotonic() - start
     s.close()
-    check(took < 12, f"dropped within the write timeout plus buffering (took {took:.1f} s)")
-    ok(f"ping flood without reading the pongs dropped after {took:.1f} s")
+    check(idle - 1 <= took <= idle + 5, f"a silent connection dropped after {idle:.0f} s (took {took:.1f} s)")
+    ok(f"silent connection dropped after {took:.1f} s (idle timeout {idle:.0f} s)")
 
 
 async def survives(url: str) -> None:
@@ -230,15 +395,26 @@ async def survives(url: str) -> None:
 
 
 async def main() -> None:
-    url = sys.argv[1]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--idle-timeout", type=float, help="the firmware's idle timeout, to check it")
+    args = parser.parse_args()
+    url = args.url
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or 80
     await echo_checks(url)
     await deflate_checks(url)
     await rejected_path(url)
+    await two_clients_at_once(url)
     abrupt_disconnects(host, port)
     protocol_error(host, port)
-    ping_flood_without_reading(host, port)
+    bad_handshakes(host, port)
+    bad_frames(host, port)
+    # The bad peers run in threads of their own; the other client's event loop too.
+    await asyncio.to_thread(ping_flood_without_reading, url, host, port)
+    await asyncio.to_thread(echo_never_read, url, host, port)
+    if args.idle_timeout is not None:
+        await asyncio.to_thread(idle_connection_dropped, host, port, args.idle_timeout)
     await asyncio.sleep(0.5)
     await survives(url)
 
