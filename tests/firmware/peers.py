@@ -4,12 +4,12 @@
 Run by tests/firmware.rs inside the test's network namespace (the Linux board), and by
 tests/peers/device.py against the Cortex-M board under QEMU:
 
-    python peers.py ws://192.168.69.2:8080/ [--idle-timeout SECS]
+    python peers.py ws://192.168.69.2:8080/ [--idle-timeout SECS] [--handshake-timeout SECS]
 
 Prints one "ok: ..." line per check, in order; the callers match them against the
 firmware's log. Any failure exits with code 1 and the reason on stderr. Every network
 operation has a timeout. The firmware must run with a write timeout of 2 s; with
---idle-timeout, the idle timeout it runs with is checked too.
+--idle-timeout and --handshake-timeout, the timeouts it runs with are checked too.
 """
 
 from __future__ import annotations
@@ -372,6 +372,33 @@ async def two_clients_at_once(url: str) -> None:
     ok("two clients at once, their echoes interleaved")
 
 
+def trickled_request_dropped(host: str, port: int, deadline: float) -> None:
+    # A request head sent a byte at a time, each read well within the idle timeout: the
+    # firmware drops it at its request deadline, without an answer.
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    head = f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n" + "X-Slow: " + "a" * 200
+    start = time.monotonic()
+    answer = b""
+    try:
+        for byte in head.encode():
+            s.sendall(bytes([byte]))
+            time.sleep(0.25)
+            if time.monotonic() - start > deadline + 10:
+                break
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    s.settimeout(5)
+    try:
+        answer = s.recv(1024)
+    except (ConnectionResetError, socket.timeout):
+        pass
+    took = time.monotonic() - start
+    s.close()
+    check(answer == b"", f"no answer to a trickled request (got {answer[:40]!r})")
+    check(deadline - 1 <= took <= deadline + 6, f"a trickled request dropped after {deadline:.0f} s (took {took:.1f} s)")
+    ok(f"request head trickled a byte at a time dropped after {took:.1f} s (request deadline {deadline:.0f} s)")
+
+
 def idle_connection_dropped(host: str, port: int, idle: float) -> None:
     # Upgraded, then silent: the firmware drops it after its idle timeout.
     s = raw_upgrade(host, port)
@@ -398,6 +425,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--idle-timeout", type=float, help="the firmware's idle timeout, to check it")
+    parser.add_argument("--handshake-timeout", type=float, help="the firmware's request deadline, to check it")
     args = parser.parse_args()
     url = args.url
     parts = urlsplit(url)
@@ -415,6 +443,8 @@ async def main() -> None:
     await asyncio.to_thread(echo_never_read, url, host, port)
     if args.idle_timeout is not None:
         await asyncio.to_thread(idle_connection_dropped, host, port, args.idle_timeout)
+    if args.handshake_timeout is not None:
+        await asyncio.to_thread(trickled_request_dropped, host, port, args.handshake_timeout)
     await asyncio.sleep(0.5)
     await survives(url)
 

@@ -34,7 +34,7 @@ pub mod tls_client;
 use embassy_executor::Spawner;
 use embassy_net::tcp::{self, TcpSocket};
 use embassy_net::{IpEndpoint, Stack};
-use embassy_time::{Duration, Timer};
+use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::{Read, Write};
 use static_cell::{ConstStaticCell, StaticCell};
 use wscodec::deflate::{InflateState, Inflater};
@@ -82,6 +82,9 @@ pub struct Settings {
     /// echo with bounded memory once the message outgrows what the two TCP stacks buffer
     /// between them. The limit turns that stall into a prompt, explicit 1009.
     pub max_message: u64,
+    /// A client must have sent its whole request head this long after it connected, or
+    /// it is dropped: one that trickles it cannot hold a server task.
+    pub handshake_timeout: Duration,
     /// A connection that sends nothing for this long is dropped.
     pub idle_timeout: Duration,
     /// A peer must take each reply (an echo, a pong, a close frame) within this long,
@@ -182,7 +185,8 @@ async fn echo_server(
         }
         let config =
             Config { max_message: settings.max_message, streaming: true, ..Config::default() };
-        let timed = Timeouts::new(&mut socket, settings.idle_timeout, settings.write_timeout);
+        let timed = Timeouts::new(&mut socket, settings.idle_timeout, settings.write_timeout)
+            .answered_by(Instant::now() + settings.handshake_timeout);
         // Streaming mode: inflated pieces come out of the window; no output storage.
         let deflate = Deflate::new(Inflater::new(inflate, inflate_window, &mut [][..])).storing();
         let result = echo_connection(timed, config, ws_rx, ws_tx, deflate).await;

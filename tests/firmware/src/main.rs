@@ -7,7 +7,7 @@
 //! ```text
 //! wscodec-firmware --tap tap0 --address 192.168.69.2/24 [--gateway 192.168.69.1]
 //!                  [--port 8080] [--max-message 262144] [--peer 192.168.69.1:9100]
-//!                  [--idle-timeout 60] [--write-timeout 10]
+//!                  [--handshake-timeout 10] [--idle-timeout 60] [--write-timeout 10]
 //!                  [--wss-peer 192.168.69.1:9443 --wss-name NAME --wss-ca CA.der]
 //!                  [--template-port 8081]
 //! ```
@@ -31,6 +31,7 @@ struct Board {
     port: u16,
     max_message: u64,
     peer: Option<SocketAddrV4>,
+    handshake_timeout: u64,
     idle_timeout: u64,
     write_timeout: u64,
     wss_peer: Option<SocketAddrV4>,
@@ -43,7 +44,7 @@ fn usage(error: &str) -> ! {
     eprintln!("wscodec-firmware: {error}");
     eprintln!(
         "usage: wscodec-firmware --tap NAME --address A.B.C.D/LEN [--gateway A.B.C.D] \
-         [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT] [--idle-timeout SECS] \
+         [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT] [--handshake-timeout SECS] [--idle-timeout SECS] \
          [--write-timeout SECS] [--wss-peer A.B.C.D:PORT --wss-name NAME --wss-ca CA.der] [--template-port PORT]"
     );
     exit(2)
@@ -57,6 +58,7 @@ fn parse_args() -> Board {
         port: 8080,
         max_message: 256 * 1024,
         peer: None,
+        handshake_timeout: 10,
         idle_timeout: 60,
         write_timeout: 10,
         wss_peer: None,
@@ -85,6 +87,10 @@ fn parse_args() -> Board {
                 board.max_message = value.parse().unwrap_or_else(|_| bad("a byte count"))
             }
             "--peer" => board.peer = Some(value.parse().unwrap_or_else(|_| bad("A.B.C.D:PORT"))),
+            "--handshake-timeout" => {
+                board.handshake_timeout =
+                    value.parse().unwrap_or_else(|_| bad("a number of seconds"))
+            }
             "--idle-timeout" => {
                 board.idle_timeout = value.parse().unwrap_or_else(|_| bad("a number of seconds"))
             }
@@ -188,6 +194,7 @@ async fn main(spawner: Spawner) {
     let settings = Settings {
         port: board.port,
         max_message: board.max_message,
+        handshake_timeout: embassy_time::Duration::from_secs(board.handshake_timeout),
         idle_timeout: embassy_time::Duration::from_secs(board.idle_timeout),
         write_timeout: embassy_time::Duration::from_secs(board.write_timeout),
         peer,

@@ -4,7 +4,8 @@
 //! in for a real-time clock), and the exit status it reports when a client run is over.
 //!
 //! ```text
-//! firmware serve [--port 80] [--max-message BYTES] [--idle-timeout SECS] [--write-timeout SECS]
+//! firmware serve [--port 80] [--max-message BYTES] [--handshake-timeout SECS]
+//!                [--idle-timeout SECS] [--write-timeout SECS]
 //! firmware client --peer A.B.C.D:PORT
 //! firmware autobahn-client --peer A.B.C.D:PORT [--agent NAME]
 //! firmware wss-client --peer A.B.C.D:PORT --name NAME --ca CA.der
@@ -39,6 +40,7 @@ pub struct Command {
     pub mode: Mode,
     pub port: u16,
     pub max_message: u64,
+    pub handshake_timeout: u64,
     pub idle_timeout: u64,
     pub write_timeout: u64,
     pub peer: Option<SocketAddrV4>,
@@ -55,7 +57,7 @@ pub fn exit(code: i32) -> ! {
 /// Logs `message` and stops the board with exit status 2 (a usage error).
 fn usage(message: &str) -> ! {
     defmt::error!("command line: {}", message);
-    defmt::error!("usage: firmware serve|client|autobahn-client|wss-client [--port PORT] [--max-message BYTES] [--idle-timeout SECS] [--write-timeout SECS] [--peer A.B.C.D:PORT] [--agent NAME] [--name NAME --ca CA.der]");
+    defmt::error!("usage: firmware serve|client|autobahn-client|wss-client [--port PORT] [--max-message BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] [--write-timeout SECS] [--peer A.B.C.D:PORT] [--agent NAME] [--name NAME --ca CA.der]");
     exit(2)
 }
 
@@ -79,6 +81,7 @@ pub fn command() -> Command {
         mode,
         port: 80,
         max_message: u64::MAX,
+        handshake_timeout: 10,
         idle_timeout: 60,
         write_timeout: 10,
         peer: None,
@@ -94,6 +97,7 @@ pub fn command() -> Command {
                 command.port = value.parse().unwrap_or_else(|_| usage("--port: not a port"))
             }
             "--max-message" => command.max_message = number(),
+            "--handshake-timeout" => command.handshake_timeout = number(),
             "--idle-timeout" => command.idle_timeout = number(),
             "--write-timeout" => command.write_timeout = number(),
             "--peer" => {

@@ -71,6 +71,7 @@ fn start(spawner: Spawner, device: &'static mut Device, command: Command) {
             let settings = Settings {
                 port: command.port,
                 max_message: command.max_message,
+                handshake_timeout: Duration::from_secs(command.handshake_timeout),
                 idle_timeout: Duration::from_secs(command.idle_timeout),
                 write_timeout: Duration::from_secs(command.write_timeout),
                 peer: None,
