@@ -20,7 +20,7 @@ use static_cell::{ConstStaticCell, StaticCell};
 use wscodec::deflate::{InflateState, Inflater};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::{Deflate, Error};
+use wscodec::io::Deflate;
 use wscodec::{CloseCode, Config, Event};
 
 use crate::text::{host_name, Text};
@@ -185,8 +185,9 @@ async fn case_count(
     count
 }
 
-/// A connection to a control `target` (`/updateReports`): opened, then closed normally.
-/// True if the server went through the closing handshake.
+/// A connection to a control `target` (`/updateReports`), then a normal close. True if
+/// the server took the request (answered the upgrade): kosoku writes its reports and
+/// exits then, and may end the connection without its close frame.
 async fn control(
     socket: &mut TcpSocket<'_>,
     host: &str,
@@ -202,17 +203,10 @@ async fn control(
     else {
         return false;
     };
-    if ws.close(CloseCode::NORMAL, "").await.is_err() {
-        return false;
+    if ws.close(CloseCode::NORMAL, "").await.is_ok() {
+        while ws.read().await.is_ok() {}
     }
-    loop {
-        match ws.read().await {
-            Ok(Event::Close { .. }) => return true,
-            Ok(_) => {}
-            Err(Error::Closed) => return true,
-            Err(_) => return false,
-        }
-    }
+    true
 }
 
 /// Text percent-encoded for a query string (everything but unreserved characters).
