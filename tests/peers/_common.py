@@ -261,6 +261,34 @@ def start_wsc_serve(
         raise
 
 
+QEMU_FIRMWARE = REPO_ROOT / "scripts" / "qemu-firmware"
+
+
+def build_device_firmware(timeout: float = 1800) -> None:
+    """Builds the Cortex-M board's firmware (scripts/qemu-firmware build)."""
+    with Child([str(QEMU_FIRMWARE), "build"], name="qemu-firmware build", echo_stderr=True) as c:
+        rc = c.wait(timeout)
+        c.join_output()
+        if rc != 0:
+            raise PeerFailure(f"scripts/qemu-firmware build failed (exit code {rc}); stderr:\n    {c.stderr_tail()}")
+
+
+def start_device_serve(extra: list[str] | None = None, timeout: float = 90) -> tuple[Child, str]:
+    """Boots the Cortex-M board's echo server under QEMU (`scripts/qemu-firmware serve
+    PORT`, built before); returns (child, "127.0.0.1:PORT") once the script printed
+    `listening on ws://127.0.0.1:PORT/` (the device answered a handshake). The device's
+    log lines stay in child.stdout_lines."""
+    port = free_port()
+    argv = [str(QEMU_FIRMWARE), "--no-build", "serve", str(port)] + (extra or [])
+    child = Child(argv, name="qemu-firmware serve")
+    try:
+        child.wait_line(rf"^listening on ws://127\.0\.0\.1:{port}/$", timeout)
+    except BaseException:
+        child.kill()
+        raise
+    return child, f"127.0.0.1:{port}"
+
+
 def _echo_rest(child: Child) -> None:
     while True:
         line = child.stdout_queue.get()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Autobahn TestSuite conformance run for `wsc`, using the `kosoku` runner.
+"""Autobahn TestSuite conformance run for `wsc`, or with --device for the firmware on the
+Cortex-M board under QEMU, using the `kosoku` runner.
 
 kosoku (PyPI) runs the Autobahn TestSuite's own case files natively:
 
@@ -30,6 +31,13 @@ could not run. INFORMATIONAL cases are the ones whose behaviour RFC 6455 leaves 
 
 With --split, wsc runs every case through a connection split into a reader half and a
 writer half (`wsc serve --split`, `wsc autobahn-client --split`).
+
+--device puts the firmware (tests/firmware on the mps2-an386 board, scripts/qemu-firmware)
+in wsc's place: `scripts/qemu-firmware serve PORT` as the server under test, and
+`scripts/qemu-firmware autobahn-client PORT` as the client (it reaches the fuzzingserver
+at 10.0.2.2, QEMU's address for the host). The full run on the device, both roles:
+
+    .venv/bin/python tests/peers/autobahn.py --device --role both
 """
 
 from __future__ import annotations
@@ -45,12 +53,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
+    QEMU_FIRMWARE,
     REPO_ROOT,
     Child,
     PeerFailure,
+    build_device_firmware,
     check_executable,
     log,
     run_main,
+    start_device_serve,
     start_wsc_serve,
 )
 
@@ -159,9 +170,12 @@ def load_index(outdir: Path, res: RoleResult, expect_agent: str | None) -> None:
 def run_server_role(args, kosoku: str, outdir: Path) -> RoleResult:
     res = RoleResult("server")
     res.outdir = outdir
-    log(f"== autobahn server role: kosoku fuzzingclient -> wsc serve (reports in {outdir})")
+    log(f"== autobahn server role: kosoku fuzzingclient -> {args.target} (reports in {outdir})")
     started = time.monotonic()
-    wsc, addr = start_wsc_serve(args.wsc, extra=["--split"] if args.split else [])
+    if args.device:
+        wsc, addr = start_device_serve()
+    else:
+        wsc, addr = start_wsc_serve(args.wsc, extra=["--split"] if args.split else [])
     with wsc:
         argv = [
             kosoku, "-m", "fuzzingclient", f"ws://{addr}", "-o", str(outdir),
@@ -175,7 +189,7 @@ def run_server_role(args, kosoku: str, outdir: Path) -> RoleResult:
                 k.kill()
                 raise PeerFailure(
                     f"kosoku fuzzingclient did not finish within {args.timeout:.0f}s "
-                    f"(is wsc serve hanging?); kosoku stderr:\n    {k.stderr_tail()}"
+                    f"(is {args.target} hanging?); kosoku stderr:\n    {k.stderr_tail()}"
                 )
             if rc not in (0, 1):
                 raise PeerFailure(
@@ -185,13 +199,13 @@ def run_server_role(args, kosoku: str, outdir: Path) -> RoleResult:
                 log(f"[kosoku] {line}")
         if not wsc.alive():
             res.problems.append(
-                f"wsc serve exited during the run (code {wsc.proc.returncode}); stderr:\n    {wsc.stderr_tail()}"
+                f"{args.target} exited during the run (code {wsc.proc.returncode}); stderr:\n    {wsc.stderr_tail()}"
             )
     res.seconds = time.monotonic() - started
     load_index(outdir, res, None)
     errors = [cid for cid, c in res.cases.items() if c.get("behavior") == "ERROR"]
     if errors and len(errors) == len(res.cases):
-        res.problems.append(f"every case ended in ERROR (kosoku could not connect to wsc serve at {addr})")
+        res.problems.append(f"every case ended in ERROR (kosoku could not connect to {args.target} at {addr})")
     return res
 
 
@@ -200,8 +214,8 @@ def run_client_role(args, kosoku: str, outdir: Path) -> RoleResult:
 
     res = RoleResult("client")
     res.outdir = outdir
-    log(f"== autobahn client role: wsc autobahn-client -> kosoku fuzzingserver (reports in {outdir})")
-    wsc_path = check_executable(args.wsc, "wsc binary")
+    client = "the device's Autobahn client" if args.device else "wsc autobahn-client"
+    log(f"== autobahn client role: {client} -> kosoku fuzzingserver (reports in {outdir})")
     started = time.monotonic()
     argv = [kosoku, "-m", "fuzzingserver", "127.0.0.1:0", "-o", str(outdir)] + selection_args(
         args.cases, args.exclude
@@ -218,19 +232,22 @@ def run_client_role(args, kosoku: str, outdir: Path) -> RoleResult:
         except Exception as e:  # noqa: BLE001
             raise PeerFailure(f"could not read {url}/getCaseCount from kosoku: {e!r}") from e
         log(f"kosoku fuzzingserver at {url} serves {res.expected_count} cases")
-        wargv = [wsc_path, "autobahn-client", url, "--agent", args.agent]
-        if args.split:
-            wargv.append("--split")
+        if args.device:
+            port = m.group("port")
+            wargv = [str(QEMU_FIRMWARE), "--no-build", "autobahn-client", port, "--agent", args.agent]
+        else:
+            wargv = [check_executable(args.wsc, "wsc binary"), "autobahn-client", url, "--agent", args.agent]
+            if args.split:
+                wargv.append("--split")
         log("$ " + " ".join(wargv))
-        with Child(wargv, name="wsc autobahn-client", echo_stdout=args.verbose, echo_stderr=True) as w:
+        with Child(wargv, name=client, echo_stdout=args.verbose, echo_stderr=True) as w:
             wrc = w.wait(args.timeout)
             if wrc is None:
                 w.kill()
-                res.problems.append(f"wsc autobahn-client did not finish within {args.timeout:.0f}s")
+                res.problems.append(f"{client} did not finish within {args.timeout:.0f}s")
             elif wrc != 0:
-                res.problems.append(
-                    f"wsc autobahn-client exited with code {wrc}; stderr:\n    {w.stderr_tail()}"
-                )
+                tail = "\n    ".join(w.stdout_lines[-20:]) if args.device else w.stderr_tail()
+                res.problems.append(f"{client} exited with code {wrc}; output:\n    {tail}")
         # After updateReports kosoku writes the reports and exits by itself.
         grace = 120 if not res.problems else 20
         rc = k.wait(grace)
@@ -238,8 +255,8 @@ def run_client_role(args, kosoku: str, outdir: Path) -> RoleResult:
         if rc is None:
             k.kill()
             raise PeerFailure(
-                f"kosoku fuzzingserver did not finish within {grace}s after wsc autobahn-client exited "
-                f"(did wsc call {url}/updateReports?agent={args.agent}?)"
+                f"kosoku fuzzingserver did not finish within {grace}s after {client} exited "
+                f"(did it call {url}/updateReports?agent={args.agent}?)"
                 + ("\n  " + "\n  ".join(res.problems) if res.problems else "")
             )
         if rc not in (0, 1):
@@ -250,14 +267,14 @@ def run_client_role(args, kosoku: str, outdir: Path) -> RoleResult:
     load_index(outdir, res, args.agent)
     if res.expected_count is not None and len(res.cases) != res.expected_count:
         res.problems.append(
-            f"wsc ran {len(res.cases)} of the {res.expected_count} cases kosoku served"
+            f"{client} ran {len(res.cases)} of the {res.expected_count} cases kosoku served"
         )
     return res
 
 
 def render(results: list[RoleResult], args) -> str:
     lines: list[str] = []
-    lines.append("# Autobahn TestSuite results for wsc (kosoku)")
+    lines.append(f"# Autobahn TestSuite results for {args.subject} (kosoku)")
     lines.append("")
     sel = ", ".join(args.cases) if args.cases else "all cases"
     if args.exclude:
@@ -299,7 +316,9 @@ def render(results: list[RoleResult], args) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--role", choices=["server", "client", "both"], default="both")
-    ap.add_argument("--wsc", required=True, help="path to the wsc binary")
+    ap.add_argument("--wsc", help="path to the wsc binary (the subject, unless --device)")
+    ap.add_argument("--device", action="store_true",
+                    help="test the firmware on the Cortex-M board under QEMU (scripts/qemu-firmware) instead of wsc")
     ap.add_argument("--cases", action="append", help="case ids/globs to run, comma-separated or repeated (default: all)")
     ap.add_argument("--exclude", action="append", help="case ids/globs to exclude, e.g. '12.*,13.*'")
     ap.add_argument("--kosoku", help="path to the kosoku executable (default: beside this Python)")
@@ -317,9 +336,20 @@ def main() -> int:
     args = ap.parse_args()
     args.cases = split_globs(args.cases)
     args.exclude = split_globs(args.exclude)
+    if args.device == bool(args.wsc):
+        ap.error("give either --wsc PATH or --device")
+    if args.device and args.split:
+        ap.error("--split is for wsc")
+    args.subject = "the firmware on the Cortex-M board (QEMU mps2-an386)" if args.device else "wsc"
+    args.target = "the device's echo server" if args.device else "wsc serve"
+    if args.device and args.agent == "wsc":
+        args.agent = "firmware"
 
     kosoku = find_kosoku(args.kosoku)
-    check_executable(args.wsc, "wsc binary")
+    if args.device:
+        build_device_firmware()
+    else:
+        check_executable(args.wsc, "wsc binary")
     roles = ["server", "client"] if args.role == "both" else [args.role]
     results: list[RoleResult] = []
     for role in roles:
