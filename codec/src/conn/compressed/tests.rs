@@ -419,3 +419,54 @@ fn a_distance_before_the_stream_is_1007_in_both_roles_over_a_reused_window() {
         }
     }
 }
+
+#[test]
+fn empty_frames_inside_a_compressed_message_are_passed_over() {
+    // Found by inflate_differential: an empty frame that did not end a compressed
+    // message left the connection waiting for payload it had none of, and everything
+    // after it was never read.
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let cases = [
+        // An empty first frame, then the whole message.
+        (
+            [masked(0x42, b""), masked(0x80, &hello)].concat(),
+            Ok(std::vec![Owned::Binary(b"Hello".to_vec())]),
+        ),
+        // Empty frames between and after the message's bytes.
+        (
+            [
+                masked(0x42, &hello[..3]),
+                masked(0x00, b""),
+                masked(0x00, &hello[3..]),
+                masked(0x80, b""),
+            ]
+            .concat(),
+            Ok(std::vec![Owned::Binary(b"Hello".to_vec())]),
+        ),
+        // An empty message in two empty frames: not a DEFLATE stream (the tail alone
+        // starts a block it does not end).
+        (
+            [masked(0x42, b""), masked(0x80, b"")].concat(),
+            Err(ProtocolError::Inflate(InflateError::Truncated)),
+        ),
+    ];
+    for (wire, expected) in cases {
+        for streaming in [false, true] {
+            for chunk in [1, 1000] {
+                let mut state = InflateState::new();
+                let mut window = std::vec![0u8; 1 << 15];
+                let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+                inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+                let mut conn = server(RESET, streaming);
+                let wire = [wire.clone(), masked(0x81, b"after")].concat();
+                let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);
+                let got = end.map(|()| join(&events));
+                let expected = expected.clone().map(|mut e| {
+                    e.push(Owned::Text("after".into()));
+                    e
+                });
+                assert_eq!(got, expected, "streaming {streaming} chunk {chunk}");
+            }
+        }
+    }
+}
