@@ -384,8 +384,9 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
                 return Err(InflateError::TooLarge { max: limit });
             }
         }
-        let src = self.window.get(at..at + n).unwrap_or_default();
-        if let Some(dst) = self.output.bytes_mut().get_mut(self.out_len..end) {
+        // Both are `n` bytes long (checked here, so the copy keeps no panic path).
+        let src = self.window.get(at..at + n);
+        if let (Some(src), Some(dst)) = (src, self.output.bytes_mut().get_mut(self.out_len..end)) {
             dst.copy_from_slice(src);
         }
         self.out_len = end;
