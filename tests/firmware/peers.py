@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import time
+import zlib
 from urllib.parse import urlsplit
 
 try:
@@ -133,14 +134,15 @@ async def rejected_path(url: str) -> None:
     ok("unknown path refused with HTTP 404")
 
 
-def raw_upgrade(host: str, port: int) -> socket.socket:
-    """A raw TCP connection after a completed WebSocket upgrade."""
+def raw_upgrade(host: str, port: int, extra: str = "") -> socket.socket:
+    """A raw TCP connection after a completed WebSocket upgrade (`extra`: more header
+    lines, each ending with CRLF)."""
     s = socket.create_connection((host, port), timeout=TIMEOUT)
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall(
         (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-         "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+         f"Sec-WebSocket-Version: 13\r\n{extra}\r\n").encode()
     )
     head = b""
     while b"\r\n\r\n" not in head:
@@ -151,9 +153,9 @@ def raw_upgrade(host: str, port: int) -> socket.socket:
     return s
 
 
-def masked_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+def masked_frame(opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
     mask = os.urandom(4)
-    head = bytes([(0x80 if fin else 0) | opcode])
+    head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
     n = len(payload)
     if n < 126:
         head += bytes([0x80 | n])
@@ -162,6 +164,28 @@ def masked_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     else:
         head += bytes([0x80 | 127]) + struct.pack("!Q", n)
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def read_message(s: socket.socket) -> bytes:
+    """The payload of the next data message from the firmware (its frames unmasked)."""
+    data, message = b"", b""
+    while True:
+        while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F) + (2 if data[1] & 0x7F == 126 else 0):
+            chunk = s.recv(65536)
+            check(bool(chunk), "a message before EOF")
+            data += chunk
+        n, at = data[1] & 0x7F, 2
+        check(n != 127, "a frame under 64 KiB")
+        if n == 126:
+            n, at = struct.unpack("!H", data[2:4])[0], 4
+        while len(data) < at + n:
+            chunk = s.recv(65536)
+            check(bool(chunk), "a whole frame before EOF")
+            data += chunk
+        message += data[at:at + n]
+        fin, data = data[0] & 0x80, data[at + n:]
+        if fin:
+            return message
 
 
 def read_close_code(s: socket.socket) -> int:
@@ -198,6 +222,29 @@ def protocol_error(host: str, port: int) -> None:
     check(code == 1002, f"close 1002 for an unmasked frame (got {code})")
     s.close()
     ok("unmasked client frame closed with 1002")
+
+
+def hostile_deflate(host: str, port: int) -> None:
+    # Back-references before the start of the stream (RFC 1951 section 3.2.1 forbids
+    # them; zlib says "invalid distance too far back"): a match as the very first symbol,
+    # and "a" then a match 2 back, each on a new connection whose window the last one
+    # filled (the firmware lends the same window to every connection). Both must fail
+    # with 1007, and nothing of the earlier connection may come back.
+    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    text = "the previous connection's plaintext, " * 40
+    for name, payload in [("a match as the first symbol", "02020000"),
+                          ('"a", then 3 bytes from 2 back', "4a04420000")]:
+        s = raw_upgrade(host, port, offer)
+        c = zlib.compressobj(6, zlib.DEFLATED, -12)
+        s.sendall(masked_frame(0x1, (c.compress(text.encode()) + c.flush(zlib.Z_SYNC_FLUSH))[:-4], rsv1=True))
+        check(read_message(s) == text.encode(), "the echo of a compressed message")
+        s.close()
+        s = raw_upgrade(host, port, offer)
+        s.sendall(masked_frame(0x1, bytes.fromhex(payload), rsv1=True))
+        code = read_close_code(s)
+        check(code == 1007, f"close 1007 for {name} (got {code})")
+        s.close()
+    ok("back-references before the start of the stream closed with 1007, window reused")
 
 
 def ping_flood_without_reading(host: str, port: int) -> None:
@@ -238,6 +285,7 @@ async def main() -> None:
     await rejected_path(url)
     abrupt_disconnects(host, port)
     protocol_error(host, port)
+    hostile_deflate(host, port)
     ping_flood_without_reading(host, port)
     await asyncio.sleep(0.5)
     await survives(url)
