@@ -5,7 +5,8 @@
 //! (`wscodec-fuzz-bodies`), so a fixed crash stays fixed. The `differential_frames` inputs
 //! need tungstenite, which only the fuzz crate depends on: here they replay through the
 //! wscodec half (the header decoder and both connection roles); CI replays them against
-//! tungstenite with `cargo fuzz run differential_frames -- -runs=0`.
+//! tungstenite with `cargo fuzz run differential_frames -- -runs=0`. The same for the
+//! `inflate_differential` inputs, whose reference is zlib-rs.
 
 use std::fs;
 use std::panic;
@@ -87,6 +88,18 @@ fn deflate_negotiation() {
 #[test]
 fn deflate_inflate() {
     replay("deflate_inflate", __fuzz::deflate_inflate);
+}
+
+#[test]
+fn inflate_differential_wscodec_half() {
+    // The zlib-rs half needs the fuzz crate (CI replays it in fuzz/smoke.sh). Here the
+    // same script goes through `deflate_inflate`'s body: a server, the window of 32 KiB
+    // (or none), every message delivered once the wire is in.
+    replay("inflate_differential", |data| {
+        let Some((&mode, rest)) = data.split_first() else { return };
+        let window = if mode >> 2 & 3 == 3 { 3 } else { 2 };
+        __fuzz::deflate_inflate(&[&[mode & 3 | window << 2][..], rest].concat());
+    });
 }
 
 #[test]

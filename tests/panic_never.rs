@@ -9,7 +9,9 @@
 //! server handshake (parse, validate, the application's decision, the `101`, a page or an
 //! error response); `client::parse_response` and `Response::validate`. Both HTTP heads
 //! are read by wscodec's own parser: httparse's `parse_headers_iter_uninit` keeps a
-//! slice-index check the optimizer cannot remove.
+//! slice-index check the optimizer cannot remove. The compressed path (`conn_inflate`) is
+//! not proven: miniz_oxide keeps panics in its decoder; it is checked that they are the
+//! only ones, and fuzzed long instead (fuzz/README.md).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -68,4 +70,61 @@ fn a_path_that_can_panic_fails_to_link() {
         "{CONTROL} links although it keeps a panic path: the proofs above prove nothing"
     );
     assert!(stderr.contains(MARKER), "{CONTROL} failed for another reason:\n{stderr}");
+}
+
+/// The compressed path (`conn_inflate`: `Connection::handle_input_with` with an
+/// `Inflater`) cannot join [`PROVEN`]: miniz_oxide's decoder keeps slice-index and
+/// `assert!` checks whose conditions depend on invariants of its state machine (a match
+/// never runs past the output buffer) that the optimizer cannot see. Those paths are run
+/// long by the `deflate_inflate` and `inflate_differential` fuzz targets instead
+/// (fuzz/README.md). This holds the line: built with the `locate` handler, every function
+/// left with a call to a panic is miniz_oxide's, none of wscodec's; and if none is left,
+/// the path belongs in `PROVEN`.
+#[test]
+fn the_compressed_path_panics_only_inside_miniz_oxide() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = root.join("../target/panic-never-locate");
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--features", "locate", "--bin", "conn_inflate"])
+        .arg("--manifest-path")
+        .arg(root.join("panic-never/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("run cargo build for tests/panic-never");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let binary = target.join("release/conn_inflate");
+    let dis = Command::new("objdump")
+        .args(["-d", "--demangle", "--no-show-raw-insn"])
+        .arg(&binary)
+        .output()
+        .expect("run objdump (binutils) on the conn_inflate proof binary");
+    assert!(dis.status.success(), "objdump: {}", String::from_utf8_lossy(&dis.stderr));
+    let text = String::from_utf8_lossy(&dis.stdout);
+    let panics = ["core::panicking::", "core::slice::index::", "len_mismatch_fail"];
+    let mut function = "";
+    let mut callers = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_suffix(">:").and_then(|l| l.split_once(" <")) {
+            function = name.1;
+        } else if line.contains("call") && panics.iter().any(|p| line.contains(p)) {
+            // The panic machinery itself calls on down its own chain.
+            if !function.starts_with("core::") {
+                callers.insert(function.to_owned());
+            }
+        }
+    }
+    assert!(
+        !callers.is_empty(),
+        "conn_inflate has no panic path left: move it to PROVEN and update fuzz/README.md"
+    );
+    let ours: Vec<_> =
+        callers.iter().filter(|f| !f.starts_with("miniz_oxide::inflate::core::")).collect();
+    assert!(
+        ours.is_empty(),
+        "panic paths outside miniz_oxide on the compressed path: {ours:?} (all: {callers:?})"
+    );
 }

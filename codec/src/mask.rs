@@ -26,8 +26,8 @@
 /// hold the same word).
 #[inline(always)]
 const fn wide_key(key: [u8; 4]) -> u64 {
-    let [a, b, c, d] = key;
-    u64::from_ne_bytes([a, b, c, d, a, b, c, d])
+    let word = u32::from_ne_bytes(key) as u64;
+    word | word << 32
 }
 
 /// XORs `buf` in place with `key`, starting at payload position `offset`.
@@ -48,11 +48,39 @@ const fn wide_key(key: [u8; 4]) -> u64 {
 /// ```
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
-    if buf.len() < ALIGN_FROM {
+    if BYTE_AT_A_TIME {
+        xor_bytes(buf, key);
+    } else if buf.len() < ALIGN_FROM {
         xor_words(buf, key);
     } else {
         xor_aligned(buf, key);
     }
+}
+
+/// Cores without unaligned loads and stores (ARMv6-M: Cortex-M0 and M0+; RISC-V without
+/// the Zicclsm extension): there the word loops below become byte loads and stores with
+/// the bytes shifted into words and out again, and LLVM builds the doubled key with a
+/// 64-bit multiply (a call on ARMv6-M). Four bytes at a time, each XORed with its key
+/// byte, is smaller and faster: on thumbv6m 376 bytes less flash, unmasking 1 KiB 5,283
+/// -> 3,557 instructions (`scripts/firmware-budget`, QEMU `-icount` on mps2-an385); on
+/// riscv32imc 584 bytes less. Stable Rust has no `cfg` for unaligned access; among the
+/// Arm targets, the lack of compare-and-swap singles ARMv6-M out.
+const BYTE_AT_A_TIME: bool =
+    cfg!(any(all(target_arch = "arm", not(target_has_atomic = "32")), target_arch = "riscv32"));
+
+/// The masking loop of [`BYTE_AT_A_TIME`] cores: four bytes per step, each XORed with its
+/// key byte, then at most 3 single bytes.
+#[inline(always)]
+fn xor_bytes(buf: &mut [u8], key: [u8; 4]) {
+    let (quads, tail) = buf.as_chunks_mut::<4>();
+    let [k0, k1, k2, k3] = key;
+    for [a, b, c, d] in quads {
+        *a ^= k0;
+        *b ^= k1;
+        *c ^= k2;
+        *d ^= k3;
+    }
+    xor_tail(tail, key);
 }
 
 /// From this many bytes on, [`apply_mask`] first brings the buffer to a 64-byte boundary
@@ -146,6 +174,11 @@ fn xor_tail(tail: &mut [u8], key: [u8; 4]) {
 #[inline]
 pub fn mask_into(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     assert_eq!(dst.len(), src.len(), "mask_into: dst and src lengths differ");
+    if BYTE_AT_A_TIME {
+        dst.copy_from_slice(src);
+        apply_mask(dst, key, 0);
+        return;
+    }
     let wide = wide_key(key);
     let (dwords, dtail) = dst.as_chunks_mut::<8>();
     let (swords, stail) = src.as_chunks::<8>();
@@ -206,6 +239,22 @@ mod tests {
                     naive(&mut slow, key, offset);
                     assert_eq!(fast, slow, "start {start} len {len} offset {offset}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn byte_loop_matches_naive_at_every_length_and_offset() {
+        // The loop `apply_mask` runs on cores without unaligned access, tested on every
+        // target.
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0..70 {
+            for offset in 0..4 {
+                let data: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(31)).collect();
+                let (mut ours, mut expect) = (data.clone(), data);
+                xor_bytes(&mut ours, rotate_key(key, offset));
+                naive(&mut expect, key, offset);
+                assert_eq!(ours, expect, "len {len} offset {offset}");
             }
         }
     }

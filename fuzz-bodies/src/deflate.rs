@@ -95,9 +95,10 @@ pub fn deflate_negotiation(data: &[u8]) {
 /// without RSV1, bit 3 puts a ping between the frames.
 ///
 /// Checks, besides the connection invariants: nothing panics; every step takes input or
-/// gives an event (no loop without progress, whatever the payload inflates to); no
-/// message or sum of pieces goes over the limit; every error closes with 1002, 1007 or
-/// 1009 and the connection owes that close frame.
+/// gives an event (no loop without progress, whatever the payload inflates to); once the
+/// whole wire is in, every message of it was delivered (nothing waits for bytes that will
+/// not come); no message or sum of pieces goes over the limit; every error closes with
+/// 1002, 1007 or 1009 and the connection owes that close frame.
 pub fn deflate_inflate(data: &[u8]) {
     let [mode, limit_byte, rest @ ..] = data else { return };
     let streaming = mode & 1 == 1;
@@ -126,12 +127,13 @@ pub fn deflate_inflate(data: &[u8]) {
     conn.set_max_inflated(limit);
 
     let mut wire = [0u8; 96 * 1024];
-    let wire_len = build_wire(rest, &mut wire);
+    let (wire_len, messages) = build_wire(rest, &mut wire);
     let wire = wire.get(..wire_len).unwrap();
 
     let mut buf = [0u8; 4096];
     let (mut filled, mut fed, mut steps) = (0usize, 0usize, 0usize);
     let mut piece_total = 0u64;
+    let mut delivered = 0usize;
     let max_steps = 64 * (wire.len() + 16) + 16 * usize::try_from(limit).unwrap();
     loop {
         steps += 1;
@@ -141,15 +143,21 @@ pub fn deflate_inflate(data: &[u8]) {
             Ok(Status::Complete { value, consumed }) => {
                 assert!(consumed <= filled);
                 match value {
-                    Some(Event::Text(t)) => assert!(t.len() as u64 <= limit),
-                    Some(Event::Binary(b)) => assert!(b.len() as u64 <= limit),
+                    Some(Event::Text(t)) => {
+                        assert!(t.len() as u64 <= limit);
+                        delivered += 1;
+                    }
+                    Some(Event::Binary(b)) => {
+                        assert!(b.len() as u64 <= limit);
+                        delivered += 1;
+                    }
                     Some(Event::Piece { data, first, last, .. }) => {
                         if first {
                             piece_total = 0;
                         }
                         piece_total += data.len() as u64;
                         assert!(piece_total <= limit, "pieces add up to {piece_total}");
-                        let _ = last;
+                        delivered += usize::from(last);
                     }
                     Some(Event::Close { .. }) => return,
                     Some(Event::Ping(_) | Event::Pong(_)) | None => {}
@@ -159,7 +167,11 @@ pub fn deflate_inflate(data: &[u8]) {
             }
             Ok(Status::Partial { needed }) => {
                 assert!(needed >= 1);
-                if fed == wire.len() || filled == buf.len() {
+                if filled == buf.len() {
+                    return;
+                }
+                if fed == wire.len() {
+                    assert_eq!(delivered, messages, "the wire is in, {filled} bytes wait");
                     return;
                 }
                 let take = chunk.min(wire.len() - fed).min(buf.len() - filled);
@@ -184,8 +196,10 @@ pub fn deflate_inflate(data: &[u8]) {
     }
 }
 
-/// Client frames for the messages of the script; returns their length in `wire`.
-fn build_wire(mut rest: &[u8], wire: &mut [u8]) -> usize {
+/// Client frames for the messages of the script; returns their length in `wire` and how
+/// many messages they hold.
+fn build_wire(mut rest: &[u8], wire: &mut [u8]) -> (usize, usize) {
+    let mut messages = 0;
     let mut at = 0;
     let key = [0x37, 0xfa, 0x21, 0x3d];
     let frame = |wire: &mut [u8], at: &mut usize, first: u8, payload: &[u8]| -> bool {
@@ -222,6 +236,7 @@ fn build_wire(mut rest: &[u8], wire: &mut [u8]) -> usize {
         if !ok {
             break;
         }
+        messages += 1;
     }
-    at
+    (at, messages)
 }

@@ -254,3 +254,86 @@ INFLATE = {
 for name, script in INFLATE.items():
     for mode, limit in ((0x00, 0x01), (0x03, 0x45), (0x06, 0x8f), (0x0a, 0xc3), (0x0d, 0x00)):
         write("deflate_inflate", f"{name}-{mode:02x}", bytes([mode, limit]) + script)
+
+
+# inflate_differential: the script of deflate_inflate, but byte 0 bits 2-3 pick a window of
+# 32 KiB, 40,000 B, 64 KiB or none, and bit 4 the client role. Hand-made DEFLATE data (the
+# issue's cases: references before the start of the stream, reserved codes, bad stored
+# lengths), written bit by bit as RFC 1951 section 3.1.1 orders them. The Autobahn
+# section 12 and 13 seeds are written by capture_autobahn.py.
+class Bits:
+    def __init__(self):
+        self.bits = []
+
+    def field(self, value, n):  # least significant bit first
+        self.bits += [(value >> i) & 1 for i in range(n)]
+        return self
+
+    def code(self, value, n):  # Huffman codes: most significant bit first
+        self.bits += [(value >> i) & 1 for i in reversed(range(n))]
+        return self
+
+    def fixed(self, final=0):
+        return self.field(final, 1).field(1, 2)
+
+    def lit(self, data):
+        for b in data:
+            assert b < 144
+            self.code(0x30 + b, 8)
+        return self
+
+    def match(self, length, dist):
+        if length == 258:
+            self.code(0xC5, 8)  # symbol 285
+        else:
+            assert 3 <= length <= 10
+            self.code(length - 2, 7)  # symbols 257-264
+        d = dist - 1
+        if d < 4:
+            return self.code(d, 5)
+        top = d.bit_length() - 1
+        extra = top - 1
+        return self.code(2 * top + ((d >> extra) & 1), 5).field(d & ((1 << extra) - 1), extra)
+
+    def end_sync(self):
+        """End of block, then the start of a sync flush's empty stored block."""
+        self.code(0, 7).field(0, 3)
+        return self.bytes()
+
+    def bytes(self):
+        bits = self.bits + [0] * (-len(self.bits) % 8)
+        return bytes(sum(bits[i + j] << j for j in range(8)) for i in range(0, len(bits), 8))
+
+
+def B():
+    return Bits()
+
+
+wrap = B().fixed().lit(b"a")
+for _ in range(130):
+    wrap.match(258, 1)
+HOSTILE = {
+    "match-first": msg(B().fixed().match(3, 1).end_sync()),
+    "a-then-3-at-2": msg(B().fixed().lit(b"a").match(3, 2).end_sync()),
+    "ab-then-3-at-2": msg(B().fixed().lit(b"ab").match(3, 2).end_sync(), 2),
+    "ab-then-10-at-32768": msg(B().fixed().lit(b"ab").match(10, 32768).end_sync()),
+    "context-back-2": msg(B().fixed().lit(b"ab").end_sync()) + msg(B().fixed().match(3, 2).end_sync()),
+    "context-back-3": msg(B().fixed().lit(b"ab").end_sync()) + msg(B().fixed().match(3, 3).end_sync()),
+    "final-then-back": msg(B().fixed(1).lit(b"abc").code(0, 7).bytes() + B().fixed().match(3, 3).end_sync()),
+    "wrap-then-32768": msg(wrap.match(3, 32768).end_sync()),
+    "reserved-block-type": msg(b"\x07\x00"),
+    "stored-nlen-mismatch": msg(b"\x00\x05\x00\x00\x00hello"),
+    "fixed-symbol-286": msg(B().fixed().lit(b"a").code(0xC6, 8).end_sync()),
+    "fixed-distance-30": msg(B().fixed().lit(b"a").code(1, 7).code(30, 5).end_sync()),
+    # A dynamic block whose code length code gives four symbols one bit each.
+    "over-subscribed": msg(B().field(0, 1).field(2, 2).field(0, 5).field(0, 5).field(0, 4)
+                           .field(1, 3).field(1, 3).field(1, 3).field(1, 3).bytes() + b"\0\0"),
+    "rfc-hello-twice": msg(HELLO, 2) + msg(bytes.fromhex("f200110000"), 2),
+    "rfc-bfinal": msg(bytes.fromhex("f348cdc9c9070000"), 2),
+    "empty": msg(b"\x00", 2) + msg(b"", 2),
+    "uncompressed-between": msg(deflated(b"abcabc" * 50)) + msg(b"plain", 4 | 2) + msg(deflated(b"abc" * 9), 1 | 8),
+}
+# Reassembly or streaming, context or not, each window, both roles.
+for name, script in HOSTILE.items():
+    for mode in (0x00, 0x02, 0x0C, 0x05, 0x0B, 0x12, 0x17):
+        write("inflate_differential", f"{name}-{mode:02x}", bytes([mode, 0x3F]) + script)

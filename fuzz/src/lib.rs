@@ -1,7 +1,11 @@
-//! The differential oracle: the same bytes through `wscodec` and through tungstenite.
+//! The differential oracles: the same bytes through `wscodec` and through tungstenite
+//! (here), and the same compressed messages through `wscodec` and zlib-rs ([`inflate`]).
 //!
 //! The other targets' bodies live in the `wscodec-fuzz-bodies` crate, so `tests/corpus.rs`
-//! replays them on stable; this one needs tungstenite, which only this crate depends on.
+//! replays them on stable; these need tungstenite and zlib-rs, which only this crate
+//! depends on.
+
+pub mod inflate;
 
 use std::io::{self, Cursor, Read, Write};
 

@@ -6,6 +6,12 @@
 //! sets the socket's timeout, before each read or write, to the time left until the
 //! deadline, so every deadline holds whatever the peer's timing and whatever is layered
 //! on top.
+//!
+//! Each write gets its own deadline, from when it starts: the bytes written in one go,
+//! between two reads (a frame, a message in several frames), must all be taken by the
+//! peer within the budget's `write` time, and the next write (after a read, or after
+//! [`TimedTcp::done`]) starts a new deadline. A failed write is kept for the log
+//! ([`TimedTcp::write_failure`]), since the layers above may not report it.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -61,7 +67,8 @@ pub(crate) struct Budget {
     /// The first byte read sets a read deadline this far ahead: the data that starts
     /// with it must arrive whole before it (see [`TimedTcp::done`]).
     pub(crate) read: Option<Duration>,
-    /// The first write sets a write deadline this far ahead.
+    /// The first write after a read (or after [`TimedTcp::done`]) sets a write deadline
+    /// this far ahead: the bytes written until the next read must be taken by then.
     pub(crate) write: Option<Duration>,
 }
 
@@ -84,7 +91,11 @@ pub(crate) struct TimedTcp {
     tcp: TcpStream,
     read_by: Option<Instant>,
     write_by: Option<Instant>,
+    /// `write_by` is an absolute deadline ([`TimedTcp::set_deadline`]), not one write's.
+    write_fixed: bool,
     budget: Budget,
+    /// Why the last write that failed failed.
+    write_failure: Option<WriteFailure>,
     /// The socket's timeouts as last set, to skip redundant system calls.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
@@ -103,7 +114,9 @@ impl TimedTcp {
             tcp,
             read_by: None,
             write_by: None,
+            write_fixed: false,
             budget: Budget::default(),
+            write_failure: None,
             read_timeout: None,
             write_timeout: None,
             traffic: (0, 0),
@@ -127,6 +140,7 @@ impl TimedTcp {
     pub(crate) fn set_deadline(&mut self, deadline: Instant) {
         self.read_by = Some(deadline);
         self.write_by = Some(deadline);
+        self.write_fixed = true;
     }
 
     /// Clears both deadlines and sets how the next ones start (see [`Budget`]).
@@ -134,12 +148,20 @@ impl TimedTcp {
         self.budget = budget;
         self.read_by = None;
         self.write_by = None;
+        self.write_fixed = false;
+    }
+
+    /// Why a write failed, if one did (the connection is over then): a deadline that
+    /// passed, or the socket's error.
+    pub(crate) const fn write_failure(&self) -> Option<&WriteFailure> {
+        self.write_failure.as_ref()
     }
 
     /// What was being read and written is complete; `next` says whether what comes next
     /// already started. The next write starts a new write deadline.
     pub(crate) fn done(&mut self, next: Next) {
         self.write_by = None;
+        self.write_fixed = false;
         match next {
             Next::Waiting => self.read_by = None,
             Next::Arrived => self.read_by = self.budget.read.map(|d| Instant::now() + d),
@@ -179,6 +201,10 @@ impl TimedTcp {
 
 impl Read for TimedTcp {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // What was being written is complete: the next write is a new one.
+        if !self.write_fixed {
+            self.write_by = None;
+        }
         loop {
             let timeout = Self::timeout(self.read_by, self.budget.wait, Expired::Read)?;
             if timeout != self.read_timeout {
@@ -207,6 +233,27 @@ impl Write for TimedTcp {
         if self.write_by.is_none() {
             self.write_by = self.budget.write.map(|d| Instant::now() + d);
         }
+        let result = self.write_by_deadline(buf);
+        if let Err(e) = &result {
+            let budget = self.budget.write.filter(|_| !self.write_fixed);
+            self.write_failure = Some(match expired(e) {
+                Some(_) => WriteFailure::NotTaken { budget },
+                None => WriteFailure::Socket(e.to_string()),
+            });
+        }
+        result
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.flush_ends_write {
+            self.write_by = None;
+        }
+        self.tcp.flush()
+    }
+}
+
+impl TimedTcp {
+    fn write_by_deadline(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             let timeout = Self::timeout(self.write_by, None, Expired::Write)?;
             if timeout != self.write_timeout {
@@ -224,12 +271,31 @@ impl Write for TimedTcp {
             }
         }
     }
+}
 
-    fn flush(&mut self) -> io::Result<()> {
-        if self.flush_ends_write {
-            self.write_by = None;
+/// Why a write failed (see [`TimedTcp::write_failure`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriteFailure {
+    /// The peer did not take the bytes by the write deadline: it stopped reading. The
+    /// write's own budget, or `None` under an absolute deadline.
+    NotTaken { budget: Option<Duration> },
+    /// The socket failed (the peer reset the connection, ...).
+    Socket(String),
+}
+
+impl fmt::Display for WriteFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotTaken { budget: Some(d) } => write!(
+                f,
+                "the client did not take it within {} s (write timeout): it stopped reading",
+                d.as_secs_f64()
+            ),
+            Self::NotTaken { budget: None } => {
+                f.write_str("the client did not take it by the deadline: it stopped reading")
+            }
+            Self::Socket(e) => write!(f, "the write failed: {e}"),
         }
-        self.tcp.flush()
     }
 }
 
@@ -308,6 +374,41 @@ mod tests {
         };
         assert_eq!(expired(&error), Some(Expired::Write), "{error}");
         assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn each_write_after_a_read_has_its_own_deadline() {
+        // A write, a read that waits longer than the write budget, another write: the
+        // second must not inherit the first's deadline (an idle ping, then the idle close).
+        let (mut timed, _client) = pair();
+        timed.set_budget(Budget {
+            wait: Some(Duration::from_millis(400)),
+            read: None,
+            write: Some(Duration::from_millis(300)),
+        });
+        timed.write_all(b"ping").unwrap();
+        let error = timed.read(&mut [0u8; 16]).unwrap_err();
+        assert!(is_timeout(&error) && expired(&error).is_none(), "{error}");
+        timed.write_all(b"close").unwrap();
+        assert_eq!(timed.write_failure(), None);
+    }
+
+    #[test]
+    fn a_failed_write_is_kept_with_its_reason() {
+        let (mut timed, _client) = pair();
+        timed.set_budget(Budget {
+            wait: None,
+            read: None,
+            write: Some(Duration::from_millis(200)),
+        });
+        let chunk = vec![0u8; 64 * 1024];
+        while timed.write_all(&chunk).is_ok() {}
+        let failure = timed.write_failure().unwrap();
+        assert_eq!(failure, &WriteFailure::NotTaken { budget: Some(Duration::from_millis(200)) });
+        assert_eq!(
+            failure.to_string(),
+            "the client did not take it within 0.2 s (write timeout): it stopped reading"
+        );
     }
 
     #[test]

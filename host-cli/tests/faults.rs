@@ -323,7 +323,7 @@ fn slowloris_in_a_frame_is_closed_with_1008_when_the_message_is_due() {
     assert!(
         log.contains(&format!(
             "close {local} code=1008 (policy violation) reason=\"message too slow\" by=server \
-             msgs=3 wire_in="
+             sent=close_frame msgs=3 wire_in="
         )),
         "{log}"
     );

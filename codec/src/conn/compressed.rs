@@ -177,6 +177,12 @@ impl Connection {
         let avail = rest.min(buf.len());
         let end = frame.fin && avail == rest;
         if avail == 0 && !end {
+            if rest == 0 {
+                // An empty frame that does not end the message: nothing to inflate.
+                self.open_frame = None;
+                self.checked = 0;
+                return Ok(Status::Complete { value: None, consumed: 0 });
+            }
             return Ok(Status::Partial { needed: 1 });
         }
         let Some(input) = buf.get_mut(..avail) else {

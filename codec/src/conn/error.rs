@@ -110,8 +110,9 @@ impl ProtocolError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InflateError {
-    /// Not a valid DEFLATE stream: a bad block type, Huffman table, code or distance (a
-    /// distance further back than the window).
+    /// Not a valid DEFLATE stream: a bad block type, Huffman table or code, or a distance
+    /// that reaches before the start of the stream (of the connection with context
+    /// takeover, of the message without) or further back than the window.
     Corrupt,
     /// The message ends inside a DEFLATE block: its payload with the four bytes RFC 7692
     /// section 7.2.2 appends does not end on a block boundary.

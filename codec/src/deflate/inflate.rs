@@ -92,6 +92,12 @@ pub struct Inflater<'b, O> {
     ring_len: usize,
     /// Where the ring writes next.
     ring_pos: usize,
+    /// The ring was filled since the history began, so all of it is history. Until then
+    /// the history is `window[..ring_pos]`, and the ring is inflated into as a
+    /// non-wrapping buffer: miniz_oxide then fails a distance that reaches before its
+    /// position, i.e. before the start of the stream (it fails one beyond the ring in
+    /// either case).
+    ring_full: bool,
     /// Reassembly mode: bytes of the current message in `output`.
     out_len: usize,
     /// Bytes inflated for the current message.
@@ -141,6 +147,7 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
             mode: Mode::Off,
             ring_len: 0,
             ring_pos: 0,
+            ring_full: false,
             out_len: 0,
             produced: 0,
             tail_fed: 0,
@@ -164,8 +171,9 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
 
     /// Prepares for a connection whose incoming messages are compressed as `incoming`
     /// says ([`PerMessageDeflate::receive`](super::PerMessageDeflate::receive)), received
-    /// in reassembly or `streaming` mode. Clears the window, so that nothing of an earlier
-    /// connection can be referred to.
+    /// in reassembly or `streaming` mode. The history starts here: a back-reference to
+    /// anything before fails with [`InflateError::Corrupt`], so nothing of an earlier
+    /// connection over the same window can be referred to (the window is cleared too).
     ///
     /// # Errors
     /// [`ExtensionError::WindowUnsupported`] when this needs a window and the one lent is
@@ -189,6 +197,7 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
         self.state.core.init();
         self.reset_each_message = incoming.no_context_takeover;
         self.ring_pos = 0;
+        self.ring_full = false;
         self.out_len = 0;
         self.delivered = false;
         self.reset_message();
@@ -340,9 +349,15 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
             Mode::Ring => {
                 if self.ring_pos >= self.ring_len {
                     self.ring_pos = 0;
+                    self.ring_full = true;
                 }
                 let ring = self.window.get_mut(..self.ring_len).unwrap_or_default();
                 let at = self.ring_pos;
+                let flags = if self.ring_full {
+                    flags
+                } else {
+                    flags | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF
+                };
                 let (status, used, n) = decompress(&mut self.state.core, feed, ring, at, flags);
                 Ok((status, used, at, n))
             }
@@ -369,8 +384,9 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
                 return Err(InflateError::TooLarge { max: limit });
             }
         }
-        let src = self.window.get(at..at + n).unwrap_or_default();
-        if let Some(dst) = self.output.bytes_mut().get_mut(self.out_len..end) {
+        // Both are `n` bytes long (checked here, so the copy keeps no panic path).
+        let src = self.window.get(at..at + n);
+        if let (Some(src), Some(dst)) = (src, self.output.bytes_mut().get_mut(self.out_len..end)) {
             dst.copy_from_slice(src);
         }
         self.out_len = end;
@@ -393,9 +409,8 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
     fn reset_message_state(&mut self) {
         if self.reset_each_message {
             self.state.core.init();
-        }
-        if self.reset_each_message {
             self.ring_pos = 0;
+            self.ring_full = false;
         }
         self.reset_message();
     }

@@ -40,11 +40,12 @@
 //! and never an allocation. Corrupt data fails with 1007, RSV1 on a control or
 //! continuation frame, or without an agreement, with 1002.
 //!
-//! With a window (wrapping output), miniz_oxide checks a back-reference only against
-//! the window's size, not against how much was inflated so far: a distance reaching
-//! before the first byte of the connection reads zeros (the window is cleared for each
-//! connection) rather than failing. Without a window (reassembly, no context takeover)
-//! it fails with 1007.
+//! A back-reference is checked against the history it may use (RFC 1951 section 3.2.1:
+//! never before the beginning of the output stream): what was inflated since the start
+//! of the connection when the peer keeps its context, since the start of the message when
+//! it does not, and never more than the window. One that reaches further fails with 1007,
+//! in every mode and whatever window is lent, so a window reused by the next connection
+//! can hand it nothing of the last (the window is also cleared by [`Inflater::start`]).
 
 #[cfg(feature = "deflate-compress")]
 mod compress;

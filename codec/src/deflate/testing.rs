@@ -114,3 +114,82 @@ pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Writes DEFLATE bits by hand, for streams no compressor makes: fields least significant
+/// bit first, Huffman codes most significant bit first (RFC 1951 section 3.1.1).
+#[derive(Default)]
+pub(crate) struct Bits {
+    out: Vec<u8>,
+    bit: u32,
+}
+
+impl Bits {
+    /// A stream whose first block (not final) uses the fixed Huffman codes.
+    pub(crate) fn fixed() -> Self {
+        let mut bits = Self::default();
+        bits.field(0, 1).field(1, 2);
+        bits
+    }
+
+    pub(crate) fn field(&mut self, value: u32, n: u32) -> &mut Self {
+        for i in 0..n {
+            if self.bit.is_multiple_of(8) {
+                self.out.push(0);
+            }
+            if value >> i & 1 == 1 {
+                *self.out.last_mut().unwrap() |= 1 << (self.bit % 8);
+            }
+            self.bit += 1;
+        }
+        self
+    }
+
+    pub(crate) fn code(&mut self, code: u32, n: u32) -> &mut Self {
+        for i in (0..n).rev() {
+            self.field(code >> i & 1, 1);
+        }
+        self
+    }
+
+    /// A fixed-Huffman literal (0..=143).
+    pub(crate) fn literal(&mut self, byte: u8) -> &mut Self {
+        assert!(byte < 144);
+        self.code(0x30 + u32::from(byte), 8)
+    }
+
+    /// Fixed-Huffman literals.
+    pub(crate) fn literals(&mut self, bytes: &[u8]) -> &mut Self {
+        for &b in bytes {
+            self.literal(b);
+        }
+        self
+    }
+
+    /// A fixed-Huffman match of length 3 (symbol 257) and distance `dist` (1..=4).
+    pub(crate) fn match3(&mut self, dist: u32) -> &mut Self {
+        self.matched(3, dist)
+    }
+
+    /// A fixed-Huffman match of length `len` (3..=10: symbols 257 to 264) and any
+    /// distance (1..=32768: codes 0 to 29 and their extra bits).
+    pub(crate) fn matched(&mut self, len: u32, dist: u32) -> &mut Self {
+        assert!((3..=10).contains(&len) && (1..=32768).contains(&dist));
+        self.code(len - 2, 7);
+        let d = dist - 1;
+        if d < 4 {
+            return self.code(d, 5);
+        }
+        // Codes 2k and 2k + 1 (k >= 2) cover 2^(k - 1) distances each, with k - 1 extra bits.
+        let top = 31 - d.leading_zeros();
+        let extra = top - 1;
+        let code = 2 * top + (d >> extra & 1);
+        self.code(code, 5).field(d & ((1 << extra) - 1), extra)
+    }
+
+    /// The end of the block, then the start of the empty stored block of a sync flush
+    /// (its `00 00 ff ff` is what the receiver appends).
+    pub(crate) fn end_sync(&mut self) -> Vec<u8> {
+        self.code(0, 7).field(0, 3);
+        self.out.clone()
+    }
+}

@@ -41,9 +41,11 @@
 //!   arrive within `--idle-timeout`, or the connection is closed with 1008 "message too
 //!   slow" (the clock starts at the first TCP byte, so a TLS record trickled byte by byte
 //!   is bounded too);
-//! - every reply (an echo, a pong, a close) must be taken by the client within
-//!   `--write-timeout`; a client that stops reading is dropped, since part of a frame may
-//!   already be on the wire.
+//! - every write (an echo, a pong, the idle ping, a close frame) must be taken by the
+//!   client within `--write-timeout` of its own start, whatever the other timeouts; a
+//!   client that stops reading is dropped, since part of a frame may already be on the
+//!   wire. The close line says what went out: `sent=close_frame` after the server's own
+//!   close frame, or code 1006 with what was not sent and why.
 
 mod http;
 mod rx;

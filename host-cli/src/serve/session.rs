@@ -16,7 +16,7 @@ use super::rx::GrowingRx;
 use super::transport::Transport;
 use super::{Accepted, Settings};
 use crate::deflate::{describe, Memory};
-use crate::timed::{expired, is_timeout, Budget, Expired, Next, TimedTcp};
+use crate::timed::{expired, is_timeout, Budget, Expired, Next, TimedTcp, WriteFailure};
 
 /// The request head must fit this buffer; a larger one is answered with 431.
 const HEAD_BUF: usize = 8 * 1024;
@@ -128,17 +128,20 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
         }
         _ => ws,
     };
-    let (end, msgs, mut stream, wire_out) = if s.split {
-        let (end, msgs, stream, written) = echo_split(ws, s)?;
-        (end, msgs, stream, Some(written))
+    let (end, msgs, mut stream, wire_out, failure) = if s.split {
+        let (end, msgs, stream, written, failure) = echo_split(ws, s)?;
+        (end, msgs, stream, Some(written), failure)
     } else {
-        let (end, msgs) = echo(&mut ws, s);
-        (end, msgs, ws.into_inner().0, None)
+        let (end, msgs) = echo(&mut ws);
+        let mut stream = ws.into_inner().0;
+        let failure = stream.timed().write_failure().cloned();
+        (end, msgs, stream, None, failure)
     };
     let (wire_in, wire_out) = match (stream.timed().traffic(), wire_out) {
         ((wire_in, _), Some(wire_out)) => (wire_in, wire_out),
         (traffic, None) => traffic,
     };
+    let end = Ended { end, failure: failure.as_ref() };
     eprintln!("close {peer} {end} msgs={msgs} wire_in={wire_in} wire_out={wire_out}");
     // The server closes the TCP connection first (RFC 6455 section 7.1.1), without
     // resetting it, so that a close frame sent last reaches the client.
@@ -243,10 +246,10 @@ fn rx_max(max_message: usize) -> usize {
     max_message.saturating_add(1024).div_ceil(4096).saturating_mul(4096)
 }
 
-/// How an echo session ended, as logged.
+/// How an echo session ended.
 #[derive(Debug)]
 enum End {
-    /// The client closed (code `None`: its close frame had no code).
+    /// The client closed (code `None`: its close frame had no code); the adapter replied.
     Closed { code: Option<CloseCode>, reason: String },
     /// The client stayed silent after the idle ping: the server closed with 1001.
     Idle,
@@ -255,50 +258,64 @@ enum End {
     TooSlow,
     /// The client broke the protocol; the adapter sent the close frame with its code.
     Protocol(ProtocolError),
-    /// The client did not take a reply within the write timeout: dropped, since part of
-    /// a frame may be on the wire.
-    StoppedReading { secs: u64 },
+    /// A write failed (a reply the client did not take within the write timeout, or the
+    /// socket's error): dropped without a close frame, since part of a frame may be on
+    /// the wire. What was being written.
+    WriteFailed(&'static str),
     /// The connection ended without a closing handshake.
     Abnormal(String),
 }
 
-impl fmt::Display for End {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Closed { code, reason } => {
-                write!(f, "code={} reason={reason:?}", code.unwrap_or(CloseCode::NO_STATUS))
-            }
-            Self::Idle => {
-                write!(f, "code={} reason=\"idle timeout\" by=server", CloseCode::GOING_AWAY)
-            }
-            Self::TooSlow => {
-                write!(f, "code={} reason={TOO_SLOW:?} by=server", CloseCode::POLICY_VIOLATION)
-            }
-            Self::Protocol(e) => {
-                write!(f, "code={} error={:?} by=server", e.close_code(), e.to_string())
-            }
-            Self::StoppedReading { secs } => write!(
-                f,
-                "code={} error=\"the client stopped reading: a reply was not taken within \
-                 {secs} s (write timeout)\" by=server",
-                CloseCode::ABNORMAL
-            ),
-            Self::Abnormal(why) => write!(f, "code={} error={why:?}", CloseCode::ABNORMAL),
-        }
-    }
+/// How a session ended and what went out on the wire, as logged: a close frame sent, or
+/// the connection dropped because a write failed, and why.
+struct Ended<'a> {
+    end: End,
+    /// Why the last write failed, if one did ([`TimedTcp::write_failure`]).
+    failure: Option<&'a WriteFailure>,
 }
 
-/// How a failed write ended the connection.
-fn write_failed(e: &io::Error, s: &Settings) -> End {
-    match expired(e) {
-        Some(Expired::Write) => End::StoppedReading { secs: s.write_timeout.as_secs() },
-        _ => End::Abnormal(format!("write failed: {e}")),
+impl fmt::Display for Ended<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The close frame the server sent (or replied with), if this end has one.
+        let (code, what) = match &self.end {
+            End::Closed { code, reason } => {
+                let code = code.unwrap_or(CloseCode::NO_STATUS);
+                write!(f, "code={code} reason={reason:?}")?;
+                return match self.failure {
+                    Some(why) => write!(f, " error=\"the close reply was not sent: {why}\""),
+                    None => Ok(()),
+                };
+            }
+            End::Idle => (CloseCode::GOING_AWAY, "\"idle timeout\"".to_owned()),
+            End::TooSlow => (CloseCode::POLICY_VIOLATION, format!("{TOO_SLOW:?}")),
+            End::Protocol(e) => (e.close_code(), format!("{:?}", e.to_string())),
+            End::WriteFailed(writing) => {
+                let why = self.failure.map_or_else(|| "it failed".to_owned(), ToString::to_string);
+                return write!(
+                    f,
+                    "code={} error=\"{writing} was not sent: {why}\" by=server",
+                    CloseCode::ABNORMAL
+                );
+            }
+            End::Abnormal(why) => return write!(f, "code={} error={why:?}", CloseCode::ABNORMAL),
+        };
+        let label = if matches!(self.end, End::Protocol(_)) { "error" } else { "reason" };
+        match self.failure {
+            None => write!(f, "code={code} {label}={what} by=server sent=close_frame"),
+            Some(why) => write!(
+                f,
+                "code={} error=\"the close frame ({}, {}) was not sent: {why}\" by=server",
+                CloseCode::ABNORMAL,
+                code.as_u16(),
+                what.trim_matches('"')
+            ),
+        }
     }
 }
 
 /// Echoes text and binary messages until the connection ends; returns how it ended and
 /// how many messages were echoed.
-fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
+fn echo(ws: &mut Ws<'_>) -> (End, u64) {
     let mut msgs = 0;
     let mut pinged = false;
     let mut peer_close = None;
@@ -326,22 +343,27 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
             // Pings are answered by the adapter; pongs only show the client is alive.
             Ok(_) => Ok(()),
             Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
-                let _ = ws.close(CloseCode::POLICY_VIOLATION, TOO_SLOW);
-                return (End::TooSlow, msgs);
+                let end = match ws.close(CloseCode::POLICY_VIOLATION, TOO_SLOW) {
+                    Ok(()) => End::TooSlow,
+                    Err(e) => ended(e, "the close frame (1008, message too slow)"),
+                };
+                return (end, msgs);
             }
             Err(Error::Read(e)) if is_timeout(&e) => {
                 if pinged {
-                    let _ = ws.close(CloseCode::GOING_AWAY, "idle timeout");
-                    return (End::Idle, msgs);
+                    let end = match ws.close(CloseCode::GOING_AWAY, "idle timeout") {
+                        Ok(()) => End::Idle,
+                        Err(e) => ended(e, "the close frame (1001, idle timeout)"),
+                    };
+                    return (end, msgs);
                 }
                 pinged = true;
                 match ws.send(Message::Ping(IDLE_PING)) {
                     Ok(()) => continue,
-                    Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
-                    Err(e) => return (End::Abnormal(e.to_string()), msgs),
+                    Err(e) => return (ended(e, "the idle ping"), msgs),
                 }
             }
-            Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
+            Err(e @ Error::Write(_)) => return (ended(e, "a reply (pong or close)"), msgs),
             Err(Error::Closed) => {
                 let end = match peer_close {
                     Some((code, reason)) => End::Closed { code, reason },
@@ -355,10 +377,8 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
             }
             Err(e) => return (End::Abnormal(e.to_string()), msgs),
         };
-        match sent {
-            Ok(()) => {}
-            Err(Error::Write(e)) => return (write_failed(&e, s), msgs),
-            Err(e) => return (End::Abnormal(e.to_string()), msgs),
+        if let Err(e) = sent {
+            return (ended(e, "an echo"), msgs);
         }
         // The event is handled: the next one's deadline starts with its first byte
         // (or now, if that byte is already here); a message still being reassembled
@@ -376,7 +396,10 @@ fn echo(ws: &mut Ws<'_>, s: &Settings) -> (End, u64) {
 /// echoes and pings; the reader answers pings and the close through the writing side
 /// they share. Returns how it ended, how many messages were echoed, the reading stream
 /// and the bytes the writing one wrote.
-fn echo_split(mut ws: Ws<'_>, s: &Settings) -> io::Result<(End, u64, Transport, u64)> {
+fn echo_split(
+    mut ws: Ws<'_>,
+    s: &Settings,
+) -> io::Result<(End, u64, Transport, u64, Option<WriteFailure>)> {
     let Transport::Plain(timed) = &mut ws.stream_mut().0 else {
         return Err(io::Error::other("--split serves ws:// only"));
     };
@@ -409,16 +432,23 @@ fn echo_split(mut ws: Ws<'_>, s: &Settings) -> io::Result<(End, u64, Transport, 
             }
             Ok(_) => Ok(()),
             Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
-                let _ = writer.close(CloseCode::POLICY_VIOLATION, TOO_SLOW);
-                break End::TooSlow;
+                break match writer.close(CloseCode::POLICY_VIOLATION, TOO_SLOW) {
+                    Ok(()) => End::TooSlow,
+                    Err(e) => ended(e, "the close frame (1008, message too slow)"),
+                };
             }
             Err(Error::Read(e)) if is_timeout(&e) => {
                 if pinged {
-                    let _ = writer.close(CloseCode::GOING_AWAY, "idle timeout");
-                    break End::Idle;
+                    break match writer.close(CloseCode::GOING_AWAY, "idle timeout") {
+                        Ok(()) => End::Idle,
+                        Err(e) => ended(e, "the close frame (1001, idle timeout)"),
+                    };
                 }
                 pinged = true;
-                writer.send(Message::Ping(IDLE_PING))
+                if let Err(e) = writer.send(Message::Ping(IDLE_PING)) {
+                    break ended(e, "the idle ping");
+                }
+                Ok(())
             }
             Err(Error::Closed) => {
                 break match peer_close.take() {
@@ -426,10 +456,10 @@ fn echo_split(mut ws: Ws<'_>, s: &Settings) -> io::Result<(End, u64, Transport, 
                     None => End::Abnormal("closed".to_owned()),
                 };
             }
-            Err(e) => break ended(e, s),
+            Err(e) => break ended(e, "a reply (pong or close)"),
         };
         if let Err(e) = sent {
-            break ended(e, s);
+            break ended(e, "an echo");
         }
         let next = match (reader.receiving(), reader.buffered()) {
             (Some(_), _) => Next::Continuing,
@@ -439,17 +469,22 @@ fn echo_split(mut ws: Ws<'_>, s: &Settings) -> io::Result<(End, u64, Transport, 
         reader.stream_mut().0.timed().done(next);
     };
     let StdIo(stream) = reader.into_inner();
-    let written = match shared.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        Some(shared) => shared.into_inner().0.timed().traffic().1,
-        None => 0,
+    let (written, failure) = match shared.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        Some(shared) => {
+            let mut writing = shared.into_inner().0;
+            let timed = writing.timed();
+            (timed.traffic().1, timed.write_failure().cloned())
+        }
+        None => (0, None),
     };
-    Ok((end, msgs, stream, written))
+    Ok((end, msgs, stream, written, failure))
 }
 
-/// How an error from a read or a send ended the echo.
-fn ended(e: Error<io::Error>, s: &Settings) -> End {
+/// How an error from a read or a send ended the echo; `writing` says what was being
+/// written, in case a write failed.
+fn ended(e: Error<io::Error>, writing: &'static str) -> End {
     match e {
-        Error::Write(e) => write_failed(&e, s),
+        Error::Write(_) => End::WriteFailed(writing),
         Error::Protocol(e) => End::Protocol(e),
         Error::UnexpectedEof => End::Abnormal("connection dropped without a close frame".into()),
         e => End::Abnormal(e.to_string()),

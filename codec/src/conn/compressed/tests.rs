@@ -5,7 +5,7 @@ use std::vec::Vec;
 use super::super::tests::{masked, own, Owned};
 use super::*;
 use crate::conn::{InflateError, SendError};
-use crate::deflate::testing::{noise, text, Deflater, Growing};
+use crate::deflate::testing::{noise, text, Bits, Deflater, Growing};
 use crate::deflate::{InflateState, PerMessageDeflate};
 use crate::{CloseCode, Config, Message, Role, State};
 
@@ -351,4 +351,122 @@ fn a_client_inflates_unmasked_server_frames() {
         (events, end),
         (std::vec![Owned::Text(std::string::String::from_utf8(data).unwrap())], Ok(()))
     );
+}
+
+#[test]
+fn a_distance_before_the_stream_is_1007_in_both_roles_over_a_reused_window() {
+    let secret = text(3000);
+    let hostile = [
+        Bits::fixed().match3(1).end_sync(),
+        Bits::fixed().literal(b'a').match3(2).end_sync(),
+        Bits::fixed().literals(b"ab").matched(10, 4096).end_sync(),
+    ];
+    // A frame from the peer of `role`: masked to a server, unmasked to a client.
+    let frame = |role: Role, payload: &[u8]| match role {
+        Role::Server => masked(0xc1, payload),
+        Role::Client => wscodec_test_frames::unmasked(0xc1, payload),
+    };
+    // One window and one state for every connection in turn: the first of each pair
+    // leaves its plaintext in the window, the second refers back before its own start.
+    let mut state = InflateState::new();
+    let mut window = [0u8; 4096];
+    for role in [Role::Server, Role::Client] {
+        for streaming in [false, true] {
+            for no_context_takeover in [false, true] {
+                let agreed = PerMessageDeflate {
+                    server_no_context_takeover: no_context_takeover,
+                    client_no_context_takeover: no_context_takeover,
+                    server_max_window_bits: Some(12),
+                    client_max_window_bits: Some(12),
+                };
+                let config = Config { streaming, ..Config::default() };
+                for payload in &hostile {
+                    let case = std::format!("{role:?} streaming {streaming} agreed {agreed:?}");
+                    let mut first = Connection::with_config(role, config);
+                    first.set_deflate(Some(agreed));
+                    let mut inflater =
+                        Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+                    inflater.start(agreed.receive(role), streaming).unwrap();
+                    let wire = frame(role, &Deflater::new(6).message(&secret));
+                    let (events, end) = feed(&mut first, &mut inflater, &wire, 1000);
+                    assert_eq!(end, Ok(()), "{case}");
+                    let secret = std::string::String::from_utf8(secret.clone()).unwrap();
+                    assert_eq!(join(&events), [Owned::Text(secret)], "{case}");
+                    drop(inflater);
+
+                    let mut next = Connection::with_config(role, config);
+                    next.set_deflate(Some(agreed));
+                    let mut inflater =
+                        Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+                    inflater.start(agreed.receive(role), streaming).unwrap();
+                    let (events, end) = feed(&mut next, &mut inflater, &frame(role, payload), 1);
+                    assert_eq!(end, Err(ProtocolError::Inflate(InflateError::Corrupt)), "{case}");
+                    // Streaming may hand out the literals before the match: only those.
+                    let pieces: Vec<u8> = events
+                        .iter()
+                        .flat_map(|e| match e {
+                            Owned::Piece(_, data, _, _) => data.clone(),
+                            other => panic!("{case}: {other:?}"),
+                        })
+                        .collect();
+                    assert!(b"ab".starts_with(&pieces), "{case}: {pieces:?}");
+                    let mut out = [0u8; 64];
+                    next.poll_transmit([0; 4], &mut out).unwrap().unwrap();
+                    let code = if role == Role::Server { &out[2..4] } else { &out[6..8] };
+                    assert_eq!(code, &1007u16.to_be_bytes(), "{case}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn empty_frames_inside_a_compressed_message_are_passed_over() {
+    // Found by inflate_differential: an empty frame that did not end a compressed
+    // message left the connection waiting for payload it had none of, and everything
+    // after it was never read.
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let cases = [
+        // An empty first frame, then the whole message.
+        (
+            [masked(0x42, b""), masked(0x80, &hello)].concat(),
+            Ok(std::vec![Owned::Binary(b"Hello".to_vec())]),
+        ),
+        // Empty frames between and after the message's bytes.
+        (
+            [
+                masked(0x42, &hello[..3]),
+                masked(0x00, b""),
+                masked(0x00, &hello[3..]),
+                masked(0x80, b""),
+            ]
+            .concat(),
+            Ok(std::vec![Owned::Binary(b"Hello".to_vec())]),
+        ),
+        // An empty message in two empty frames: not a DEFLATE stream (the tail alone
+        // starts a block it does not end).
+        (
+            [masked(0x42, b""), masked(0x80, b"")].concat(),
+            Err(ProtocolError::Inflate(InflateError::Truncated)),
+        ),
+    ];
+    for (wire, expected) in cases {
+        for streaming in [false, true] {
+            for chunk in [1, 1000] {
+                let mut state = InflateState::new();
+                let mut window = std::vec![0u8; 1 << 15];
+                let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+                inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+                let mut conn = server(RESET, streaming);
+                let wire = [wire.clone(), masked(0x81, b"after")].concat();
+                let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);
+                let got = end.map(|()| join(&events));
+                let expected = expected.clone().map(|mut e| {
+                    e.push(Owned::Text("after".into()));
+                    e
+                });
+                assert_eq!(got, expected, "streaming {streaming} chunk {chunk}");
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::vec::Vec;
 use miniz_oxide::deflate::core::TDEFLFlush;
 
 use super::*;
-use crate::deflate::testing::{noise, text, Deflater, Growing};
+use crate::deflate::testing::{noise, text, Bits, Deflater, Growing};
 
 const NO_LIMIT: u64 = u64::MAX;
 
@@ -205,55 +205,6 @@ fn a_fixed_output_buffer_bounds_the_message() {
     ));
 }
 
-/// Writes DEFLATE bits: fields least significant bit first, Huffman codes most
-/// significant bit first (RFC 1951 section 3.1.1).
-#[derive(Default)]
-struct Bits {
-    out: Vec<u8>,
-    bit: u32,
-}
-
-impl Bits {
-    fn field(&mut self, value: u32, n: u32) -> &mut Self {
-        for i in 0..n {
-            if self.bit.is_multiple_of(8) {
-                self.out.push(0);
-            }
-            if value >> i & 1 == 1 {
-                *self.out.last_mut().unwrap() |= 1 << (self.bit % 8);
-            }
-            self.bit += 1;
-        }
-        self
-    }
-
-    fn code(&mut self, code: u32, n: u32) -> &mut Self {
-        for i in (0..n).rev() {
-            self.field(code >> i & 1, 1);
-        }
-        self
-    }
-
-    /// A fixed-Huffman literal (0..=143).
-    fn literal(&mut self, byte: u8) -> &mut Self {
-        assert!(byte < 144);
-        self.code(0x30 + u32::from(byte), 8)
-    }
-
-    /// A fixed-Huffman match of length 3 (symbol 257) and distance `dist` (1..=4).
-    fn match3(&mut self, dist: u32) -> &mut Self {
-        assert!((1..=4).contains(&dist));
-        self.code(1, 7).code(dist - 1, 5)
-    }
-
-    /// The end of the block, then the start of the empty stored block of a sync flush
-    /// (its `00 00 ff ff` is what the receiver appends).
-    fn end_sync(&mut self) -> Vec<u8> {
-        self.code(0, 7).field(0, 3);
-        self.out.clone()
-    }
-}
-
 #[test]
 fn hand_made_streams_inflate_as_rfc1951_says() {
     // 'a', 'b', then a match of distance 2: "ababa".
@@ -340,4 +291,145 @@ fn the_output_is_given_back_once_handed_out() {
     assert_eq!((inflater.output.bytes.len(), inflater.output.shrinks), (0, 1));
     inflater.release();
     assert_eq!(inflater.output.shrinks, 1, "once per message");
+}
+
+/// Every way an inflater can be set up: (streaming, peer resets its context, window).
+/// The windows: none (reassembly without context only), the smallest ring, one that is
+/// not a power of two (its 4 KiB prefix is used), and the largest.
+const SETUPS: [(bool, bool, usize); 9] = [
+    (false, true, 0),
+    (false, true, 256),
+    (false, false, 256),
+    (false, false, 5000),
+    (false, false, 1 << 15),
+    (true, true, 256),
+    (true, false, 256),
+    (true, false, 5000),
+    (true, true, 1 << 15),
+];
+
+/// Runs `messages` in order on an inflater set up as `setup` (fresh state, a window
+/// filled with `b's'` after `start`, as a reused window that was never cleared would be);
+/// returns each message's result.
+fn messages_through(
+    setup: (bool, bool, usize),
+    chunk: usize,
+    messages: &[&[u8]],
+) -> Vec<Result<Vec<u8>, InflateError>> {
+    let (streaming, reset, window_len) = setup;
+    let mut state = InflateState::new();
+    let mut window = std::vec![0u8; window_len];
+    let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+    inflater.start(incoming(8, reset), streaming).unwrap();
+    inflater.window.fill(b's');
+    let mut results = Vec::new();
+    for message in messages {
+        let result = run(&mut inflater, message, chunk, streaming, NO_LIMIT);
+        let failed = result.is_err();
+        results.push(result);
+        if failed {
+            break;
+        }
+    }
+    results
+}
+
+#[test]
+fn a_distance_before_the_start_of_the_stream_is_corrupt_in_every_setup() {
+    // The cases: a match as the very first symbol; "a" then length 3 at distance
+    // 2; and the same distances just inside the history, which must work.
+    let first = Bits::fixed().match3(1).end_sync();
+    let a_then_2 = Bits::fixed().literal(b'a').match3(2).end_sync();
+    let ab_then_2 = Bits::fixed().literals(b"ab").match3(2).end_sync();
+    let far = Bits::fixed().literals(b"ab").matched(10, 32768).end_sync();
+    for setup in SETUPS {
+        for chunk in [1, 1000] {
+            let case = std::format!("setup {setup:?} chunk {chunk}");
+            for hostile in [&first, &a_then_2, &far] {
+                let got = messages_through(setup, chunk, &[hostile]);
+                assert_eq!(got, [Err(InflateError::Corrupt)], "{case}");
+            }
+            let got = messages_through(setup, chunk, &[&ab_then_2]);
+            assert_eq!(got, [Ok(b"ababa".to_vec())], "{case}");
+        }
+    }
+}
+
+#[test]
+fn with_context_the_history_is_the_connections_and_without_the_messages() {
+    let ab = Bits::fixed().literals(b"ab").end_sync();
+    let back_2 = Bits::fixed().match3(2).end_sync();
+    let back_3 = Bits::fixed().match3(3).end_sync();
+    for setup @ (_, reset, _) in SETUPS {
+        for chunk in [1, 1000] {
+            let case = std::format!("setup {setup:?} chunk {chunk}");
+            // "ab", then a message that only refers back: into the first message with
+            // context takeover, before the start of its own stream without.
+            let got = messages_through(setup, chunk, &[&ab, &back_2]);
+            let expected = if reset {
+                [Ok(b"ab".to_vec()), Err(InflateError::Corrupt)]
+            } else {
+                [Ok(b"ab".to_vec()), Ok(b"aba".to_vec())]
+            };
+            assert_eq!(got, expected, "{case}");
+            // One byte further back than the connection has sent: always corrupt.
+            let got = messages_through(setup, chunk, &[&ab, &back_3]);
+            assert_eq!(got, [Ok(b"ab".to_vec()), Err(InflateError::Corrupt)], "{case}");
+        }
+    }
+}
+
+#[test]
+fn once_the_ring_is_full_all_of_it_is_history_and_no_more() {
+    // 300 bytes through a 256-byte ring, then matches: the whole ring back works (the
+    // bytes the peer sent that far back), one byte further is beyond the window.
+    let sent: Vec<u8> = (0..300u32).map(|i| (i % 131) as u8 + 10).collect();
+    let mut bits = Bits::fixed();
+    bits.literals(&sent);
+    let fill = bits.end_sync();
+    let back_256 = Bits::fixed().matched(3, 256).end_sync();
+    let back_257 = Bits::fixed().matched(3, 257).end_sync();
+    for setup in [(false, false, 256), (true, false, 256), (true, false, 300)] {
+        for chunk in [1, 7, 1000] {
+            let case = std::format!("setup {setup:?} chunk {chunk}");
+            let got = messages_through(setup, chunk, &[&fill, &back_256]);
+            assert_eq!(got, [Ok(sent.clone()), Ok(sent[44..47].to_vec())], "{case}");
+            let got = messages_through(setup, chunk, &[&fill, &back_257]);
+            assert_eq!(got, [Ok(sent.clone()), Err(InflateError::Corrupt)], "{case}");
+        }
+    }
+}
+
+#[test]
+fn a_window_reused_for_the_next_connection_gives_it_nothing_of_the_last() {
+    let secret = text(40_000);
+    let first = Deflater::new(6).message(&secret);
+    let mut state = InflateState::new();
+    let mut window = std::vec![0u8; 1 << 15];
+    for streaming in [false, true] {
+        // The first connection keeps its context: its plaintext is in the window.
+        let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+        inflater.start(incoming(15, false), streaming).unwrap();
+        assert_eq!(run(&mut inflater, &first, 1000, streaming, NO_LIMIT).unwrap(), secret);
+        drop(inflater);
+        // The next one, over the same memory, refers back into it at once, or after one
+        // byte of its own: at every distance that would reach the first's bytes.
+        let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
+        for dist in [1, 2, 3, 100, 4096, 32767, 32768] {
+            for prefix in [&b""[..], b"x"] {
+                for reset in [false, true] {
+                    inflater.start(incoming(15, reset), streaming).unwrap();
+                    // As if `start` had not cleared it: the check alone must hold.
+                    inflater.window.copy_from_slice(&secret[..1 << 15]);
+                    let message = Bits::fixed().literals(prefix).matched(3, dist).end_sync();
+                    let got = run(&mut inflater, &message, 1000, streaming, NO_LIMIT);
+                    if dist <= prefix.len() as u32 {
+                        assert_eq!(got, Ok(b"xxxx".to_vec()));
+                    } else {
+                        assert_eq!(got, Err(InflateError::Corrupt), "distance {dist}");
+                    }
+                }
+            }
+        }
+    }
 }

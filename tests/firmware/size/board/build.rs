@@ -13,7 +13,9 @@ fn main() {
         // takes 256 KiB; the conversation lies above it).
         "MEMORY\n{\n  FLASH : ORIGIN = 0x00000000, LENGTH = 4M\n  RAM : ORIGIN = 0x20000000, LENGTH = 256K\n}\n"
     } else if target.starts_with("riscv") {
-        "MEMORY\n{\n  FLASH : ORIGIN = 0x20000000, LENGTH = 4M\n  RAM : ORIGIN = 0x80000000, LENGTH = 256K\n}\n\
+        // QEMU's virt board, all in its RAM at 0x8000_0000: code first, the program's RAM
+        // at 0x8020_0000 (256 KiB), the conversation above it.
+        "MEMORY\n{\n  FLASH : ORIGIN = 0x80000000, LENGTH = 2M\n  RAM : ORIGIN = 0x80200000, LENGTH = 256K\n}\n\
          REGION_ALIAS(\"REGION_TEXT\", FLASH);\nREGION_ALIAS(\"REGION_RODATA\", FLASH);\n\
          REGION_ALIAS(\"REGION_DATA\", RAM);\nREGION_ALIAS(\"REGION_BSS\", RAM);\n\
          REGION_ALIAS(\"REGION_HEAP\", RAM);\nREGION_ALIAS(\"REGION_STACK\", RAM);\n"

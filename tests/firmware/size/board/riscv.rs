@@ -1,6 +1,8 @@
-//! The RISC-V runtime (riscv-rt), linked for the size figures; laid out like QEMU's `virt`
-//! board (flash at 0x2000_0000, RAM at 0x8000_0000), the conversation at 0x8030_0000, the
-//! output and the exit through semihosting.
+//! The RISC-V runtime (riscv-rt), run on QEMU's `virt` board (`-bios none`: the program
+//! is loaded at the start of its RAM, 0x8000_0000, and runs in machine mode): the
+//! conversation is where QEMU's loader put it (0x8030_0000, outside the program's RAM),
+//! what the probe writes goes to the semihosting console, and the exit status is the
+//! semihosting exit.
 
 use core::arch::asm;
 
@@ -38,7 +40,8 @@ pub fn semihost(op: u32, arg: usize) -> usize {
 }
 
 pub fn exit(ok: bool) -> ! {
-    let block = [if ok { 0x2_0026 } else { 0x2_0023 }, 0usize];
-    semihost(0x18, block.as_ptr() as usize);
+    // SYS_EXIT: ADP_Stopped_ApplicationExit (QEMU exits 0) or ADP_Stopped_RunTimeErrorUnknown
+    // (on a 32-bit target the reason itself, not a block).
+    semihost(0x18, if ok { 0x2_0026 } else { 0x2_0023 });
     loop {}
 }
