@@ -17,7 +17,11 @@ fn small_message_fast_path_agrees_with_the_general_path() {
         buf: &mut [u8],
         general: bool,
     ) -> Result<Status<Option<Owned>>, ProtocolError> {
-        let result = if general { conn.any_frame(buf) } else { conn.handle_input_at(buf) };
+        let result = if general {
+            conn.any_frame(buf)
+        } else {
+            conn.handle_input_span(buf, &mut NoInflater)
+        };
         if general {
             if let Err(e) = result {
                 conn.fail(e);
@@ -25,7 +29,7 @@ fn small_message_fast_path_agrees_with_the_general_path() {
         }
         match result? {
             Status::Complete { value: Some(at), consumed } => {
-                let event = own(conn.event_at(at, buf)?);
+                let event = own(conn.event(at, buf, &NoInflater)?);
                 Ok(Status::Complete { value: Some(event), consumed })
             }
             Status::Complete { value: None, consumed } => {
