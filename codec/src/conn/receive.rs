@@ -129,7 +129,7 @@ impl Connection {
         buf: &'a [u8],
     ) -> Result<Event<'a>, ProtocolError> {
         let bytes = buf.get(at.at..at.at.saturating_add(at.len)).unwrap_or(&[]);
-        let text = |bytes| core::str::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8);
+        let text = |bytes| crate::utf8::text(bytes).map_err(|_| ProtocolError::InvalidUtf8);
         let event = match at.found {
             Found::Binary => Ok(Event::Binary(bytes)),
             Found::Text => text(bytes).map(Event::Text),
@@ -201,12 +201,12 @@ impl Connection {
     }
 
     /// The common case, told apart with few branches: a whole text or binary message in
-    /// one frame with a 7-bit length, at the front of the input, masked if and only if
-    /// the peer is a client, while no message is in progress (reassembly mode). Returns
-    /// the kind, the mask key, the header length and the payload length. `None` sends
-    /// everything else, including every error and every partial frame, down the general
-    /// path, which treats these frames the same way (the connection tests and proptests
-    /// run both).
+    /// one frame with a 7-bit or 16-bit length (up to 64 KiB), at the front of the input,
+    /// masked if and only if the peer is a client, while no message is in progress
+    /// (reassembly mode). Returns the kind, the mask key, the header length and the
+    /// payload length. `None` sends everything else, including every error and every
+    /// partial frame, down the general path, which treats these frames the same way (the
+    /// connection tests and proptests run both).
     #[inline(always)]
     pub(super) fn small_message(
         &self,
@@ -222,13 +222,17 @@ impl Connection {
             0x82 => MessageKind::Binary,
             _ => return None,
         };
-        let len = usize::from(*second & 0x7f);
-        if len > 125 || len as u64 > self.config.max_message {
+        let (len, ext, rest) = match (*second & 0x7f, rest) {
+            (126, [hi, lo, rest @ ..]) => (usize::from(u16::from_be_bytes([*hi, *lo])), 2, rest),
+            (126.., _) => return None,
+            (len, rest) => (usize::from(len), 0, rest),
+        };
+        if len as u64 > self.config.max_message {
             return None;
         }
         let (key, header_len) = match (*second & 0x80 != 0, self.role, rest) {
-            (true, Role::Server, [k0, k1, k2, k3, ..]) => (Some([*k0, *k1, *k2, *k3]), 6),
-            (false, Role::Client, _) => (None, 2),
+            (true, Role::Server, [k0, k1, k2, k3, ..]) => (Some([*k0, *k1, *k2, *k3]), 6 + ext),
+            (false, Role::Client, _) => (None, 2 + ext),
             _ => return None,
         };
         (buf.len() >= header_len + len).then_some((kind, key, header_len, len))
