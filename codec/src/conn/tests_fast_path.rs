@@ -79,7 +79,7 @@ fn small_message_fast_path_agrees_with_the_general_path() {
                                 }
                                 let header = wire.len() + if mask_bit != 0 { 4 } else { 0 };
                                 wire.extend_from_slice(&KEY);
-                                wire.extend(core::iter::repeat_n(content, 0x3800));
+                                wire.extend(core::iter::repeat_n(content, len + 8));
                                 let whole = header + len;
                                 for cut in [1, 2, 3, 4, 5, 6, 8, whole - 1, whole, whole + 1] {
                                     let Some(input) = wire.get(..cut) else { continue };
