@@ -5,11 +5,13 @@ use std::convert::Infallible;
 use std::net::TcpStream;
 use std::thread;
 
-use wscodec::conn::MessageKind;
 use wscodec::handshake::client::ClientRequest;
+use wscodec::handshake::server::Decision;
 use wscodec::handshake::server::{Request, Upgrade};
-use wscodec::io::{asynch, blocking, Decision, Error, StdIo};
-use wscodec::{CloseCode, Config, Event, HandshakeError, Message, OpCode};
+use wscodec::io::Options;
+use wscodec::io::{asynch, blocking, Error, StdIo};
+use wscodec::MessageKind;
+use wscodec::{CloseCode, Config, Event, HandshakeError, Message, OpCode, Piece};
 use wscodec_test_frames::masked;
 use wscodec_tests::{
     block_on, duplex, loopback_listener, AsyncOverBlocking, Owned, Script, StopsReading,
@@ -24,18 +26,17 @@ where
     S::Error: std::fmt::Debug,
 {
     let (mut rx, mut tx) = (vec![0u8; 4 * 1024 * 1024], vec![0u8; 1024]);
-    let mut ws =
-        blocking::WebSocket::accept(stream, Config::default(), &mut rx, &mut tx, |req, up| {
-            assert_eq!(req.path, "/echo?room=1");
-            let up = up.expect("an upgrade request");
-            assert_eq!(up.origin, Some("http://device.local"));
-            if up.offers_protocol("chat.v1") {
-                Decision::Accept { protocol: Some("chat.v1") }
-            } else {
-                Decision::Accept { protocol: None }
-            }
-        })
-        .expect("server handshake");
+    let mut ws = blocking::WebSocket::accept(stream, Options::new(&mut rx, &mut tx), |req, up| {
+        assert_eq!(req.path, "/echo?room=1");
+        let up = up.expect("an upgrade request");
+        assert_eq!(up.origin, Some("http://device.local"));
+        if up.offers_protocol("chat.v1") {
+            Decision::Accept { protocol: Some("chat.v1") }
+        } else {
+            Decision::Accept { protocol: None }
+        }
+    })
+    .expect("server handshake");
     let mut seen = Vec::new();
     let mut echo = Vec::new();
     loop {
@@ -79,14 +80,12 @@ where
     let req = request([7; 16]);
     let (mut ws, protocol) = blocking::WebSocket::connect(
         stream,
-        Config::default(),
+        Options::new(&mut rx, &mut tx),
         &req,
-        &mut rx,
-        &mut tx,
         wscodec::random::mask_key,
     )
     .expect("client handshake");
-    assert_eq!(protocol.map(|i| PROTOCOLS[i]), Some("chat.v1"));
+    assert_eq!(protocol, Some("chat.v1"));
     let mut got = Vec::new();
     ws.send(Message::Text("hello")).unwrap();
     got.push(Owned::from(ws.read().unwrap()));
@@ -94,9 +93,9 @@ where
     let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
     ws.send(Message::Binary(&big)).unwrap();
     got.push(Owned::from(ws.read().unwrap()));
-    ws.send_fragment(MessageKind::Text, "Hel".as_bytes(), false).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: "Hel".as_bytes(), last: false }).unwrap();
     ws.send(Message::Ping(b"mid")).unwrap();
-    ws.send_fragment(MessageKind::Text, "lo €".as_bytes(), true).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: "lo €".as_bytes(), last: true }).unwrap();
     got.push(Owned::from(ws.read().unwrap()));
     got.push(Owned::from(ws.read().unwrap()));
     ws.close(CloseCode::new(4000), "done").unwrap();
@@ -149,15 +148,13 @@ fn async_client_against_blocking_server_over_loopback_tcp() {
         let req = request([3; 16]);
         let (mut ws, protocol) = asynch::WebSocket::connect(
             stream,
-            Config::default(),
+            Options::new(&mut rx, &mut tx),
             &req,
-            &mut rx,
-            &mut tx,
             wscodec::random::mask_key,
         )
         .await
         .expect("client handshake");
-        assert_eq!(protocol, Some(1));
+        assert_eq!(protocol, Some(PROTOCOLS[1]));
         let mut got = Vec::new();
         ws.send(Message::Text("async")).await.unwrap();
         got.push(Owned::from(ws.read().await.unwrap()));
@@ -182,12 +179,11 @@ fn async_server_over_a_scripted_stream_byte_by_byte() {
     let script = Script::new(&input, 1);
     let (events, written) = block_on(async move {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
-        let mut ws =
-            asynch::WebSocket::accept(script, Config::default(), &mut rx, &mut tx, |_, _| {
-                Decision::Accept { protocol: None }
-            })
-            .await
-            .unwrap();
+        let mut ws = asynch::WebSocket::accept(script, Options::new(&mut rx, &mut tx), |_, _| {
+            Decision::Accept { protocol: None }
+        })
+        .await
+        .unwrap();
         let mut events = Vec::new();
         for _ in 0..3 {
             events.push(Owned::from(ws.read().await.unwrap()));
@@ -217,11 +213,10 @@ fn frames_in_the_same_read_as_the_handshake_are_not_lost() {
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     // One read delivers the request and the first frame together.
     let script = Script::new(&input, usize::MAX);
-    let mut ws =
-        blocking::WebSocket::accept(script, Config::default(), &mut rx, &mut tx, |_, _| {
-            Decision::Accept { protocol: None }
-        })
-        .unwrap();
+    let mut ws = blocking::WebSocket::accept(script, Options::new(&mut rx, &mut tx), |_, _| {
+        Decision::Accept { protocol: None }
+    })
+    .unwrap();
     assert_eq!(Owned::from(ws.read().unwrap()), Owned::Text("early".into()));
 }
 
@@ -234,8 +229,7 @@ where
 {
     let (mut rx, mut tx) = (vec![0u8; rx_len], [0u8; 256]);
     let mut script = Script::new(request, chunk);
-    let accepted =
-        blocking::WebSocket::accept(&mut script, Config::default(), &mut rx, &mut tx, decide);
+    let accepted = blocking::WebSocket::accept(&mut script, Options::new(&mut rx, &mut tx), decide);
     let Err(err) = accepted else { panic!("upgraded: {:?}", String::from_utf8_lossy(request)) };
     (err, String::from_utf8_lossy(&script.written).into_owned())
 }
@@ -296,15 +290,10 @@ fn both_twins_answer_plain_requests_without_upgrading() {
         let (err, written) = block_on(async move {
             let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
             let mut script = script;
-            let err = asynch::WebSocket::accept(
-                &mut script,
-                Config::default(),
-                &mut rx,
-                &mut tx,
-                page_or_404,
-            )
-            .await
-            .unwrap_err();
+            let err =
+                asynch::WebSocket::accept(&mut script, Options::new(&mut rx, &mut tx), page_or_404)
+                    .await
+                    .unwrap_err();
             (err, script.written)
         });
         assert!(matches!(err, Error::NotUpgraded(s) if s == status), "{err:?}");
@@ -327,8 +316,7 @@ fn protocol_errors_send_the_right_close_code() {
     for (wire, code) in cases {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
         let mut script = Script::new(&wire, 3);
-        let mut ws =
-            blocking::WebSocket::server(&mut script, Config::default(), &mut rx, 0, &mut tx);
+        let mut ws = blocking::WebSocket::server(&mut script, Options::new(&mut rx, &mut tx));
         let err = ws.read().unwrap_err();
         assert!(matches!(err, Error::Protocol(e) if e.close_code().as_u16() == code), "{err:?}");
         assert!(ws.connection().is_closed());
@@ -347,13 +335,8 @@ fn protocol_errors_send_the_right_close_code() {
 fn eof_without_close_is_abnormal() {
     let wire = masked(0x81, b"x", [1, 2, 3, 4]);
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let mut ws = blocking::WebSocket::server(
-        Script::new(&wire[..3], 1),
-        Config::default(),
-        &mut rx,
-        0,
-        &mut tx,
-    );
+    let mut ws =
+        blocking::WebSocket::server(Script::new(&wire[..3], 1), Options::new(&mut rx, &mut tx));
     assert!(matches!(ws.read(), Err(Error::UnexpectedEof)));
 }
 
@@ -363,7 +346,10 @@ fn streaming_mode_reads_a_message_larger_than_rx() {
     let wire = masked(0x82, &payload, [4, 3, 2, 1]);
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
-    let mut ws = blocking::WebSocket::server(Script::new(&wire, 700), config, &mut rx, 0, &mut tx);
+    let mut ws = blocking::WebSocket::server(
+        Script::new(&wire, 700),
+        Options::new(&mut rx, &mut tx).with_config(config),
+    );
     let mut got = Vec::new();
     loop {
         match ws.read().unwrap() {
@@ -394,7 +380,7 @@ fn many_small_fragments_fit_because_joined_headers_are_compacted() {
     }
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     let mut ws =
-        blocking::WebSocket::server(Script::new(&wire, 97), Config::default(), &mut rx, 0, &mut tx);
+        blocking::WebSocket::server(Script::new(&wire, 97), Options::new(&mut rx, &mut tx));
     let mut pings = 0;
     loop {
         match ws.read().unwrap() {
@@ -428,7 +414,7 @@ fn a_failed_pong_write_ends_the_connection_and_is_reported() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     // The peer takes the first pong (12 bytes) and nothing more.
     let stream = StopsReading::new(&wire, 12);
-    let mut ws = blocking::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
+    let mut ws = blocking::WebSocket::server(stream, Options::new(&mut rx, &mut tx));
     assert_eq!(ws.read().unwrap(), Event::Ping(&[0; 10]));
     // The second pong's write fails: the ping is still handed out...
     assert_eq!(ws.read().unwrap(), Event::Ping(&[1; 10]));
@@ -445,7 +431,7 @@ fn a_failed_pong_write_ends_the_connection_and_is_reported() {
 fn a_failed_send_ends_the_connection() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let stream = StopsReading::new(&[], 100);
-    let mut ws = blocking::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
+    let mut ws = blocking::WebSocket::server(stream, Options::new(&mut rx, &mut tx));
     // 1000 bytes go out through the 256-byte tx in pieces; the peer takes 100.
     let err = ws.send(Message::Binary(&[7; 1000])).unwrap_err();
     assert!(matches!(err, Error::Write(_)), "{err:?}");
@@ -459,7 +445,7 @@ fn async_twin_reports_a_failed_pong_write_too() {
     let stream = StopsReading::new(&wire, 12);
     block_on(async move {
         let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-        let mut ws = asynch::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
+        let mut ws = asynch::WebSocket::server(stream, Options::new(&mut rx, &mut tx));
         assert_eq!(ws.read().await.unwrap(), Event::Ping(&[0; 10]));
         assert_eq!(ws.read().await.unwrap(), Event::Ping(&[1; 10]));
         assert!(matches!(ws.read().await, Err(Error::Write(_))));
@@ -475,7 +461,7 @@ fn an_async_write_dropped_midway_closes_the_connection() {
     let mut stream = StopsReading::new(&wire, 5);
     stream.stall = true;
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let mut ws = asynch::WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
+    let mut ws = asynch::WebSocket::server(stream, Options::new(&mut rx, &mut tx));
     {
         // A timeout around `read` gives up on it while the pong is half written.
         let mut read = std::pin::pin!(ws.read());
@@ -496,7 +482,7 @@ struct Growing {
     seen: std::rc::Rc<std::cell::Cell<(usize, usize)>>,
 }
 
-impl wscodec::io::RxBuffer for Growing {
+impl wscodec::RxBuffer for Growing {
     fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -531,7 +517,7 @@ fn a_growing_buffer_takes_a_large_message_and_shrinks_when_idle() {
     let rx = Growing { bytes: vec![0; 512], seen: std::rc::Rc::clone(&seen) };
     let mut tx = [0u8; 256];
     let script = Script::new(&wire, 4096);
-    let mut ws = blocking::WebSocket::server(script, Config::default(), rx, 0, &mut tx);
+    let mut ws = blocking::WebSocket::server(script, Options::new(rx, &mut tx));
     // 1 MiB (the buffer's ceiling) less a control frame: what reassembly can hold.
     assert_eq!(ws.connection().config().max_message, (1 << 20) - 131);
     assert_eq!(ws.read().unwrap(), Event::Binary(b"small"));

@@ -6,12 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use wscodec::conn::MessageKind;
 use wscodec::deflate::{Compressor, InflateError, InflateState, Inflater, PerMessageDeflate};
 use wscodec::handshake::client::ClientRequest;
+use wscodec::handshake::server::Decision;
 use wscodec::handshake::ExtensionError;
-use wscodec::io::{asynch, blocking, Decision, Deflate, Error, RxBuffer};
-use wscodec::{CloseCode, Config, Event, HandshakeError, Message, ProtocolError};
+use wscodec::io::Options;
+use wscodec::io::{asynch, blocking, Deflate, Error};
+use wscodec::MessageKind;
+use wscodec::RxBuffer;
+use wscodec::{CloseCode, Config, Event, HandshakeError, Message, Piece, ProtocolError};
 use wscodec_tests::{block_on, duplex, DuplexEnd, Script};
 
 /// Output storage that grows while a message arrives and shrinks when idle.
@@ -84,7 +87,7 @@ fn noise(len: usize) -> Vec<u8> {
 }
 
 /// A host-style echo server: 32 KiB window, growing output, a compressor; replies
-/// straight from the event with `read_with_sender`. Returns what was agreed.
+/// straight from the event with `read_for_reply`. Returns what was agreed.
 fn echo_server(stream: Counted) -> Option<PerMessageDeflate> {
     let mut tx = vec![0u8; 4096];
     let mut state = InflateState::new();
@@ -92,18 +95,15 @@ fn echo_server(stream: Counted) -> Option<PerMessageDeflate> {
     let deflate = Deflate::new(Inflater::new(&mut state, &mut window, Growing::default()))
         .compressing(Compressor::new(1));
     let config = Config { max_message: 8 << 20, ..Config::default() };
-    let mut ws = blocking::WebSocket::accept_deflate(
+    let mut ws = blocking::WebSocket::accept(
         stream,
-        config,
-        Growing(vec![0; 4096]),
-        &mut tx,
-        deflate,
+        Options::new(Growing(vec![0; 4096]), &mut tx).with_config(config).with_deflate(deflate),
         |_, _| Decision::Accept { protocol: None },
     )
     .expect("server handshake");
     let agreed = ws.deflate();
     loop {
-        match ws.read_with_sender() {
+        match ws.read_for_reply() {
             Ok((Event::Text(t), mut sender)) => sender.send(Message::Text(t)).unwrap(),
             Ok((Event::Binary(b), mut sender)) => sender.send(Message::Binary(b)).unwrap(),
             Ok(_) => {}
@@ -126,14 +126,13 @@ fn a_blocking_pair_compresses_both_ways_and_echoes_without_copying() {
     let deflate = Deflate::new(Inflater::new(&mut state, &mut window, Growing::default()))
         .compressing(Compressor::new(6));
     let request = ClientRequest::new("device.local", "/", [3; 16]);
-    let (mut ws, _) = blocking::WebSocket::connect_deflate(
+    let (mut ws, _) = blocking::WebSocket::connect(
         Counted(a, Arc::clone(&sent_by_client)),
-        Config { max_message: 8 << 20, ..Config::default() },
+        Options::new(Growing(vec![0; 4096]), &mut tx)
+            .with_config(Config { max_message: 8 << 20, ..Config::default() })
+            .with_deflate(deflate),
         &request,
-        Growing(vec![0; 4096]),
-        &mut tx,
         wscodec::random::mask_key,
-        deflate,
     )
     .expect("client handshake");
     let agreed = ws.deflate().expect("permessage-deflate agreed");
@@ -159,9 +158,9 @@ fn a_blocking_pair_compresses_both_ways_and_echoes_without_copying() {
         ws.send(Message::Text(&small)).unwrap();
         assert_eq!(ws.read().unwrap(), Event::Text(&small));
     }
-    ws.send_fragment(MessageKind::Text, b"frag", false).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"frag", last: false }).unwrap();
     ws.send(Message::Ping(b"p")).unwrap();
-    ws.send_fragment(MessageKind::Text, b"mented", true).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"mented", last: true }).unwrap();
     assert_eq!(ws.read().unwrap(), Event::Pong(b"p"));
     assert_eq!(ws.read().unwrap(), Event::Text("fragmented"));
     ws.send(Message::Text("")).unwrap();
@@ -184,21 +183,18 @@ fn a_small_streaming_server_inflates_through_its_window() {
         let config = Config { streaming: true, ..Config::default() };
         block_on(async {
             let stream = wscodec_tests::AsyncOverDuplex(b);
-            let mut ws = asynch::WebSocket::accept_deflate(
+            let mut ws = asynch::WebSocket::accept(
                 stream,
-                config,
-                &mut rx[..],
-                &mut tx,
-                deflate,
+                Options::new(&mut rx[..], &mut tx).with_config(config).with_deflate(deflate),
                 |_, _| Decision::Accept { protocol: None },
             )
             .await
             .expect("server handshake");
             let agreed = ws.deflate();
             loop {
-                match ws.read_with_sender().await {
+                match ws.read_for_reply().await {
                     Ok((Event::Piece { kind, data, last, .. }, mut sender)) => {
-                        sender.send_fragment(kind, data, last).await.unwrap();
+                        sender.send_piece(Piece { kind, data, last }).await.unwrap();
                     }
                     Ok(_) => {}
                     Err(Error::Closed) => return agreed,
@@ -212,14 +208,11 @@ fn a_small_streaming_server_inflates_through_its_window() {
     let deflate = Deflate::new(Inflater::new(&mut state, &mut window, Growing::default()))
         .compressing(Compressor::new(6));
     let request = ClientRequest::new("device.local", "/", [4; 16]);
-    let (mut ws, _) = blocking::WebSocket::connect_deflate(
+    let (mut ws, _) = blocking::WebSocket::connect(
         a,
-        Config::default(),
+        Options::new(Growing(vec![0; 4096]), &mut tx).with_deflate(deflate),
         &request,
-        Growing(vec![0; 4096]),
-        &mut tx,
         wscodec::random::mask_key,
-        deflate,
     )
     .unwrap();
     let agreed = ws.deflate().unwrap();
@@ -248,10 +241,8 @@ fn without_an_offer_both_run_uncompressed() {
     let request = ClientRequest::new("h", "/", [5; 16]);
     let (mut ws, _) = blocking::WebSocket::connect(
         a,
-        Config::default(),
+        Options::new(&mut rx, &mut tx),
         &request,
-        &mut rx,
-        &mut tx,
         wscodec::random::mask_key,
     )
     .unwrap();
@@ -270,12 +261,9 @@ fn accept_scripted(wire: &[u8]) -> (Result<(), Error<std::convert::Infallible>>,
     let mut state = InflateState::new();
     let deflate = Deflate::new(Inflater::new(&mut state, &mut [], &mut [][..]));
     let mut script = Script::new(wire, 7);
-    let result = blocking::WebSocket::accept_deflate(
+    let result = blocking::WebSocket::accept(
         &mut script,
-        Config::default(),
-        &mut rx[..],
-        &mut tx,
-        deflate,
+        Options::new(&mut rx[..], &mut tx).with_deflate(deflate),
         |_, _| Decision::Accept { protocol: None },
     )
     .and_then(|mut ws| ws.read().map(|_| ()));
@@ -338,14 +326,11 @@ fn a_client_fails_an_answer_it_cannot_accept() {
         let mut state = InflateState::new();
         let deflate = Deflate::new(Inflater::new(&mut state, &mut [], &mut [][..]));
         let mut script = Script::new(wire.as_bytes(), 1000);
-        let result = blocking::WebSocket::connect_deflate(
+        let result = blocking::WebSocket::connect(
             &mut script,
-            Config::default(),
+            Options::new(&mut rx[..], &mut tx).with_deflate(deflate),
             &request,
-            &mut rx[..],
-            &mut tx,
             || [1, 2, 3, 4],
-            deflate,
         );
         assert!(
             matches!(result, Err(Error::Handshake(e)) if e == expected),
@@ -382,9 +367,9 @@ fn a_bomb_is_refused_with_1009_having_read_little() {
     let agreed =
         PerMessageDeflate { client_no_context_takeover: true, ..PerMessageDeflate::default() };
     let rx = Growing(vec![0; 4096]);
-    let mut ws = blocking::WebSocket::server(&mut script, config, rx, 0, &mut tx)
-        .with_deflate(deflate, Some(agreed))
-        .unwrap();
+    let options = Options::new(rx, &mut tx).with_config(config).with_deflate(deflate);
+    let mut ws =
+        blocking::WebSocket::server(&mut script, options).with_deflate(Some(agreed)).unwrap();
     let err = ws.read().unwrap_err();
     assert_eq!(
         err,
@@ -444,12 +429,9 @@ fn a_storing_server_sends_each_piece_as_a_stored_block() {
     let mut state = InflateState::new();
     let deflate = Deflate::new(Inflater::new(&mut state, &mut [], &mut [][..])).storing();
     let mut script = Script::new(wire.as_bytes(), 7);
-    let mut ws = blocking::WebSocket::accept_deflate(
+    let mut ws = blocking::WebSocket::accept(
         &mut script,
-        Config::default(),
-        &mut rx[..],
-        &mut tx,
-        deflate,
+        Options::new(&mut rx[..], &mut tx).with_deflate(deflate),
         |_, _| Decision::Accept { protocol: None },
     )
     .unwrap();
@@ -457,9 +439,9 @@ fn a_storing_server_sends_each_piece_as_a_stored_block() {
     let big = noise(70_000); // more than a stored block holds, more than tx
     ws.send(Message::Text("hello")).unwrap();
     ws.send(Message::Binary(&big)).unwrap();
-    ws.send_fragment(MessageKind::Text, b"frag", false).unwrap();
-    ws.send_fragment(MessageKind::Text, b"", false).unwrap();
-    ws.send_fragment(MessageKind::Text, b"ments", true).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"frag", last: false }).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"", last: false }).unwrap();
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"ments", last: true }).unwrap();
     ws.send(Message::Ping(b"control frames stay as they are")).unwrap();
     drop(ws);
 
@@ -476,25 +458,22 @@ fn a_storing_server_sends_each_piece_as_a_stored_block() {
 }
 
 /// A storing client masks its stored blocks like any payload, and a server with an
-/// inflater reads them; without an agreement, storing sends plain frames.
+/// inflater reads them; with a server that agrees to no compression, storing sends plain
+/// frames.
 #[test]
 fn a_storing_client_is_read_by_an_inflating_server_and_plain_without_agreement() {
-    for offer in [true, false] {
+    for server_deflates in [true, false] {
         let (a, b) = duplex();
         let server = thread::spawn(move || {
             let mut tx = [0u8; 1024];
             let mut state = InflateState::new();
             let mut window = vec![0u8; 1 << 15];
             let deflate = Deflate::new(Inflater::new(&mut state, &mut window, Growing::default()));
-            let mut ws = blocking::WebSocket::accept_deflate(
-                b,
-                Config::default(),
-                Growing(vec![0; 4096]),
-                &mut tx,
-                deflate,
-                |_, _| Decision::Accept { protocol: None },
-            )
-            .unwrap();
+            let options = Options::new(Growing(vec![0; 4096]), &mut tx);
+            let options = if server_deflates { options.with_deflate(deflate) } else { options };
+            let mut ws =
+                blocking::WebSocket::accept(b, options, |_, _| Decision::Accept { protocol: None })
+                    .unwrap();
             let mut got = Vec::new();
             loop {
                 match ws.read() {
@@ -510,37 +489,18 @@ fn a_storing_client_is_read_by_an_inflating_server_and_plain_without_agreement()
         let request = ClientRequest::new("h", "/", [1; 16]);
         let config = Config { streaming: true, ..Config::default() };
         let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut [][..])).storing();
-        let (mut ws, _) = if offer {
-            blocking::WebSocket::connect_deflate(
-                a,
-                config,
-                &request,
-                &mut rx[..],
-                &mut tx,
-                wscodec::random::mask_key,
-                deflate,
-            )
-            .unwrap()
-        } else {
-            let (ws, protocol) = blocking::WebSocket::connect(
-                a,
-                config,
-                &request,
-                &mut rx[..],
-                &mut tx,
-                wscodec::random::mask_key,
-            )
-            .unwrap();
-            (ws.with_deflate(deflate, None).unwrap(), protocol)
-        };
+        let options = Options::new(&mut rx[..], &mut tx).with_config(config).with_deflate(deflate);
+        let (mut ws, _) =
+            blocking::WebSocket::connect(a, options, &request, wscodec::random::mask_key).unwrap();
+        assert_eq!(ws.deflate().is_some(), server_deflates);
         let long = json(1000); // longer than tx: masked through it in chunks
         ws.send(Message::Text(&long)).unwrap();
-        ws.send_fragment(MessageKind::Text, b"two ", false).unwrap();
-        ws.send_fragment(MessageKind::Text, b"pieces", true).unwrap();
+        ws.send_piece(Piece { kind: MessageKind::Text, data: b"two ", last: false }).unwrap();
+        ws.send_piece(Piece { kind: MessageKind::Text, data: b"pieces", last: true }).unwrap();
         ws.close(CloseCode::NORMAL, "").unwrap();
         while !matches!(ws.read(), Err(Error::Closed) | Ok(Event::Close { .. })) {}
         let (got, agreed) = server.join().unwrap();
-        assert_eq!(agreed, offer);
+        assert_eq!(agreed, server_deflates);
         assert_eq!(got, [long, "two pieces".to_owned()]);
     }
 }

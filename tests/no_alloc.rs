@@ -17,12 +17,14 @@ use std::alloc::System;
 use std::convert::Infallible;
 
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
-use wscodec::conn::MessageKind;
 use wscodec::handshake::client::{self, ClientRequest};
 use wscodec::handshake::server::{self, Decision, Outcome};
-use wscodec::handshake::{HandshakeError, Header, MAX_HEADERS};
+use wscodec::handshake::{Header, MAX_HEADERS};
 use wscodec::io::blocking::WebSocket;
-use wscodec::{CloseCode, Config, Connection, Event, Message, Role, Status};
+use wscodec::io::Options;
+use wscodec::HandshakeError;
+use wscodec::MessageKind;
+use wscodec::{CloseCode, Config, Connection, Event, Message, Piece, Role, Status};
 use wscodec_test_frames::masked;
 
 #[global_allocator]
@@ -121,9 +123,13 @@ fn encode_all(out: &mut [u8]) -> usize {
         ] {
             total += conn.encode(msg, KEY, out).expect("room");
         }
-        total += conn.encode_fragment(MessageKind::Text, b"Hel", false, KEY, out).expect("room");
+        total += conn
+            .encode_piece(Piece { kind: MessageKind::Text, data: b"Hel", last: false }, KEY, out)
+            .expect("room");
         total += conn.encode(Message::Ping(b"between"), KEY, out).expect("room");
-        total += conn.encode_fragment(MessageKind::Text, b"lo", true, KEY, out).expect("room");
+        total += conn
+            .encode_piece(Piece { kind: MessageKind::Text, data: b"lo", last: true }, KEY, out)
+            .expect("room");
         total +=
             conn.encode(Message::Close(Some((CloseCode::NORMAL, "done"))), KEY, out).expect("room");
     }
@@ -139,8 +145,9 @@ fn server_handshake(request: &[u8], out: &mut [u8]) -> usize {
         (PAGE_REQUEST, PAGE, Outcome::NotUpgraded(200)),
         (PAGE_REQUEST, Decision::Reject { status: 404, reason: "none" }, Outcome::NotUpgraded(404)),
     ] {
+        let head = server::Head::new(wire, wire.len());
         let Status::Complete { value, .. } =
-            server::handle_request(wire, false, out, |_, _| decision)
+            server::handle_request(head, out, |_, _| decision, server::no_extensions)
         else {
             panic!("complete request")
         };
@@ -211,14 +218,13 @@ impl embedded_io::Write for Wire<'_> {
 /// The blocking adapter: accept an upgrade, then echo every data message until the close.
 fn adapter_echo(input: &[u8], written: &mut [u8], rx: &mut [u8], tx: &mut [u8]) -> usize {
     let wire = Wire { input, written, len: 0 };
-    let mut ws = WebSocket::accept(wire, Config::default(), rx, tx, |_, _| Decision::Accept {
-        protocol: None,
-    })
-    .expect("accepted");
+    let options = Options::new(rx, tx);
+    let mut ws = WebSocket::accept(wire, options, |_, _| Decision::Accept { protocol: None })
+        .expect("accepted");
     // The echo goes out straight from the received bytes.
     let mut messages = 0;
     loop {
-        let (event, mut sender) = ws.read_with_sender().expect("valid input");
+        let (event, mut sender) = ws.read_for_reply().expect("valid input");
         match event {
             Event::Binary(b) => sender.send(Message::Binary(b)).expect("sent"),
             Event::Close { .. } => break,

@@ -2,9 +2,8 @@
 //! handler calls a symbol that is defined nowhere. A binary links only if the optimizer
 //! removed every panic from its path (release, opt-level 3, fat LTO).
 //!
-//! Proven: `FrameHeader::decode`; `Connection::handle_input`, `handle_input_at`, `event_at`
-//! and `compact`
-//! (both roles, both receive modes); `CloseFrame::decode`; `apply_mask` and `mask_into`;
+//! Proven: `FrameHeader::decode`; `Connection::handle_input`, `handle_input_span`, `event`
+//! and `compact` (both roles, both receive modes); `CloseFrame::decode`; `apply_mask` and `mask_into`;
 //! `server::parse_request` and `Request::validate`; `server::handle_request`, the whole
 //! server handshake (parse, validate, the application's decision, the `101`, a page or an
 //! error response); `client::parse_response` and `Response::validate`. Both HTTP heads

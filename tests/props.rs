@@ -1,9 +1,10 @@
 //! Property tests: round trips, and the same events however the input is split.
 
 use proptest::prelude::*;
-use wscodec::conn::MessageKind;
 use wscodec::io::blocking::WebSocket;
-use wscodec::{Config, Connection, Event, Message, Role, Status};
+use wscodec::io::Options;
+use wscodec::MessageKind;
+use wscodec::{Config, Connection, Event, Message, Piece, Role, Status};
 use wscodec_tests::{Owned, Script};
 
 #[derive(Debug, Clone)]
@@ -56,7 +57,9 @@ fn client_wire(messages: &[Sent], key: [u8; 4]) -> (Vec<u8>, Vec<Owned>) {
             Sent::Fragmented(kind, parts) => {
                 for (i, part) in parts.iter().enumerate() {
                     let last = i + 1 == parts.len();
-                    let n = client.encode_fragment(*kind, part, last, key, &mut out).unwrap();
+                    let n = client
+                        .encode_piece(Piece { kind: *kind, data: part, last }, key, &mut out)
+                        .unwrap();
                     wire.extend_from_slice(&out[..n]);
                 }
                 let whole = parts.concat();
@@ -73,7 +76,10 @@ fn client_wire(messages: &[Sent], key: [u8; 4]) -> (Vec<u8>, Vec<Owned>) {
 /// Reads every event the server adapter produces from `wire` handed over `chunk` bytes at a time.
 fn server_events(wire: &[u8], chunk: usize, config: Config) -> Vec<Owned> {
     let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 512]);
-    let mut ws = WebSocket::server(Script::new(wire, chunk), config, &mut rx[..], 0, &mut tx);
+    let mut ws = WebSocket::server(
+        Script::new(wire, chunk),
+        Options::new(&mut rx[..], &mut tx).with_config(config),
+    );
     let mut events = Vec::new();
     loop {
         match ws.read() {

@@ -16,7 +16,7 @@ fn the_readme_shows_the_firmwares_echo() {
     let firmware = std::fs::read_to_string(root.join("tests/firmware/src/lib.rs")).unwrap();
     let shown = echo(&readme);
     let real = echo(&firmware);
-    assert!(real.contains("read_with_sender"), "{real}");
+    assert!(real.contains("read_for_reply"), "{real}");
     assert_eq!(shown, real, "README.md's echo differs from tests/firmware/src/lib.rs");
 }
 

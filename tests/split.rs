@@ -13,8 +13,9 @@ use std::sync::Mutex;
 use std::task::Poll;
 
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use wscodec::io::Options;
 use wscodec::io::{asynch, blocking, Error};
-use wscodec::{CloseCode, Config, Connection, Event, Message, Role, SendError, Status};
+use wscodec::{CloseCode, Connection, Event, Message, Role, SendError, Status};
 use wscodec_test_frames::masked;
 use wscodec_tests::block_on;
 
@@ -277,13 +278,8 @@ fn async_halves_on_one_executor_answer_every_ping_between_the_writers_frames() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let shared = embassy_sync::mutex::Mutex::<NoopRawMutex, _>::new(None);
     let (echoes, numbered) = block_on(async {
-        let ws = asynch::WebSocket::server(
-            Both(reading, writing),
-            Config::default(),
-            &mut rx[..],
-            0,
-            &mut tx,
-        );
+        let ws =
+            asynch::WebSocket::server(Both(reading, writing), Options::new(&mut rx[..], &mut tx));
         let (mut reader, writer) = ws.split(&shared, |Both(r, w)| (r, w)).await;
         let mut echo = writer.clone();
         let mut writer = writer;
@@ -355,10 +351,7 @@ fn a_close_from_the_writer_completes_the_handshake_for_both_halves() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let ws = blocking::WebSocket::server(
         Both(Input::new(&input, 1), writing),
-        Config::default(),
-        &mut rx[..],
-        0,
-        &mut tx,
+        Options::new(&mut rx[..], &mut tx),
     );
     let shared = Mutex::new(None);
     let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
@@ -385,10 +378,7 @@ fn a_close_from_the_reader_ends_the_writer_too() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let ws = blocking::WebSocket::server(
         Both(Input::new(&input, 64), writing),
-        Config::default(),
-        &mut rx[..],
-        0,
-        &mut tx,
+        Options::new(&mut rx[..], &mut tx),
     );
     let shared = Mutex::new(None);
     let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
@@ -409,10 +399,7 @@ fn a_failed_write_ends_both_halves() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let ws = blocking::WebSocket::server(
         Both(Input::new(&input, 64), writing),
-        Config::default(),
-        &mut rx[..],
-        0,
-        &mut tx,
+        Options::new(&mut rx[..], &mut tx),
     );
     let shared = Mutex::new(None);
     let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
@@ -426,10 +413,7 @@ fn a_failed_write_ends_both_halves() {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let ws = blocking::WebSocket::server(
         Both(Input::new(&input, 64), writing),
-        Config::default(),
-        &mut rx[..],
-        0,
-        &mut tx,
+        Options::new(&mut rx[..], &mut tx),
     );
     let shared = Mutex::new(None);
     let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
@@ -449,10 +433,7 @@ fn the_twins_split_write_the_same_bytes() {
         let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
         let ws = blocking::WebSocket::server(
             Both(Input::new(&input, 3), writing),
-            Config::default(),
-            &mut rx[..],
-            0,
-            &mut tx,
+            Options::new(&mut rx[..], &mut tx),
         );
         let shared = Mutex::new(None);
         let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
@@ -475,10 +456,7 @@ fn the_twins_split_write_the_same_bytes() {
         let events = block_on(async {
             let ws = asynch::WebSocket::server(
                 Both(Input::new(&input, 3), writing),
-                Config::default(),
-                &mut rx[..],
-                0,
-                &mut tx,
+                Options::new(&mut rx[..], &mut tx),
             );
             let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w)).await;
             let mut events = Vec::new();

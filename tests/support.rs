@@ -14,8 +14,8 @@ use std::pin::pin;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 
-use wscodec::conn::MessageKind;
 use wscodec::Event;
+use wscodec::MessageKind;
 
 /// Runs a future to completion by polling it with a no-op waker. The transports used
 /// with it never return `Pending`, so this never spins.

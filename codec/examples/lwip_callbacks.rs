@@ -86,14 +86,15 @@ impl EchoServer {
 
     /// The opening handshake, in one call on what has arrived so far.
     fn handshake(&mut self) -> bool {
-        let received = &self.rx[..self.filled];
+        let head = server::Head::new(&self.rx, self.filled);
         let out = &mut self.out[self.queued..];
-        let step =
-            server::handle_request(received, self.filled == RX, out, |_, upgrade| match upgrade {
+        let decide =
+            |_: &server::Request<'_, '_>, upgrade: Option<&server::Upgrade<'_>>| match upgrade {
                 Some(_) => Decision::Accept { protocol: None },
                 None => Decision::Reject { status: 404, reason: "this device speaks WebSocket" },
-            });
-        let Status::Complete { value: Answer { written, outcome }, consumed } = step else {
+            };
+        let step = server::handle_request(head, out, decide, server::no_extensions);
+        let Status::Complete { value: Answer { written, outcome, .. }, consumed } = step else {
             return true; // wait for the rest of the request head
         };
         // The 101, or the refusal / error response (400, 426, 431 ...) with its reason.
@@ -107,10 +108,7 @@ impl EchoServer {
 
         self.conn = Some(Connection::with_config(
             Role::Server,
-            Config {
-                max_message: (RX - wscodec::conn::MAX_CONTROL_FRAME) as u64,
-                ..Config::default()
-            },
+            Config { max_message: (RX - wscodec::MAX_CONTROL_FRAME) as u64, ..Config::default() },
         ));
         self.frames()
     }

@@ -15,9 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use wscodec::handshake::client::ClientRequest;
+use wscodec::handshake::server::Decision;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::{Decision, Error, StdIo};
-use wscodec::{CloseCode, Config, Event, Message};
+use wscodec::io::{Error, Options, StdIo};
+use wscodec::{CloseCode, Event, Message};
 
 /// Numbered messages the writer thread sends, one every [`TICK`].
 const MESSAGES: u32 = 200;
@@ -90,9 +91,9 @@ fn client(tcp: TcpStream) -> Result<String, String> {
     let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 1024]);
     let request = ClientRequest::new("127.0.0.1", "/", wscodec::random::nonce());
     let mask = wscodec::random::mask_key;
-    let (ws, _) =
-        WebSocket::connect(StdIo(tcp), Config::default(), &request, &mut rx, &mut tx, mask)
-            .map_err(|e| format!("handshake: {e}"))?;
+    let options = Options::new(&mut rx, &mut tx);
+    let (ws, _) = WebSocket::connect(StdIo(tcp), options, &request, mask)
+        .map_err(|e| format!("handshake: {e}"))?;
     // The state both halves share, lent here: a std mutex around the writing side.
     let shared = Mutex::new(None);
     let (mut reader, writer) = ws.split(&shared, |reading| (reading, StdIo(writing)));
@@ -133,9 +134,9 @@ fn peer(listener: &TcpListener) -> Seen {
     tcp.set_nodelay(true).expect("nodelay");
     let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 1024]);
 
-    let accepted = WebSocket::accept(StdIo(tcp), Config::default(), &mut rx, &mut tx, |_, _| {
-        Decision::Accept { protocol: None }
-    });
+    let options = Options::new(&mut rx, &mut tx);
+    let accepted =
+        WebSocket::accept(StdIo(tcp), options, |_, _| Decision::Accept { protocol: None });
     let mut ws = match accepted {
         Ok(ws) => ws,
         Err(e) => {

@@ -39,7 +39,7 @@ pub trait RxBuffer {
     fn bytes_mut(&mut self) -> &mut [u8];
     /// The most [`bytes`](Self::bytes) can ever hold. In reassembly mode the adapter caps
     /// the connection's largest message at this minus
-    /// [`MAX_CONTROL_FRAME`](crate::conn::MAX_CONTROL_FRAME).
+    /// [`MAX_CONTROL_FRAME`](crate::MAX_CONTROL_FRAME).
     fn max_len(&self) -> usize {
         self.bytes().len()
     }

@@ -173,7 +173,7 @@ impl<'a> CloseFrame<'a> {
     /// that is not UTF-8.
     ///
     /// ```
-    /// use wscodec::close::CloseFrame;
+    /// use wscodec::CloseFrame;
     /// let f = CloseFrame::decode(&[0x03, 0xe8, b'b', b'y', b'e']).unwrap();
     /// assert_eq!((f.code.unwrap().as_u16(), f.reason), (1000, "bye"));
     /// ```

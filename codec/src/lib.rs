@@ -22,14 +22,14 @@ extern crate std;
 
 pub mod backoff;
 mod buffer;
-pub mod close;
-pub mod conn;
+mod close;
+mod conn;
 #[cfg(feature = "deflate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
 pub mod deflate;
 #[cfg(feature = "defmt")]
 mod defmt_impls;
-pub mod frame;
+mod frame;
 pub mod handshake;
 #[cfg(any(feature = "blocking", feature = "async"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "blocking", feature = "async"))))]
@@ -42,10 +42,11 @@ mod status;
 pub mod utf8;
 
 pub use buffer::RxBuffer;
-pub use close::CloseCode;
+pub use close::{CloseCode, CloseFrame, CloseFrameError, MAX_REASON_LEN};
 pub use conn::{
-    Config, Connection, Event, EventAt, Message, MessageKind, ProtocolError, Role, SendError, State,
+    Config, Connection, Event, EventSpan, Inflate, Message, MessageKind, NoInflater, Piece,
+    PieceHeader, ProtocolError, Role, SendError, State, MAX_CONTROL_FRAME,
 };
 pub use frame::{FrameError, FrameHeader, OpCode};
-pub use handshake::HandshakeError;
+pub use handshake::error::HandshakeError;
 pub use status::Status;

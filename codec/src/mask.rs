@@ -11,10 +11,13 @@
 //! From 1 KiB on, the bytes before the first 64-byte boundary go first, so that the vector
 //! loop never splits a load or store across cache lines (with AVX-512 on AMD Zen 4 that
 //! alone halves the time of a 64 KiB payload, which behind its frame header is never
-//! aligned). `apply_mask` has no inline hint: with one, each crate that calls it (the
-//! codec, and the application that instantiates the generic adapters) compiled a copy of
-//! its own, and a firmware image held two. Optimised for speed, LTO still inlines it into
-//! the receive paths.
+//! aligned). With feature `simd` on an x86 CPU that has AVX2 (and a build that does not
+//! target it), payloads from 256 bytes on take AVX2's 32-byte vectors, picked at run time;
+//! shorter ones the build's own (SSE2 on the x86-64 baseline, from 32 bytes on), where the
+//! pick would cost more than it saves. `apply_mask` has no inline hint: with one, each
+//! crate that calls it (the codec, and the application that instantiates the generic
+//! adapters) compiled a copy of its own, and a firmware image held two. Optimised for
+//! speed, LTO still inlines it into the receive paths (its long paths are out of line).
 //!
 //! An earlier version walked 64-byte blocks of sixteen `u32` words in a nested loop. With
 //! the default x86-64 target that became SSE2 XORs, but with AVX-512 available LLVM
@@ -50,7 +53,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     if BYTE_AT_A_TIME {
         xor_bytes(buf, key);
-    } else if buf.len() < ALIGN_FROM {
+    } else if buf.len() < WIDE_FROM {
         xor_words(buf, key);
     } else {
         xor_aligned(buf, key);
@@ -83,6 +86,21 @@ fn xor_bytes(buf: &mut [u8], key: [u8; 4]) {
     xor_tail(tail, key);
 }
 
+/// From this many bytes on, [`apply_mask`] takes the widest vectors the CPU has (AVX2,
+/// picked at run time with feature `simd`) instead of the build's own (SSE2 on the x86-64
+/// baseline, from 32 bytes on). Below it the pick costs more than it saves (callgrind,
+/// instructions per call, SSE2 against AVX2: 64 bytes 55 against 82, 125 bytes 79 against
+/// 102, 256 bytes 109 against 94, 512 bytes 181 against 116). Builds without run-time
+/// dispatch have nothing wider to pick: there it equals [`ALIGN_FROM`], so the branch is
+/// not compiled.
+const WIDE_FROM: usize = if DISPATCH { 256 } else { ALIGN_FROM };
+/// Whether [`xor_wide`] picks wider vectors at run time than the build targets.
+const DISPATCH: bool = cfg!(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64"),
+    not(target_feature = "avx2")
+));
+
 /// From this many bytes on, [`apply_mask`] first brings the buffer to a 64-byte boundary
 /// (one call, up to 63 bytes word by word), so that the vector loop never splits a load or
 /// store across two cache lines. A payload behind a frame header is rarely aligned (it
@@ -92,10 +110,16 @@ const ALIGN_FROM: usize = 1024;
 /// A cache line, and the widest vector register (AVX-512).
 const ALIGN: usize = 64;
 
-/// [`xor_words`] from the first 64-byte boundary on, the bytes before it first. Out of line:
-/// one copy of the long loop serves every caller.
+/// From [`WIDE_FROM`] bytes on: [`xor_wide`], from [`ALIGN_FROM`] on from the first 64-byte
+/// boundary, the bytes before it first. Out of line: one copy of the long loops serves
+/// every caller, and [`apply_mask`] stays small enough to be inlined into the receive path.
 #[inline(never)]
 fn xor_aligned(buf: &mut [u8], key: [u8; 4]) {
+    // Without run-time dispatch `WIDE_FROM == ALIGN_FROM`: no second copy of the loop.
+    if DISPATCH && buf.len() < ALIGN_FROM {
+        xor_wide(buf, key);
+        return;
+    }
     let head = (buf.as_ptr().addr().wrapping_neg() % ALIGN).min(buf.len());
     let (head, body) = buf.split_at_mut(head);
     // Under 64 bytes: `apply_mask`'s own short path, not a second copy of the loop.
@@ -114,7 +138,9 @@ fn xor_aligned(buf: &mut [u8], key: [u8; 4]) {
 ))]
 #[inline(always)]
 fn xor_wide(buf: &mut [u8], key: [u8; 4]) {
-    pulp::Arch::new().dispatch(
+    /// The CPU's features, detected once (`Arch::new` checks a dozen on each call).
+    static ARCH: std::sync::OnceLock<pulp::Arch> = std::sync::OnceLock::new();
+    ARCH.get_or_init(pulp::Arch::new).dispatch(
         #[inline(always)]
         || xor_words(buf, key),
     );
@@ -228,10 +254,12 @@ mod tests {
     #[test]
     fn matches_naive_at_every_length_offset_and_alignment() {
         let key = [0x12, 0x34, 0x56, 0x78];
-        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        let data: Vec<u8> = (0..1100u32).map(|i| (i * 7 + 3) as u8).collect();
+        let lengths = [0, 1, 3, 4, 5, 15, 16, 17, 31, 33, 63, 64, 65, 67, 127, 128, 130, 200];
+        // Around `WIDE_FROM` (AVX2 picked at run time with feature `simd`) and below 1 KiB.
+        let wide = [255, 256, 257, 259, 300, 511, 512, 1000, 1023];
         for start in 0..16 {
-            for len in [0, 1, 3, 4, 5, 15, 16, 17, 31, 33, 63, 64, 65, 67, 127, 128, 130, 200, 259]
-            {
+            for len in lengths.into_iter().chain(wide) {
                 for offset in 0..8 {
                     let mut fast = data[start..start + len].to_vec();
                     let mut slow = fast.clone();

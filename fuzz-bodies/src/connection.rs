@@ -1,11 +1,10 @@
 //! The connection targets: a script of peer bytes, split at arbitrary points into a small
 //! receive buffer, interleaved with sends, fragments, closes, pings and `poll_transmit`.
 
-use wscodec::close::CloseFrame;
-use wscodec::conn::MAX_CONTROL_FRAME;
 use wscodec::{
-    CloseCode, Config, Connection, Event, FrameError, FrameHeader, Message, MessageKind, OpCode,
-    ProtocolError, Role, SendError, State, Status,
+    CloseCode, CloseFrame, Config, Connection, Event, FrameError, FrameHeader, Message,
+    MessageKind, NoInflater, OpCode, Piece, ProtocolError, Role, SendError, State, Status,
+    MAX_CONTROL_FRAME,
 };
 
 use crate::assert_error_code;
@@ -63,7 +62,7 @@ fn may_follow(from: State, to: State) -> bool {
 /// - `5 len`: send a ping.
 ///
 /// Invariants after every step: `consumed` and `needed` are consistent with the buffer,
-/// an event found by [`Connection::handle_input_at`] is where it says, the state only
+/// an event found by [`Connection::handle_input_span`] is where it says, the state only
 /// moves forward, nothing is produced after [`State::Closed`], every
 /// protocol error closes with 1002, 1007 or 1009 and makes the connection owe exactly
 /// that close frame, output never exceeds the buffer and every frame sent is well formed
@@ -121,7 +120,7 @@ pub fn connection(role: Role, data: &[u8]) {
                 let kind = if op & 8 == 0 { MessageKind::Text } else { MessageKind::Binary };
                 send(
                     &mut conn,
-                    |c, out| c.encode_fragment(kind, payload, last, key, out),
+                    |c, out| c.encode_piece(Piece { kind, data: payload, last }, key, out),
                     k,
                     payload.len(),
                     false,
@@ -272,18 +271,19 @@ fn drain_input(
         let window = rx.get_mut(..*filled).unwrap();
         let retained = conn.retained();
         assert!(retained <= *filled);
-        let result = conn.handle_input_at(window).and_then(|status| match status {
-            Status::Complete { value: Some(at), consumed } => {
-                assert!(at.start() + at.len() <= consumed.max(window.len()), "{at:?} outside");
-                assert!(at.start() + at.len() <= window.len(), "{at:?} past the input");
-                let event = conn.event_at(at, window)?;
-                Ok(Status::Complete { value: Some(event), consumed })
-            }
-            Status::Complete { value: None, consumed } => {
-                Ok(Status::Complete { value: None, consumed })
-            }
-            Status::Partial { needed } => Ok(Status::Partial { needed }),
-        });
+        let result =
+            conn.handle_input_span(window, &mut NoInflater).and_then(|status| match status {
+                Status::Complete { value: Some(at), consumed } => {
+                    assert!(at.start() + at.len() <= consumed.max(window.len()), "{at:?} outside");
+                    assert!(at.start() + at.len() <= window.len(), "{at:?} past the input");
+                    let event = conn.event(at, window, &NoInflater)?;
+                    Ok(Status::Complete { value: Some(event), consumed })
+                }
+                Status::Complete { value: None, consumed } => {
+                    Ok(Status::Complete { value: None, consumed })
+                }
+                Status::Partial { needed } => Ok(Status::Partial { needed }),
+            });
         let after = conn.state();
         assert!(may_follow(state, after), "state went from {state:?} to {after:?}");
         match result {

@@ -2,7 +2,7 @@
 //! compressed messages through a connection with an inflater.
 
 use wscodec::deflate::{
-    accept_offers, accept_response, Direction, InflateState, Inflater, Offer, PerMessageDeflate,
+    accept_offers, check_response, Direction, InflateState, Inflater, Offer, PerMessageDeflate,
     Setup, MAX_WINDOW_BITS,
 };
 use wscodec::handshake::ExtensionError;
@@ -26,7 +26,8 @@ fn inflater_takes(agreed: &PerMessageDeflate, me: Role, setup: &Setup) {
     let mut out = [0u8; 16];
     let window = window_of(&mut window, setup.window_bits);
     let mut inflater = Inflater::new(&mut state, window, &mut out[..]);
-    let started = inflater.start(agreed.receive(me), setup.streaming);
+    let started = inflater
+        .start(agreed.receive(me), &Config { streaming: setup.streaming, ..Config::default() });
     assert_eq!(started, Ok(()), "agreed {agreed:?} for {me:?} with {setup:?}");
 }
 
@@ -62,7 +63,7 @@ pub fn deflate_negotiation(data: &[u8]) {
             let value = agreed.header_value();
             let text = value.as_str();
             assert!(text.starts_with("permessage-deflate") && text.len() <= 128);
-            let full = Setup::new(WINDOW, false);
+            let full = Setup::new(WINDOW);
             let again = accept_offers([text.as_bytes()], &full).unwrap();
             assert!(again.is_some(), "{text} is not accepted back");
         }
@@ -77,7 +78,7 @@ pub fn deflate_negotiation(data: &[u8]) {
         return;
     };
     assert!(offer.header_value().as_str().len() <= 128);
-    match accept_response(lines(), &offer, &setup) {
+    match check_response(lines(), &offer, &setup) {
         Ok(Some(agreed)) => inflater_takes(&agreed, Role::Client, &setup),
         Ok(None) => {}
         Err(e) => assert!((400..=599).contains(&e.status()), "{e:?}"),
@@ -116,12 +117,12 @@ pub fn deflate_inflate(data: &[u8]) {
     let mut out = [0u8; 64 * 1024];
     let mut inflater = Inflater::new(&mut state, window_of(&mut window, bits), &mut out[..]);
     let incoming: Direction = agreed.receive(Role::Server);
-    if inflater.start(incoming, streaming).is_err() {
+    let config = Config { max_message: limit, streaming, min_piece: 0 };
+    if inflater.start(incoming, &config).is_err() {
         // Only a window the negotiation would not have agreed to: none, where one is needed.
         assert!(bits == 0 && (streaming || keep));
         return;
     }
-    let config = Config { max_message: limit, streaming, min_piece: 0 };
     let mut conn = Connection::with_config(Role::Server, config);
     conn.set_deflate(Some(agreed));
     conn.set_max_inflated(limit);
@@ -138,7 +139,18 @@ pub fn deflate_inflate(data: &[u8]) {
     loop {
         steps += 1;
         assert!(steps < max_steps, "no progress: {steps} steps for {} bytes", wire.len());
-        let result = conn.handle_input_with(buf.get_mut(..filled).unwrap(), &mut inflater);
+        let window = buf.get_mut(..filled).unwrap();
+        let result =
+            conn.handle_input_span(window, &mut inflater).and_then(|status| match status {
+                Status::Complete { value: Some(span), consumed } => Ok(Status::Complete {
+                    value: Some(conn.event(span, window, &inflater)?),
+                    consumed,
+                }),
+                Status::Complete { value: None, consumed } => {
+                    Ok(Status::Complete { value: None, consumed })
+                }
+                Status::Partial { needed } => Ok(Status::Partial { needed }),
+            });
         match result {
             Ok(Status::Complete { value, consumed }) => {
                 assert!(consumed <= filled);

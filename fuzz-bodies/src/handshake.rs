@@ -80,10 +80,24 @@ fn decide<'b>(
 fn handle_request(data: &[u8], full: bool) {
     let mut out = [0u8; 1024];
     let mut called = false;
-    let step = server::handle_request(data, full, &mut out, |request, upgrade| {
-        called = true;
-        decide(request, upgrade)
-    });
+    // A buffer with room after the bytes, or the bytes alone (a full buffer).
+    let mut room = [0u8; 16 * 1024];
+    let full = full || data.len() >= room.len();
+    let head = if full {
+        server::Head::new(data, data.len())
+    } else {
+        room[..data.len()].copy_from_slice(data);
+        server::Head::new(&room, data.len())
+    };
+    let step = server::handle_request(
+        head,
+        &mut out,
+        |request, upgrade| {
+            called = true;
+            decide(request, upgrade)
+        },
+        server::no_extensions,
+    );
     let mut headers = [Header::EMPTY; MAX_HEADERS];
     let (answer, consumed) = match (server::parse_request(data, &mut headers), step) {
         (Ok(Status::Partial { .. }), Status::Partial { needed }) => {

@@ -20,11 +20,9 @@ pub use handshake::{
 
 pub use deflate::{deflate_inflate, deflate_negotiation};
 
-use wscodec::close::{CloseFrame, MAX_REASON_LEN};
-use wscodec::conn::MAX_CONTROL_FRAME;
 use wscodec::{
-    CloseCode, Config, Connection, Event, FrameHeader, HandshakeError, Message, MessageKind,
-    ProtocolError, Role, State, Status,
+    CloseCode, CloseFrame, Config, Connection, Event, FrameHeader, HandshakeError, Message,
+    MessageKind, Piece, ProtocolError, Role, State, Status, MAX_CONTROL_FRAME, MAX_REASON_LEN,
 };
 
 /// A close code a protocol error may earn (RFC 6455 section 7.4.1).
@@ -171,12 +169,13 @@ pub fn roundtrip(data: &[u8]) {
     } else {
         let mut pieces = message.chunks(frag).peekable();
         if pieces.peek().is_none() {
-            len += sender.encode_fragment(kind, &[], true, key, &mut wire).unwrap();
+            len +=
+                sender.encode_piece(Piece { kind, data: &[], last: true }, key, &mut wire).unwrap();
         }
         while let Some(piece) = pieces.next() {
             let last = pieces.peek().is_none();
             len += sender
-                .encode_fragment(kind, piece, last, key, wire.get_mut(len..).unwrap())
+                .encode_piece(Piece { kind, data: piece, last }, key, wire.get_mut(len..).unwrap())
                 .unwrap();
             key[3] = key[3].wrapping_add(1);
             if !last {

@@ -23,8 +23,8 @@ use core::ffi::c_int;
 use core::mem::MaybeUninit;
 
 use libz_rs_sys::{
-    inflate, inflateEnd, inflateInit2_, inflateReset, inflateSetDictionary, z_stream,
-    zlibVersion, Z_BLOCK, Z_BUF_ERROR, Z_OK, Z_STREAM_END,
+    inflate, inflateEnd, inflateInit2_, inflateReset, inflateSetDictionary, z_stream, zlibVersion,
+    Z_BLOCK, Z_BUF_ERROR, Z_OK, Z_STREAM_END,
 };
 use wscodec::deflate::{InflateState, Inflater, PerMessageDeflate};
 use wscodec::{Config, Connection, Event, Role, State, Status};
@@ -167,8 +167,8 @@ pub fn run_wscodec(script: &Script<'_>) -> Vec<Verdict> {
     let mut window = vec![0u8; script.window];
     let mut out = vec![0u8; usize::try_from(script.limit).unwrap() + 1];
     let mut inflater = Inflater::new(&mut state, &mut window, &mut out[..]);
-    inflater.start(agreed.receive(script.role), script.streaming).unwrap();
     let config = Config { max_message: 1 << 20, streaming: script.streaming, min_piece: 0 };
+    inflater.start(agreed.receive(script.role), &config).unwrap();
     let mut conn = Connection::with_config(script.role, config);
     conn.set_deflate(Some(agreed));
     conn.set_max_inflated(script.limit);
@@ -179,7 +179,16 @@ pub fn run_wscodec(script: &Script<'_>) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
     let mut pieces = Vec::new();
     loop {
-        match conn.handle_input_with(&mut buf, &mut inflater) {
+        let step = conn.handle_input_span(&mut buf, &mut inflater).and_then(|step| match step {
+            Status::Complete { value: Some(span), consumed } => {
+                Ok(Status::Complete { value: Some(conn.event(span, &buf, &inflater)?), consumed })
+            }
+            Status::Complete { value: None, consumed } => {
+                Ok(Status::Complete { value: None, consumed })
+            }
+            Status::Partial { needed } => Ok(Status::Partial { needed }),
+        });
+        match step {
             Ok(Status::Complete { value, consumed }) => {
                 match value {
                     Some(Event::Text(t)) => verdicts.push(Verdict::Accepted(t.as_bytes().to_vec())),

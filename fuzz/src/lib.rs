@@ -52,8 +52,10 @@ pub enum End {
 /// wscodec: a `Connection` in reassembly mode with the whole input buffered.
 pub fn run_wscodec(server: bool, wire: &[u8]) -> (Vec<Ev>, End) {
     let role = if server { Role::Server } else { Role::Client };
-    let mut conn =
-        Connection::with_config(role, Config { max_message: MAX as u64, streaming: false, ..Config::default() });
+    let mut conn = Connection::with_config(
+        role,
+        Config { max_message: MAX as u64, streaming: false, ..Config::default() },
+    );
     let mut buf = wire.to_vec();
     let mut filled = buf.len();
     let mut events = Vec::new();

@@ -91,7 +91,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 /// received bytes.
 fn echo(ws: &mut Client<'_>) -> Result<(), Error<std::io::Error>> {
     loop {
-        match ws.read_with_sender() {
+        match ws.read_for_reply() {
             Ok((Event::Text(text), mut sender)) => sender.send(Message::Text(text))?,
             Ok((Event::Binary(data), mut sender)) => sender.send(Message::Binary(data))?,
             Ok(_) => {}

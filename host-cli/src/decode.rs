@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use wscodec::conn::MessageKind;
 use wscodec::mask::apply_mask;
+use wscodec::MessageKind;
 use wscodec::{
     CloseCode, Config, Connection, Event, FrameHeader, OpCode, ProtocolError, Role, Status,
 };
@@ -199,7 +199,7 @@ fn dissect(bytes: &[u8], receiver: Role) -> Report {
             }
         }
         // Clear what the receiver owes (a pong, a close reply) so its state moves on.
-        let mut owed = [0u8; wscodec::io::MAX_CONTROL_FRAME];
+        let mut owed = [0u8; wscodec::MAX_CONTROL_FRAME];
         while let Ok(Some(_)) = conn.poll_transmit([0; 4], &mut owed) {}
     }
     let frames = if offset < bytes.len() { index - 1 } else { index };

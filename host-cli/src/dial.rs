@@ -122,14 +122,13 @@ pub(crate) fn dial<'b>(
     };
     let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
     let stream = StdIo(stream);
-    let (mut ws, chosen) = match deflate {
-        Some(deflate) => {
-            WebSocket::connect_deflate(stream, config, &request, rx, tx, mask, deflate)
-        }
-        None => WebSocket::connect(stream, config, &request, rx, tx, mask),
+    let mut lent = wscodec::io::Options::new(rx, tx).with_config(config);
+    if let Some(deflate) = deflate {
+        lent = lent.with_deflate(deflate);
     }
-    .map_err(|e| upgrade_failed(e, url))?;
-    let protocol = chosen.and_then(|i| options.protocols.get(i)).map(|p| (*p).to_owned());
+    let (mut ws, chosen) =
+        WebSocket::connect(stream, lent, &request, mask).map_err(|e| upgrade_failed(e, url))?;
+    let protocol = chosen.map(str::to_owned);
     ws.stream_mut().0.set_read_timeout(None)?;
     ws.stream_mut().0.set_write_timeout(None)?;
     Ok((ws, protocol))

@@ -21,7 +21,7 @@ mod url;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use wscodec::handshake::accept_key::encode_key;
+use wscodec::handshake::encode_key;
 
 /// The wscodec host tool: echo server, client, frame dissector, Autobahn client.
 #[derive(Debug, Parser)]

@@ -14,7 +14,7 @@
 //! ([`TimedTcp::write_failure`]), since the layers above may not report it.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -103,7 +103,17 @@ pub(crate) struct TimedTcp {
     traffic: (u64, u64),
     /// A flush ends what is being written: the next write starts a new write deadline.
     flush_ends_write: bool,
+    /// A short write held back (a frame header), sent with the next write in one system
+    /// call and one segment, or by the flush (see [`HOLD`]).
+    held: Vec<u8>,
 }
+
+/// Writes up to this long (a WebSocket frame header is 2 to 14 bytes) are held back until
+/// the next write or the flush, which sends them together with a vectored write. The
+/// adapter sends a frame that does not fit its transmit buffer as two writes, the header
+/// and the payload where it lies; on a `TCP_NODELAY` socket the header alone went out as a
+/// segment of its own, a system call and a wake-up of the reader more per message.
+const HOLD: usize = 14;
 
 impl TimedTcp {
     /// Wraps `tcp`; until a deadline or budget is set, reads and writes wait forever.
@@ -121,6 +131,7 @@ impl TimedTcp {
             write_timeout: None,
             traffic: (0, 0),
             flush_ends_write: false,
+            held: Vec::with_capacity(HOLD),
         })
     }
 
@@ -178,8 +189,18 @@ impl TimedTcp {
     }
 
     /// Ends the sending direction (a FIN after what is queued).
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+    pub(crate) fn shutdown_write(&mut self) -> io::Result<()> {
+        self.send_held()?;
         self.tcp.shutdown(Shutdown::Write)
+    }
+
+    /// Sends the bytes held back by [`write`](Write::write), if any.
+    fn send_held(&mut self) -> io::Result<()> {
+        while !self.held.is_empty() {
+            let n = self.write(&[])?;
+            debug_assert_eq!(n, 0);
+        }
+        Ok(())
     }
 
     /// The socket timeout for the next operation: the time left before `deadline`, or
@@ -207,7 +228,7 @@ impl Read for TimedTcp {
         }
         loop {
             let timeout = Self::timeout(self.read_by, self.budget.wait, Expired::Read)?;
-            if timeout != self.read_timeout {
+            if stale(self.read_timeout, timeout, self.read_by.is_some()) {
                 self.tcp.set_read_timeout(timeout)?;
                 self.read_timeout = timeout;
             }
@@ -233,7 +254,7 @@ impl Write for TimedTcp {
         if self.write_by.is_none() {
             self.write_by = self.budget.write.map(|d| Instant::now() + d);
         }
-        let result = self.write_by_deadline(buf);
+        let result = self.write_holding_short(buf);
         if let Err(e) = &result {
             let budget = self.budget.write.filter(|_| !self.write_fixed);
             self.write_failure = Some(match expired(e) {
@@ -245,6 +266,7 @@ impl Write for TimedTcp {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.send_held()?;
         if self.flush_ends_write {
             self.write_by = None;
         }
@@ -253,14 +275,43 @@ impl Write for TimedTcp {
 }
 
 impl TimedTcp {
+    /// Holds a short `buf` back (see [`HOLD`]), or writes what is held and then `buf`;
+    /// returns how many bytes of `buf` were taken.
+    fn write_holding_short(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.held.is_empty() && (1..=HOLD).contains(&buf.len()) {
+            // Held, but under the same deadline as any write.
+            Self::timeout(self.write_by, None, Expired::Write)?;
+            self.held.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        loop {
+            let held = self.held.len();
+            let n = self.write_by_deadline(buf)?;
+            if n < held {
+                self.held.drain(..n);
+                continue;
+            }
+            self.held.clear();
+            if n > held || buf.is_empty() {
+                return Ok(n - held);
+            }
+        }
+    }
+
+    /// One write (vectored, after the held bytes, if any) within the write deadline.
     fn write_by_deadline(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             let timeout = Self::timeout(self.write_by, None, Expired::Write)?;
-            if timeout != self.write_timeout {
+            if stale(self.write_timeout, timeout, self.write_by.is_some()) {
                 self.tcp.set_write_timeout(timeout)?;
                 self.write_timeout = timeout;
             }
-            match self.tcp.write(buf) {
+            let sent = if self.held.is_empty() {
+                self.tcp.write(buf)
+            } else {
+                self.tcp.write_vectored(&[IoSlice::new(&self.held), IoSlice::new(buf)])
+            };
+            match sent {
                 Ok(n) => {
                     self.traffic.1 += n as u64;
                     return Ok(n);
@@ -270,6 +321,22 @@ impl TimedTcp {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// Whether the socket's timeout `set` must become `wanted` before the next operation.
+/// Under a deadline a shorter one will do, down to half of what is left (the operation
+/// then wakes early and the loop sets it again), and so will one longer by less than a
+/// millisecond, the socket's resolution: so the socket is not reset before every read and
+/// write as the time left shrinks by microseconds (a system call each, five per echoed
+/// message). Without a deadline only the exact timeout will do: waking early would be
+/// taken for the wait's end.
+fn stale(set: Option<Duration>, wanted: Option<Duration>, under_deadline: bool) -> bool {
+    match (set, wanted) {
+        (Some(set), Some(wanted)) if under_deadline => {
+            set > wanted + Duration::from_millis(1) || set < wanted / 2
+        }
+        _ => set != wanted,
     }
 }
 
@@ -423,5 +490,47 @@ mod tests {
         client.write_all(b"y").unwrap();
         assert_eq!(timed.read(&mut [0u8; 1]).unwrap(), 1);
         timed.write_all(b"z").unwrap();
+    }
+
+    #[test]
+    fn a_short_write_goes_out_with_the_next_write_or_the_flush() {
+        let (mut timed, mut client) = pair();
+        let payload: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
+        // A frame header, then its payload: one vectored write.
+        timed.write_all(&[0x82, 126, 0x9c, 0x40]).unwrap();
+        timed.write_all(&payload).unwrap();
+        timed.flush().unwrap();
+        let mut got = vec![0u8; 4 + payload.len()];
+        client.read_exact(&mut got).unwrap();
+        assert_eq!(got[..4], [0x82, 126, 0x9c, 0x40]);
+        assert_eq!(got[4..], payload[..]);
+        // A short write alone goes out with the flush, another with the shutdown.
+        timed.write_all(b"ping").unwrap();
+        timed.flush().unwrap();
+        let mut got = [0u8; 4];
+        client.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"ping");
+        timed.write_all(b"bye").unwrap();
+        timed.shutdown_write().unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, b"bye");
+        assert_eq!(timed.traffic().1, 4 + payload.len() as u64 + 4 + 3);
+    }
+
+    #[test]
+    fn the_socket_timeout_is_reset_only_when_it_could_overrun_or_is_far_short() {
+        let (ms, none) = (Duration::from_millis, None);
+        // Under a deadline: up to a millisecond longer, or down to half, will do.
+        assert!(!stale(Some(ms(30_000)), Some(ms(29_999)), true));
+        assert!(!stale(Some(ms(20_000)), Some(ms(30_000)), true));
+        assert!(stale(Some(ms(30_000)), Some(ms(29_998)), true));
+        assert!(stale(Some(ms(14_000)), Some(ms(30_000)), true));
+        assert!(stale(none, Some(ms(30_000)), true));
+        // Without one, only the exact wait.
+        assert!(stale(Some(ms(59_999)), Some(ms(60_000)), false));
+        assert!(!stale(Some(ms(60_000)), Some(ms(60_000)), false));
+        assert!(stale(Some(ms(60_000)), none, false));
+        assert!(!stale(none, none, false));
     }
 }

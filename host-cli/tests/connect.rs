@@ -7,10 +7,12 @@ use std::process::{Command, Stdio};
 use std::thread::{self, JoinHandle};
 
 use support::{code, wsc, TIMEOUT};
-use wscodec::conn::MessageKind;
+use wscodec::handshake::server::Decision;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::{Decision, StdIo};
-use wscodec::{Config, Event, Message};
+use wscodec::io::Options;
+use wscodec::io::StdIo;
+use wscodec::MessageKind;
+use wscodec::{Event, Message};
 
 /// Accepts one WebSocket connection and echoes until it ends, or (with `drop_after`)
 /// drops the TCP connection after that many messages without a close frame.
@@ -21,11 +23,10 @@ fn echo_server(drop_after: Option<usize>) -> (SocketAddr, JoinHandle<Vec<String>
         let (stream, _) = listener.accept().unwrap();
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
-        let mut ws =
-            WebSocket::accept(StdIo(stream), Config::default(), &mut rx, &mut tx, |_, _| {
-                Decision::Accept { protocol: None }
-            })
-            .unwrap();
+        let mut ws = WebSocket::accept(StdIo(stream), Options::new(&mut rx, &mut tx), |_, _| {
+            Decision::Accept { protocol: None }
+        })
+        .unwrap();
         let mut seen = Vec::new();
         loop {
             let (kind, data) = match ws.read() {

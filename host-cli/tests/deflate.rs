@@ -9,8 +9,8 @@ use support::{code, http, tcp, wsc, Server};
 use wscodec::deflate::{Compressor, InflateState, Inflater};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::{Deflate, StdIo};
-use wscodec::{CloseCode, Config, Event, Message};
+use wscodec::io::{Deflate, Options, StdIo};
+use wscodec::{CloseCode, Event, Message};
 
 /// JSON-like text that compresses well.
 fn json(len: usize) -> String {
@@ -47,16 +47,10 @@ fn serve_agrees_and_echoes_compressed_both_ways() {
     let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
     let stream = StdIo(tcp(server.addr));
     let local = stream.0.local_addr().unwrap().to_string();
-    let (mut ws, _) = WebSocket::<'_, StdIo<TcpStream>, _, &mut [u8]>::connect_deflate(
-        stream,
-        Config::default(),
-        &request,
-        &mut rx[..],
-        &mut tx,
-        mask,
-        deflate,
-    )
-    .unwrap();
+    let options = Options::new(&mut rx[..], &mut tx).with_deflate(deflate);
+    let (mut ws, _) =
+        WebSocket::<'_, StdIo<TcpStream>, _, &mut [u8]>::connect(stream, options, &request, mask)
+            .unwrap();
     // A 32 KiB window keeps the client's context; the server compresses each reply on
     // its own, and says so.
     let agreed = ws.deflate().expect("permessage-deflate agreed");

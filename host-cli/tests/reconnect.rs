@@ -163,8 +163,9 @@ fn every_delay_is_within_the_backoff_bounds() {
 
 /// A server that accepts every connection and closes it at once with `code`; counts them.
 fn closing_server(code: u16) -> (String, Arc<Mutex<usize>>) {
+    use wscodec::handshake::server::Decision;
     use wscodec::io::blocking::WebSocket;
-    use wscodec::io::{Decision, StdIo};
+    use wscodec::io::{Options, StdIo};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let target = format!("ws://{}/", listener.local_addr().unwrap());
     let count = Arc::new(Mutex::new(0));
@@ -175,13 +176,11 @@ fn closing_server(code: u16) -> (String, Arc<Mutex<usize>>) {
             *counter.lock().unwrap() += 1;
             stream.set_read_timeout(Some(TIMEOUT)).unwrap();
             let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 4096]);
-            let Ok(mut ws) = WebSocket::accept(
-                StdIo(stream),
-                wscodec::Config::default(),
-                &mut rx,
-                &mut tx,
-                |_, _| Decision::Accept { protocol: None },
-            ) else {
+            let Ok(mut ws) =
+                WebSocket::accept(StdIo(stream), Options::new(&mut rx, &mut tx), |_, _| {
+                    Decision::Accept { protocol: None }
+                })
+            else {
                 continue;
             };
             let _ = ws.close(wscodec::CloseCode::new(code), "go away");

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use support::{http, tcp, ws, Server, TIMEOUT};
 use wscodec::io::Error;
+use wscodec::io::Options;
 use wscodec::{CloseCode, Connection, Event, HandshakeError, Message, Role, Status};
 
 fn buffers() -> (Vec<u8>, Vec<u8>) {
@@ -296,13 +297,11 @@ fn subprotocol_is_the_first_offered_one_the_server_speaks() {
     let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
     let (_ws, chosen) = wscodec::io::blocking::WebSocket::connect(
         wscodec::io::StdIo(tcp(server.addr)),
-        wscodec::Config::default(),
+        Options::new(&mut rx, &mut tx),
         &request,
-        &mut rx,
-        &mut tx,
         mask,
     )
     .unwrap();
-    assert_eq!(chosen, Some(1)); // "c"
+    assert_eq!(chosen, Some("c"));
     server.wait_for_log("protocol=c");
 }

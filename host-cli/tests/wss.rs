@@ -14,9 +14,11 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use support::{code, wsc, Server, TIMEOUT};
 use tls_support::self_signed;
+use wscodec::handshake::server::Decision;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::{Decision, StdIo};
-use wscodec::{CloseCode, Config, Event, Message};
+use wscodec::io::Options;
+use wscodec::io::StdIo;
+use wscodec::{CloseCode, Event, Message};
 
 #[test]
 fn connect_echoes_over_wss_with_the_ca_file() {
@@ -88,12 +90,11 @@ fn fuzzingserver_connection(
     let stream = rustls::StreamOwned::new(conn, tcp);
     let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
     let mut path = String::new();
-    let mut ws =
-        WebSocket::accept(StdIo(stream), Config::default(), &mut rx, &mut tx, |request, _| {
-            path = request.path.to_owned();
-            Decision::Accept { protocol: None }
-        })
-        .unwrap();
+    let mut ws = WebSocket::accept(StdIo(stream), Options::new(&mut rx, &mut tx), |request, _| {
+        path = request.path.to_owned();
+        Decision::Accept { protocol: None }
+    })
+    .unwrap();
     seen.push(path.clone());
     if path.starts_with("/getCaseCount") {
         ws.send(Message::Text("1")).unwrap();

@@ -12,9 +12,11 @@ use crate::streams::{block_on, SliceStream};
 /// the application's decision (accept), the `101` (SHA-1 + base64) into the caller's
 /// buffer. No allocation.
 pub(crate) fn wscodec(request: &[u8], out: &mut [u8]) -> usize {
-    let step = server::handle_request(request, false, out, |_, _| server::Decision::Accept {
-        protocol: None,
-    });
+    let head = server::Head::new(request, request.len());
+    let accept = |_: &server::Request<'_, '_>, _: Option<&server::Upgrade<'_>>| {
+        server::Decision::Accept { protocol: None }
+    };
+    let step = server::handle_request(head, out, accept, server::no_extensions);
     match step {
         Status::Complete { value, .. } if value.outcome == server::Outcome::Upgraded => {
             value.written

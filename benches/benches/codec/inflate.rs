@@ -86,7 +86,8 @@ fn len(bytes: &[u8]) -> u64 {
     bytes.len() as u64
 }
 
-/// wscodec's receive path: the frame copied into `rx`, then `handle_input_with` until the
+/// wscodec's receive path: the frame copied into `rx`, then `handle_input_span` and `event`
+/// until the
 /// message is out (reassembly mode) or its last piece is (streaming mode).
 fn wscodec<O: wscodec::RxBuffer>(
     frame: &[u8],
@@ -102,8 +103,9 @@ fn wscodec<O: wscodec::RxBuffer>(
     rx.copy_from_slice(frame);
     let (mut start, mut total) = (0, 0);
     loop {
-        match conn.handle_input_with(&mut rx[start..], inflater) {
+        match conn.handle_input_span(&mut rx[start..], inflater) {
             Ok(Status::Complete { value, consumed }) => {
+                let value = value.map(|span| conn.event(span, &rx[start..], inflater).unwrap());
                 start += consumed;
                 match value {
                     Some(Event::Text(t)) => return check(t.as_bytes()),
@@ -138,7 +140,7 @@ pub(super) fn inflate(c: &mut Criterion) {
         let mut state = Box::new(InflateState::new());
         let mut output = vec![0u8; size + 1];
         let mut direct = Inflater::new(&mut state, &mut [], &mut output[..]);
-        direct.start(reset.receive(Role::Server), false).unwrap();
+        direct.start(reset.receive(Role::Server), &Config::default()).unwrap();
         assert_eq!(wscodec(&frame, &mut rx, &mut direct, (reset, false), sum), expect);
 
         // Context takeover in streaming mode: the message refers only to itself, so the
@@ -147,7 +149,8 @@ pub(super) fn inflate(c: &mut Criterion) {
         let mut state2 = Box::new(InflateState::new());
         let mut window = vec![0u8; 1 << 15];
         let mut ring = Inflater::new(&mut state2, &mut window, &mut [][..]);
-        ring.start(keep.receive(Role::Server), true).unwrap();
+        ring.start(keep.receive(Role::Server), &Config { streaming: true, ..Config::default() })
+            .unwrap();
         // (Pieces' checksums add up: the length is in the top bits, the byte sum below.)
         let pieces = wscodec(&frame, &mut rx, &mut ring, (keep, true), sum);
         let whole = wscodec(&frame, &mut rx, &mut ring, (keep, true), len);

@@ -1,4 +1,4 @@
-//! `wscodec` side by side with tungstenite, fastwebsockets, embedded-websocket,
+//! `wscodec` side by side with nexus-web, tungstenite, fastwebsockets, embedded-websocket,
 //! tokio-websockets and websocketz, on identical inputs. Group and function names are fixed
 //! so that runs can be compared; see `BENCHMARKS.md` for the command, the results and what
 //! each peer's API costs.
@@ -18,9 +18,9 @@ mod streams;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
-use decode::WebsocketzBuffers;
+use decode::{Buffers, Kind, WebsocketzBuffers, Workload};
 
 /// The mask key of every client frame (RFC 6455 section 5.7's example key).
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -58,29 +58,79 @@ fn pattern(len: usize, seed: usize) -> Vec<u8> {
 }
 
 /// One final masked binary frame, as a client sends it.
-fn masked_frame(out: &mut Vec<u8>, payload: &[u8]) {
-    masked_frame_with(out, 0x82, payload);
-}
-
 /// One masked frame whose first byte (FIN, RSV bits, opcode) is `first`.
 fn masked_frame_with(out: &mut Vec<u8>, first: u8, payload: &[u8]) {
     out.extend(wscodec_test_frames::masked(first, payload, KEY));
 }
 
-fn small_input() -> Vec<u8> {
-    let mut wire = Vec::with_capacity(SMALL_FRAMES * (6 + SMALL_LEN));
-    for _ in 0..SMALL_FRAMES {
-        masked_frame(&mut wire, &SMALL_PAYLOAD);
+/// A 128-byte JSON message, the shape of most WebSocket traffic.
+const JSON_128: &[u8; 128] =
+    br#"{"type":"trade","symbol":"BTC-USD","price":"43250.17","size":"0.0153","side":"buy","ts":1705314600123,"id":987654321,"seq":4242}"#;
+
+/// Text of `len` bytes, all of it multi-byte code points (two-, three- and four-byte ones in
+/// turn) but for ASCII spaces between words, ending on a code point boundary.
+fn multibyte_text(len: usize) -> Vec<u8> {
+    let words = ["κόσμε", "世界你好", "🎉🚀", "Ωμέγα", "データ", "€£¥"];
+    let mut text = String::new();
+    for word in words.iter().cycle() {
+        if text.len() + word.len() + 1 > len {
+            break;
+        }
+        text.push_str(word);
+        text.push(' ');
     }
-    wire
+    while text.len() < len {
+        text.push('.');
+    }
+    text.into_bytes()
 }
 
-fn large_input(len: usize) -> (Vec<u8>, Vec<u8>) {
-    let payload = pattern(len, 7);
-    let mut wire = Vec::with_capacity(len + 14);
-    masked_frame(&mut wire, &payload);
-    (wire, payload)
+/// ASCII JSON text of exactly `len` bytes (128-byte messages repeated, cut to length).
+fn json_text(len: usize) -> Vec<u8> {
+    JSON_128.iter().copied().cycle().take(len).collect()
 }
+
+/// Every decode group, in the order the bench runs them.
+fn decode_workloads() -> Vec<Workload> {
+    let elements = |n: usize| Throughput::Elements(n as u64);
+    let bytes = |n: usize| Throughput::Bytes(n as u64);
+    let mut all = vec![Workload::new(
+        format!("decode_small/{SMALL_FRAMES}x{SMALL_LEN}"),
+        SMALL_PAYLOAD.to_vec(),
+        SMALL_FRAMES,
+        Kind::Binary,
+        elements(SMALL_FRAMES),
+    )];
+    for size in [65536usize, 1_048_576] {
+        let group = format!("decode_large/{size}");
+        all.push(Workload::new(group, pattern(size, 7), 1, Kind::Binary, bytes(size)));
+    }
+    all.push(Workload::new(
+        "decode_text/128".into(),
+        JSON_128.to_vec(),
+        SMALL_FRAMES,
+        Kind::Text,
+        elements(SMALL_FRAMES),
+    ));
+    all.push(Workload::new(
+        "decode_text_utf8/128".into(),
+        multibyte_text(128),
+        1_000,
+        Kind::Text,
+        elements(1_000),
+    ));
+    all.push(Workload::new(
+        "decode_text/65536".into(),
+        json_text(65536),
+        1,
+        Kind::Text,
+        bytes(65536),
+    ));
+    all
+}
+
+/// The payload sizes of the `unmask` groups.
+const UNMASK_SIZES: [usize; 9] = [16, 32, 64, 125, 256, 512, 1024, 65536, 1_048_576];
 
 fn naive_mask(buf: &mut [u8], key: [u8; 4]) {
     for (i, b) in buf.iter_mut().enumerate() {
@@ -89,7 +139,7 @@ fn naive_mask(buf: &mut [u8], key: [u8; 4]) {
 }
 
 fn unmask(c: &mut Criterion) {
-    for size in [16usize, 125, 1024, 65536, 1_048_576] {
+    for size in UNMASK_SIZES {
         let mut g = c.benchmark_group(format!("unmask/{size}"));
         g.throughput(Throughput::Bytes(size as u64));
         let src = pattern(size, 1);
@@ -102,6 +152,9 @@ fn unmask(c: &mut Criterion) {
         assert_eq!(check, expect);
         let mut check = src.clone();
         fastwebsockets::unmask(&mut check, KEY);
+        assert_eq!(check, expect);
+        let mut check = src.clone();
+        nexus_web::ws::apply_mask(&mut check, KEY);
         assert_eq!(check, expect);
 
         // wscodec: `mask::apply_mask`, in place, u64 words (vectorised), safe Rust.
@@ -120,69 +173,28 @@ fn unmask(c: &mut Criterion) {
             b.iter(|| fastwebsockets::unmask(black_box(&mut buf), black_box(KEY)))
         });
         // embedded-websocket 0.9: masking happens inside `read`/`write`; no public routine.
+        // nexus-web: `ws::apply_mask`, in place (SSE2 or AVX2 chosen at run time, unsafe).
+        g.bench_function("nexus-web", |b| {
+            b.iter(|| nexus_web::ws::apply_mask(black_box(&mut buf), black_box(KEY)))
+        });
         g.finish();
     }
 }
 
-fn decode_small(c: &mut Criterion) {
-    let input = small_input();
-    let mut rx = vec![0u8; input.len()];
-    let mut to = vec![0u8; 4096];
-    let mut z = WebsocketzBuffers::new(input.len());
-    let expect = (0..SMALL_FRAMES).fold(0, |s, _| decode::fold(s, &SMALL_PAYLOAD));
-    assert_eq!(decode::wscodec(&input, &mut rx, SMALL_FRAMES), expect);
-    assert_eq!(decode::tungstenite(&input, SMALL_FRAMES), expect);
-    assert_eq!(decode::fastwebsockets(&input, SMALL_FRAMES), expect);
-    assert_eq!(decode::embedded(&input, &mut to, SMALL_FRAMES), expect);
-    assert_eq!(decode::tokio_websockets(&input, SMALL_FRAMES), expect);
-    assert_eq!(decode::websocketz(&input, &mut z, SMALL_FRAMES), expect);
-
-    let mut g = c.benchmark_group(format!("decode_small/{SMALL_FRAMES}x{SMALL_LEN}"));
-    g.throughput(Throughput::Elements(SMALL_FRAMES as u64));
-    let n = SMALL_FRAMES;
-    g.bench_function("wscodec", |b| b.iter(|| decode::wscodec(black_box(&input), &mut rx, n)));
-    g.bench_function("tungstenite", |b| b.iter(|| decode::tungstenite(black_box(&input), n)));
-    g.bench_function("fastwebsockets", |b| b.iter(|| decode::fastwebsockets(black_box(&input), n)));
-    g.bench_function("embedded-websocket", |b| {
-        b.iter(|| decode::embedded(black_box(&input), &mut to, n))
-    });
-    g.bench_function("tokio-websockets", |b| {
-        b.iter(|| decode::tokio_websockets(black_box(&input), n))
-    });
-    g.bench_function("websocketz", |b| b.iter(|| decode::websocketz(black_box(&input), &mut z, n)));
-    g.finish();
-}
-
-fn decode_large(c: &mut Criterion) {
-    for size in [65536usize, 1_048_576] {
-        let (input, payload) = large_input(size);
-        let mut rx = vec![0u8; input.len()];
-        let mut to = vec![0u8; size];
-        let mut z = WebsocketzBuffers::new(input.len());
-        let expect = decode::fold(0, &payload);
-        assert_eq!(decode::wscodec(&input, &mut rx, 1), expect);
-        assert_eq!(decode::tungstenite(&input, 1), expect);
-        assert_eq!(decode::fastwebsockets(&input, 1), expect);
-        assert_eq!(decode::embedded(&input, &mut to, 1), expect);
-        assert_eq!(decode::tokio_websockets(&input, 1), expect);
-        assert_eq!(decode::websocketz(&input, &mut z, 1), expect);
-
-        let mut g = c.benchmark_group(format!("decode_large/{size}"));
-        g.throughput(Throughput::Bytes(size as u64));
-        g.bench_function("wscodec", |b| b.iter(|| decode::wscodec(black_box(&input), &mut rx, 1)));
-        g.bench_function("tungstenite", |b| b.iter(|| decode::tungstenite(black_box(&input), 1)));
-        g.bench_function("fastwebsockets", |b| {
-            b.iter(|| decode::fastwebsockets(black_box(&input), 1))
-        });
-        g.bench_function("embedded-websocket", |b| {
-            b.iter(|| decode::embedded(black_box(&input), &mut to, 1))
-        });
-        g.bench_function("tokio-websockets", |b| {
-            b.iter(|| decode::tokio_websockets(black_box(&input), 1))
-        });
-        g.bench_function("websocketz", |b| {
-            b.iter(|| decode::websocketz(black_box(&input), &mut z, 1))
-        });
+/// `decode_small`, `decode_large` and `decode_text*`: every library on the same frames,
+/// each checked against the sent payloads before it is timed.
+fn decode(c: &mut Criterion) {
+    for w in decode_workloads() {
+        let mut buffers = Buffers::new(&w);
+        let mut functions = decode::decoders(&w, &mut buffers);
+        for (_, f) in &mut functions {
+            f(true);
+        }
+        let mut g = c.benchmark_group(&w.group);
+        g.throughput(w.throughput.clone());
+        for (name, f) in &mut functions {
+            g.bench_function(*name, |b| b.iter(|| f(false)));
+        }
         g.finish();
     }
 }
@@ -295,7 +307,75 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = unmask, decode_small, decode_large, encode_small, handshake_server, message_roundtrip,
+    targets = unmask, decode, encode_small, handshake_server, message_roundtrip,
         inflate::inflate
 }
-criterion_main!(benches);
+
+/// `cargo bench` runs the criterion groups; with `WSCODEC_ICOUNT` set, the binary instead
+/// runs one function of one group a given number of times, for instruction counts
+/// (`scripts/bench-icount` runs it under callgrind).
+fn main() {
+    if let Ok(spec) = std::env::var("WSCODEC_ICOUNT") {
+        icount(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+/// A masking routine with the benches' key, at payload offset 0.
+type Masker = fn(&mut [u8]);
+
+/// `WSCODEC_ICOUNT="GROUP FUNCTION RUNS"`: checks the function's result once, then runs it
+/// RUNS times (0 gives the cost of everything else, to subtract). `WSCODEC_ICOUNT=list`
+/// prints every group and function it knows, one `GROUP FUNCTION UNITS` a line, UNITS being
+/// the messages (or bytes, for `unmask`) of one run.
+fn icount(spec: &str) {
+    let mut words = spec.split_whitespace();
+    let (group, function) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let runs: usize = words.next().and_then(|r| r.parse().ok()).unwrap_or(0);
+    let mut sum = 0u64;
+    for size in UNMASK_SIZES {
+        let name = format!("unmask/{size}");
+        let mut buf = pattern(size, 1);
+        let mut expect = buf.clone();
+        naive_mask(&mut expect, KEY);
+        let functions: [(&str, Masker); 3] = [
+            ("wscodec", |b| wscodec::mask::apply_mask(b, KEY, 0)),
+            ("nexus-web", |b| nexus_web::ws::apply_mask(b, KEY)),
+            ("fastwebsockets", |b| fastwebsockets::unmask(b, KEY)),
+        ];
+        for (f, run) in functions {
+            if spec == "list" {
+                println!("{name} {f} 1");
+            } else if name == group && f == function {
+                let mut check = buf.clone();
+                run(&mut check);
+                assert_eq!(check, expect, "{name} {f}");
+                for _ in 0..runs {
+                    run(black_box(&mut buf));
+                }
+                sum = u64::from(buf[0]);
+            }
+        }
+    }
+    for w in decode_workloads() {
+        if spec != "list" && w.group != group {
+            continue;
+        }
+        let mut buffers = Buffers::new(&w);
+        for (f, mut run) in decode::decoders(&w, &mut buffers) {
+            if spec == "list" {
+                println!("{} {f} {}", w.group, w.frames);
+            } else if f == function {
+                run(true);
+                for _ in 0..runs {
+                    sum = sum.wrapping_add(run(false));
+                }
+            }
+        }
+    }
+    if spec != "list" {
+        println!("{sum}");
+    }
+}

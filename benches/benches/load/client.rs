@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
 use wscodec::handshake::client::ClientRequest;
+use wscodec::io::Options;
 use wscodec::io::{blocking::WebSocket, StdIo};
-use wscodec::{CloseCode, Config, Event, Message};
+use wscodec::{CloseCode, Event, Message};
 
 use crate::{Report, Shape};
 
@@ -121,7 +122,7 @@ fn connect_and_run(
         state.to_le_bytes()
     };
     let (mut ws, _) =
-        WebSocket::connect(StdIo(stream), Config::default(), &request, &mut rx, &mut tx, mask)
+        WebSocket::connect(StdIo(stream), Options::new(&mut rx, &mut tx), &request, mask)
             .map_err(|e| anyhow::anyhow!("handshake: {e:?}"))?;
     barrier.wait();
 

@@ -7,7 +7,8 @@
 //! inflater's window.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::event::{Event, EventAt, Found, MessageKind, Source};
+use super::event::{Event, EventSpan, Found, MessageKind, PieceHeader, Source};
+use super::inflate::Inflate;
 use super::{Connection, ProtocolError};
 use crate::buffer::RxBuffer;
 use crate::deflate::{Inflater, PerMessageDeflate};
@@ -18,8 +19,8 @@ use crate::Status;
 impl Connection {
     /// Turns permessage-deflate on (RSV1 marks compressed messages in both directions)
     /// with what was agreed, or off with `None`. Call it before any frame arrives, and
-    /// receive with [`handle_input_at_with`](Self::handle_input_at_with) and an
-    /// [`Inflater`] started for the same agreement.
+    /// receive with [`handle_input_span`](Self::handle_input_span) and an [`Inflater`]
+    /// started for the same agreement.
     pub fn set_deflate(&mut self, agreed: Option<PerMessageDeflate>) {
         self.deflate = agreed;
     }
@@ -43,87 +44,24 @@ impl Connection {
         self.max_inflated
     }
 
-    /// [`handle_input`](Self::handle_input) for a connection with permessage-deflate: the
-    /// event borrows the input buffer or, for a compressed message, the inflater.
-    ///
-    /// # Errors
-    /// As [`handle_input`](Self::handle_input), and [`ProtocolError::Inflate`] for a
-    /// compressed message that is corrupt (1007) or too large once inflated (1009).
-    pub fn handle_input_with<'a, O: RxBuffer>(
-        &mut self,
-        buf: &'a mut [u8],
-        inflater: &'a mut Inflater<'_, O>,
-    ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
-        match self.handle_input_at_with(buf, inflater)? {
-            Status::Complete { value: Some(at), consumed } => Ok(Status::Complete {
-                value: Some(self.event_at_with(at, buf, inflater)?),
-                consumed,
-            }),
-            Status::Complete { value: None, consumed } => {
-                Ok(Status::Complete { value: None, consumed })
-            }
-            Status::Partial { needed } => Ok(Status::Partial { needed }),
-        }
-    }
-
-    /// [`handle_input_at`](Self::handle_input_at) for a connection with
-    /// permessage-deflate; turn what it finds into the event with
-    /// [`event_at_with`](Self::event_at_with).
-    ///
-    /// # Errors
-    /// As [`handle_input_with`](Self::handle_input_with).
-    pub fn handle_input_at_with<O: RxBuffer>(
-        &mut self,
-        buf: &mut [u8],
-        inflater: &mut Inflater<'_, O>,
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
-        // The message handed out last is no longer borrowed.
-        inflater.release();
-        self.input_step(buf, |conn, buf| conn.continue_compressed(buf, inflater))
-    }
-
-    /// [`event_at`](Self::event_at) for what
-    /// [`handle_input_at_with`](Self::handle_input_at_with) found, with the same
-    /// inflater, unchanged since.
-    ///
-    /// # Errors
-    /// As [`event_at`](Self::event_at).
-    pub fn event_at_with<'a, O: RxBuffer>(
-        &mut self,
-        at: EventAt,
-        buf: &'a [u8],
-        inflater: &'a Inflater<'_, O>,
-    ) -> Result<Event<'a>, ProtocolError> {
-        let bytes = match at.src {
-            Source::Input => buf,
-            Source::Window => inflater.window(),
-            Source::Output => inflater.output(),
-        };
-        self.materialize(at, bytes)
-    }
-
-    /// [`encode_fragment_header`](Self::encode_fragment_header) for a message whose
-    /// payload is compressed (permessage-deflate: the DEFLATE stream of the message, sync
-    /// flushed, without its final `00 00 ff ff`): its first frame carries RSV1. The
-    /// message's later frames are plain continuations: use this or
-    /// `encode_fragment_header` for them alike.
+    /// [`encode_header`](Self::encode_header) for a message whose payload is compressed
+    /// (permessage-deflate: the DEFLATE stream of the message, sync flushed, without its
+    /// final `00 00 ff ff`): its first frame carries RSV1. The message's later frames are
+    /// plain continuations: use this or `encode_header` for them alike.
     ///
     /// # Errors
     /// [`SendError::NotNegotiated`](super::SendError::NotNegotiated) without an agreement
-    /// ([`set_deflate`](Self::set_deflate)), otherwise as
-    /// [`encode`](Self::encode).
-    pub fn encode_compressed_fragment_header(
+    /// ([`set_deflate`](Self::set_deflate)), otherwise as [`encode`](Self::encode).
+    pub fn encode_compressed_header(
         &mut self,
-        kind: MessageKind,
-        len: u64,
-        last: bool,
+        header: PieceHeader,
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, super::SendError> {
         if self.deflate.is_none() {
             return Err(super::SendError::NotNegotiated);
         }
-        self.encode_data_header(kind, len, last, 0b100, mask_key, out)
+        self.encode_data_header(header, 0b100, mask_key, out)
     }
 
     /// Checks a header with RSV bits set: only RSV1, only once permessage-deflate is
@@ -147,7 +85,7 @@ impl Connection {
         header: FrameHeader,
         header_len: usize,
         kind: MessageKind,
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
         let max = self.max_inflated;
         let max_wire = max.saturating_add(max / 8).saturating_add(1024);
         let wire_len = self.rx_message_len.saturating_add(header.payload_len);
@@ -166,7 +104,7 @@ impl Connection {
         &mut self,
         buf: &mut [u8],
         inflater: &mut Inflater<'_, O>,
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
         let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
             return Ok(Status::Partial { needed: 1 });
         };
@@ -220,7 +158,7 @@ impl Connection {
                 self.end_message();
             }
             let found = Found::Piece { kind, first, last: step.done };
-            let at = EventAt::inflated(found, step.at, step.len, Source::Window);
+            let at = EventSpan::inflated(found, step.at, step.len, Source::Window);
             return Ok(Status::Complete { value: Some(at), consumed });
         }
         if !step.done {
@@ -231,8 +169,34 @@ impl Connection {
             MessageKind::Binary => Found::Binary,
             MessageKind::Text => Found::Text,
         };
-        let at = EventAt::inflated(found, 0, step.len, Source::Output);
+        let at = EventSpan::inflated(found, 0, step.len, Source::Output);
         Ok(Status::Complete { value: Some(at), consumed })
+    }
+}
+
+impl<O: RxBuffer> Inflate for Inflater<'_, O> {
+    fn input_step(
+        &mut self,
+        conn: &mut Connection,
+        buf: &mut [u8],
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+        // The message handed out last is no longer borrowed.
+        self.release();
+        conn.input_step(buf, |conn, buf| conn.continue_compressed(buf, self))
+    }
+
+    fn event<'a>(
+        &'a self,
+        conn: &mut Connection,
+        span: EventSpan,
+        buf: &'a [u8],
+    ) -> Result<Event<'a>, ProtocolError> {
+        let bytes = match span.src {
+            Source::Input => buf,
+            Source::Window => self.window(),
+            Source::Output => self.output(),
+        };
+        conn.materialize(span, bytes)
     }
 }
 

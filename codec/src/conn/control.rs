@@ -1,7 +1,7 @@
 //! Control frames: pings, pongs and close frames received, and the replies owed for them.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::event::{EventAt, Found};
+use super::event::{EventSpan, Found};
 use super::receive::missing;
 use super::{Connection, ProtocolError, SendError, State};
 use crate::close::CloseFrame;
@@ -56,7 +56,7 @@ impl Connection {
         buf: &mut [u8],
         header: FrameHeader,
         header_len: usize,
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
         let start = self.frame_start();
         // Control payloads are at most 125 bytes (checked by the header decoder).
         let len = header.payload_len as usize;
@@ -85,9 +85,9 @@ impl Connection {
                     // Ping frame" (5.5.3): one pending pong, the newest, bounds memory.
                     ControlPayload::put(&mut self.pending_pong, payload, &[]);
                 }
-                EventAt::new(Found::Ping, at, len)
+                EventSpan::new(Found::Ping, at, len)
             }
-            OpCode::Pong => EventAt::new(Found::Pong, at, len),
+            OpCode::Pong => EventSpan::new(Found::Pong, at, len),
             _ => {
                 let close = CloseFrame::decode(payload)?;
                 self.pending_pong = None;
@@ -101,7 +101,7 @@ impl Connection {
                     ControlPayload::put_close(&mut self.pending_close, close.code, close.reason);
                 }
                 let reason_len = close.reason.len();
-                EventAt::new(Found::Close(close.code), at + len - reason_len, reason_len)
+                EventSpan::new(Found::Close(close.code), at + len - reason_len, reason_len)
             }
         };
         Ok(Status::Complete { value: Some(found), consumed })

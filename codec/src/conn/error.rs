@@ -41,9 +41,9 @@ pub enum ProtocolError {
     /// A compressed message could not be inflated, or inflates to more than the limit.
     #[cfg(feature = "deflate")]
     Inflate(InflateError),
-    /// A compressed message arrived through a method without an inflater
-    /// (`handle_input`, `handle_input_at`, `event_at`) although permessage-deflate was
-    /// agreed: the application's mistake, reported to the peer as 1011.
+    /// A compressed message arrived through `handle_input`, or with [`NoInflater`](crate::NoInflater),
+    /// although permessage-deflate was agreed: the application's mistake, reported to the
+    /// peer as 1011.
     #[cfg(feature = "deflate")]
     NoInflater,
 }

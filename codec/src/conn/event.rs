@@ -65,13 +65,43 @@ pub enum Message<'a> {
     Close(Option<(CloseCode, &'a str)>),
 }
 
-/// What [`Connection::handle_input_at`](crate::Connection::handle_input_at) found: an
-/// event by its position in the input buffer, without borrowing it. Turn it into the
-/// [`Event`] with [`Connection::event_at`](crate::Connection::event_at), on the same
+/// One frame of a data message sent in pieces
+/// ([`Connection::encode_piece`](crate::Connection::encode_piece), the adapters'
+/// `send_piece`): the first starts a message of `kind`, later ones continue it, the one
+/// with `last` ends it (control messages may go in between). An [`Event::Piece`] echoed
+/// this way goes back as it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Piece<'a> {
+    /// Text or binary (the same for every piece of a message).
+    pub kind: MessageKind,
+    /// The piece's bytes (text may be cut anywhere; the whole must be UTF-8).
+    pub data: &'a [u8],
+    /// This piece ends the message.
+    pub last: bool,
+}
+
+/// The header of one frame of a data message whose payload the caller writes itself
+/// (see [`Connection::encode_header`](crate::Connection::encode_header)): how an adapter
+/// streams a payload larger than its output buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PieceHeader {
+    /// Text or binary (the same for every piece of a message).
+    pub kind: MessageKind,
+    /// The payload's length.
+    pub len: u64,
+    /// This piece ends the message.
+    pub last: bool,
+}
+
+/// What [`Connection::handle_input_span`](crate::Connection::handle_input_span) found: an
+/// event by its place in the input buffer (or the inflater), without borrowing it. Turn it
+/// into the [`Event`] with [`Connection::event`](crate::Connection::event), on the same
 /// buffer, before the buffer changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct EventAt {
+pub struct EventSpan {
     pub(super) found: Found,
     pub(super) at: usize,
     pub(super) len: usize,
@@ -110,7 +140,7 @@ pub(super) enum Found {
     Close(Option<CloseCode>),
 }
 
-impl EventAt {
+impl EventSpan {
     pub(super) const fn new(found: Found, at: usize, len: usize) -> Self {
         Self {
             found,
@@ -138,7 +168,7 @@ impl EventAt {
 
     /// Whether the event's bytes were inflated, so that they are in the inflater's memory
     /// rather than in the input buffer
-    /// ([`Connection::event_at_with`](crate::Connection::event_at_with) finds them).
+    /// ([`Connection::event`](crate::Connection::event) finds them there).
     pub const fn is_inflated(&self) -> bool {
         !self.in_input()
     }

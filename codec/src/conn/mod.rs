@@ -16,13 +16,13 @@
 //! 2. **Owed output** ([`poll_transmit`](Connection::poll_transmit)): after each event,
 //!    send what the connection owes the peer (a pong, the close reply, the close frame
 //!    that reports a protocol error).
-//! 3. **Application output** ([`encode`](Connection::encode),
-//!    [`encode_fragment`](Connection::encode_fragment)).
+//! 3. **Application output** ([`encode`](Connection::encode); a message in pieces with
+//!    [`encode_piece`](Connection::encode_piece)).
 //!
-//! A caller that loops over its buffer (an adapter) uses
-//! [`handle_input_at`](Connection::handle_input_at), which says where the event is
-//! instead of borrowing the buffer, and [`event_at`](Connection::event_at) once it has
-//! one: the same step, so the two cannot disagree.
+//! A caller that loops over its buffer (an adapter), or receives compressed messages,
+//! uses [`handle_input_span`](Connection::handle_input_span), which says where the event
+//! is instead of borrowing the buffer, and [`event`](Connection::event) once it has one:
+//! the same step, so the two cannot disagree.
 //!
 //! ```
 //! use wscodec::{Connection, Event, Message, Role, Status};
@@ -44,13 +44,15 @@ mod compressed;
 mod control;
 mod error;
 mod event;
+mod inflate;
 mod receive;
 mod send;
 
 #[cfg(feature = "deflate")]
 pub use error::InflateError;
 pub use error::{ProtocolError, SendError};
-pub use event::{Event, EventAt, Message, MessageKind};
+pub use event::{Event, EventSpan, Message, MessageKind, Piece, PieceHeader};
+pub use inflate::{Inflate, NoInflater};
 
 pub(crate) use control::ControlPayload;
 #[cfg(any(feature = "blocking", feature = "async"))]

@@ -1,7 +1,8 @@
 //! The receiving side: frames in, events out, in reassembly or streaming mode.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::event::{Event, EventAt, Found, MessageKind};
+use super::event::{Event, EventSpan, Found, MessageKind};
+use super::inflate::{Inflate, NoInflater};
 use super::{Connection, OpenFrame, ProtocolError, Role, State};
 use crate::buffer::move_down;
 use crate::frame::{FrameError, FrameHeader, OpCode};
@@ -9,7 +10,8 @@ use crate::mask::apply_mask;
 use crate::Status;
 
 impl Connection {
-    /// Processes input: the unconsumed bytes received so far.
+    /// Processes input: the unconsumed bytes received so far. The simple way to receive,
+    /// for a connection without permessage-deflate: the event borrows `buf`.
     ///
     /// Returns one step at a time; see the [module docs](super) for the contract on
     /// `consumed` and [`retained`](Self::retained). Payloads are unmasked in place.
@@ -24,9 +26,9 @@ impl Connection {
         &mut self,
         buf: &'a mut [u8],
     ) -> Result<Status<Option<Event<'a>>>, ProtocolError> {
-        match self.handle_input_at(buf)? {
-            Status::Complete { value: Some(at), consumed } => {
-                Ok(Status::Complete { value: Some(self.event_at(at, buf)?), consumed })
+        match self.handle_input_span(buf, &mut NoInflater)? {
+            Status::Complete { value: Some(span), consumed } => {
+                Ok(Status::Complete { value: Some(self.event(span, buf, &NoInflater)?), consumed })
             }
             Status::Complete { value: None, consumed } => {
                 Ok(Status::Complete { value: None, consumed })
@@ -35,50 +37,66 @@ impl Connection {
         }
     }
 
-    /// [`handle_input`](Self::handle_input), with the event given by its position in
-    /// `buf` rather than borrowed from it, for a caller that reads more input into `buf`
-    /// in a loop until there is an event. It is the same step: `handle_input` is this
-    /// followed by [`event_at`](Self::event_at).
+    /// [`handle_input`](Self::handle_input) in two steps, for a caller that reads more
+    /// input into `buf` in a loop until there is an event, or that receives compressed
+    /// messages: this finds the next event and gives its [`EventSpan`] rather than
+    /// borrowing `buf`; [`event`](Self::event) then hands it out. `inflater` inflates
+    /// compressed messages (permessage-deflate, see [`set_deflate`](Self::set_deflate)):
+    /// [`NoInflater`] without it.
     ///
     /// # Errors
-    /// As [`handle_input`](Self::handle_input).
+    /// As [`handle_input`](Self::handle_input), and [`ProtocolError::Inflate`] for a
+    /// compressed message that is corrupt (1007) or too large once inflated (1009).
     ///
     /// ```
-    /// use wscodec::{Connection, Event, Role, Status};
+    /// use wscodec::{Connection, Event, NoInflater, Role, Status};
     /// let mut conn = Connection::new(Role::Server);
     /// let mut buf = [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]; // masked "Hi"
-    /// let at = loop {
-    ///     match conn.handle_input_at(&mut buf)? {
-    ///         Status::Complete { value: Some(at), .. } => break at,
+    /// let span = loop {
+    ///     match conn.handle_input_span(&mut buf, &mut NoInflater)? {
+    ///         Status::Complete { value: Some(span), .. } => break span,
     ///         _ => { /* drain `consumed` bytes or read more into `buf`, then go on */ }
     ///     }
     /// };
-    /// assert_eq!(conn.event_at(at, &buf)?, Event::Text("Hi"));
+    /// assert_eq!(conn.event(span, &buf, &NoInflater)?, Event::Text("Hi"));
     /// # Ok::<(), wscodec::ProtocolError>(())
     /// ```
     #[inline(always)]
-    pub fn handle_input_at(
+    pub fn handle_input_span<I: Inflate>(
         &mut self,
         buf: &mut [u8],
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
-        #[cfg(feature = "deflate")]
-        let compressed = |_: &mut Self, _: &mut [u8]| Err(ProtocolError::NoInflater);
-        // (Without the feature no message is compressed: never called.)
-        #[cfg(not(feature = "deflate"))]
-        let compressed = |conn: &mut Self, buf: &mut [u8]| conn.continue_frame(buf);
-        self.input_step(buf, compressed)
+        inflater: &mut I,
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+        inflater.input_step(self, buf)
     }
 
-    /// One step of [`handle_input_at`](Self::handle_input_at); `compressed` continues a
+    /// The event that [`handle_input_span`](Self::handle_input_span) found at `span`, in
+    /// `buf` (the same buffer, unchanged since) or in `inflater` (the same one). A text
+    /// message is checked to be UTF-8 here, once.
+    ///
+    /// # Errors
+    /// [`ProtocolError::InvalidUtf8`] for text that is not UTF-8 (the connection fails as
+    /// in `handle_input`).
+    #[inline(always)]
+    pub fn event<'a, I: Inflate>(
+        &mut self,
+        span: EventSpan,
+        buf: &'a [u8],
+        inflater: &'a I,
+    ) -> Result<Event<'a>, ProtocolError> {
+        inflater.event(self, span, buf)
+    }
+
+    /// One step of [`handle_input_span`](Self::handle_input_span); `compressed` continues a
     /// compressed frame (permessage-deflate), which needs an inflater.
     #[inline(always)]
     pub(super) fn input_step<F>(
         &mut self,
         buf: &mut [u8],
         compressed: F,
-    ) -> Result<Status<Option<EventAt>>, ProtocolError>
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError>
     where
-        F: FnOnce(&mut Self, &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError>,
+        F: FnOnce(&mut Self, &mut [u8]) -> Result<Status<Option<EventSpan>>, ProtocolError>,
     {
         if matches!(self.state, State::CloseReceived | State::Failing | State::Closed) {
             return Err(ProtocolError::AfterClose);
@@ -103,31 +121,15 @@ impl Connection {
         false
     }
 
-    /// The event that [`handle_input_at`](Self::handle_input_at) found in `buf` (the same
-    /// buffer, unchanged since). A text message is checked to be UTF-8 here, once.
-    ///
-    /// # Errors
-    /// [`ProtocolError::InvalidUtf8`] for text that is not UTF-8 (the connection fails as
-    /// in `handle_input`).
-    #[inline(always)]
-    pub fn event_at<'a>(&mut self, at: EventAt, buf: &'a [u8]) -> Result<Event<'a>, ProtocolError> {
-        #[cfg(feature = "deflate")]
-        if !at.in_input() {
-            self.fail(ProtocolError::NoInflater);
-            return Err(ProtocolError::NoInflater);
-        }
-        self.materialize(at, buf)
-    }
-
     /// The event at `at` in `bytes` (the input buffer, or the inflater's memory).
     #[inline(always)]
     pub(super) fn materialize<'a>(
         &mut self,
-        at: EventAt,
+        at: EventSpan,
         buf: &'a [u8],
     ) -> Result<Event<'a>, ProtocolError> {
         let bytes = buf.get(at.at..at.at.saturating_add(at.len)).unwrap_or(&[]);
-        let text = |bytes| core::str::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8);
+        let text = |bytes| crate::utf8::text(bytes).map_err(|_| ProtocolError::InvalidUtf8);
         let event = match at.found {
             Found::Binary => Ok(Event::Binary(bytes)),
             Found::Text => text(bytes).map(Event::Text),
@@ -146,7 +148,7 @@ impl Connection {
     }
 
     #[inline(always)]
-    fn next_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError> {
+    fn next_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventSpan>>, ProtocolError> {
         if let Some(small) = self.small_message(buf) {
             return Ok(self.small_message_event(buf, small));
         }
@@ -162,7 +164,7 @@ impl Connection {
     pub(super) fn any_frame(
         &mut self,
         buf: &mut [u8],
-    ) -> Result<Status<Option<EventAt>>, ProtocolError> {
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
         let input = buf.get(self.frame_start()..).unwrap_or(&[]);
         let (header, header_len) = match FrameHeader::decode(input)? {
             Status::Complete { value, consumed } => (value, consumed),
@@ -199,12 +201,12 @@ impl Connection {
     }
 
     /// The common case, told apart with few branches: a whole text or binary message in
-    /// one frame with a 7-bit length, at the front of the input, masked if and only if
-    /// the peer is a client, while no message is in progress (reassembly mode). Returns
-    /// the kind, the mask key, the header length and the payload length. `None` sends
-    /// everything else, including every error and every partial frame, down the general
-    /// path, which treats these frames the same way (the connection tests and proptests
-    /// run both).
+    /// one frame with a 7-bit or 16-bit length (up to 64 KiB), at the front of the input,
+    /// masked if and only if the peer is a client, while no message is in progress
+    /// (reassembly mode). Returns the kind, the mask key, the header length and the
+    /// payload length. `None` sends everything else, including every error and every
+    /// partial frame, down the general path, which treats these frames the same way (the
+    /// connection tests and proptests run both).
     #[inline(always)]
     pub(super) fn small_message(
         &self,
@@ -220,13 +222,17 @@ impl Connection {
             0x82 => MessageKind::Binary,
             _ => return None,
         };
-        let len = usize::from(*second & 0x7f);
-        if len > 125 || len as u64 > self.config.max_message {
+        let (len, ext, rest) = match (*second & 0x7f, rest) {
+            (126, [hi, lo, rest @ ..]) => (usize::from(u16::from_be_bytes([*hi, *lo])), 2, rest),
+            (126.., _) => return None,
+            (len, rest) => (usize::from(len), 0, rest),
+        };
+        if len as u64 > self.config.max_message {
             return None;
         }
         let (key, header_len) = match (*second & 0x80 != 0, self.role, rest) {
-            (true, Role::Server, [k0, k1, k2, k3, ..]) => (Some([*k0, *k1, *k2, *k3]), 6),
-            (false, Role::Client, _) => (None, 2),
+            (true, Role::Server, [k0, k1, k2, k3, ..]) => (Some([*k0, *k1, *k2, *k3]), 6 + ext),
+            (false, Role::Client, _) => (None, 2 + ext),
             _ => return None,
         };
         (buf.len() >= header_len + len).then_some((kind, key, header_len, len))
@@ -238,7 +244,7 @@ impl Connection {
         &self,
         buf: &mut [u8],
         (kind, key, header_len, len): (MessageKind, Option<[u8; 4]>, usize, usize),
-    ) -> Status<Option<EventAt>> {
+    ) -> Status<Option<EventSpan>> {
         let Some(payload) = buf.get_mut(header_len..header_len + len) else {
             return Status::Partial { needed: 1 };
         };
@@ -250,7 +256,7 @@ impl Connection {
             MessageKind::Text => Found::Text,
         };
         Status::Complete {
-            value: Some(EventAt::new(found, header_len, len)),
+            value: Some(EventSpan::new(found, header_len, len)),
             consumed: header_len + len,
         }
     }
@@ -325,7 +331,7 @@ impl Connection {
         header: FrameHeader,
         header_len: usize,
         kind: MessageKind,
-    ) -> Status<Option<EventAt>> {
+    ) -> Status<Option<EventSpan>> {
         self.begin_frame(kind, &header);
         Status::Complete { value: None, consumed: header_len }
     }
@@ -338,7 +344,10 @@ impl Connection {
     /// piece once the frame's rest or at least [`Config::min_piece`](super::Config) bytes
     /// of it are in; reassembly mode waits for the whole frame and joins its payload to
     /// the message so far, which it hands out after the last frame.
-    fn continue_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventAt>>, ProtocolError> {
+    pub(super) fn continue_frame(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
         let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
             return Ok(Status::Partial { needed: 1 });
         };
@@ -356,7 +365,7 @@ impl Connection {
         }
         let frame_done = have == rest;
         let last = frame_done && frame.fin;
-        // Reassembly mode checks a whole message's text once more in `event_at`, so its
+        // Reassembly mode checks a whole message's text once more in `event`, so its
         // last frame is left to that check.
         if kind == MessageKind::Text && (streaming || !last) {
             self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
@@ -397,7 +406,7 @@ impl Connection {
         if last {
             self.end_message();
         }
-        Ok(Status::Complete { value: Some(EventAt::new(found, at, len)), consumed })
+        Ok(Status::Complete { value: Some(EventSpan::new(found, at, len)), consumed })
     }
 }
 

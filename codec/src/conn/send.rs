@@ -2,7 +2,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use super::control::ControlPayload;
-use super::event::{Message, MessageKind};
+use super::event::{Message, MessageKind, Piece, PieceHeader};
 use super::{Connection, Role, SendError, State};
 use crate::close::MAX_REASON_LEN;
 use crate::frame::{FrameHeader, OpCode};
@@ -42,55 +42,64 @@ impl Connection {
         self.write_frame(opcode, true, payload, mask_key, out)
     }
 
-    /// Encodes one fragment of a message sent in pieces: the first call starts a message
-    /// of `kind`, later calls continue it, and `last = true` ends it. Control messages
-    /// may be sent between fragments.
+    /// Encodes one piece of a message sent in pieces as one frame into `out` and returns
+    /// its length (see [`Piece`]).
     ///
     /// # Errors
-    /// As [`encode`](Self::encode).
+    /// As [`encode`](Self::encode), and [`SendError::MessageInProgress`] while a message of
+    /// the other kind is.
     ///
     /// ```
-    /// use wscodec::{conn::MessageKind, Connection, Role};
+    /// use wscodec::{Connection, MessageKind, Piece, Role};
     /// let mut c = Connection::new(Role::Server);
     /// let mut out = [0u8; 16];
-    /// let n = c.encode_fragment(MessageKind::Text, b"Hel", false, [0; 4], &mut out).unwrap();
+    /// let piece = Piece { kind: MessageKind::Text, data: b"Hel", last: false };
+    /// let n = c.encode_piece(piece, [0; 4], &mut out).unwrap();
     /// assert_eq!(&out[..n], &[0x01, 0x03, b'H', b'e', b'l']); // RFC 6455 section 5.7
-    /// let n = c.encode_fragment(MessageKind::Text, b"lo", true, [0; 4], &mut out).unwrap();
+    /// let n = c.encode_piece(Piece { data: b"lo", last: true, ..piece }, [0; 4], &mut out).unwrap();
     /// assert_eq!(&out[..n], &[0x80, 0x02, b'l', b'o']);
     /// ```
-    pub fn encode_fragment(
+    pub fn encode_piece(
         &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
+        piece: Piece<'_>,
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
+        let Piece { kind, data, last } = piece;
         let needed = self.frame_len(data.len());
         if out.len() < needed {
             return Err(SendError::BufferTooSmall { needed });
         }
-        let header_len =
-            self.encode_fragment_header(kind, data.len() as u64, last, mask_key, out)?;
+        let header = PieceHeader { kind, len: data.len() as u64, last };
+        let header_len = self.encode_header(header, mask_key, out)?;
         self.write_payload(header_len, data, mask_key, out)
     }
 
-    /// Like [`encode_fragment`](Self::encode_fragment) but writes only the header, for a
-    /// payload of `len` bytes the caller sends itself (masked with
-    /// [`mask::apply_mask`](crate::mask::apply_mask) and `mask_key` when this is a client).
-    /// This is how an adapter streams a payload larger than its output buffer.
+    /// Writes only the header of a data frame, for a payload of `header.len` bytes the
+    /// caller sends itself (masked with [`mask::apply_mask`](crate::mask::apply_mask) and
+    /// `mask_key` when this is a client): how an adapter streams a payload larger than its
+    /// output buffer. The frame is a piece of a message as a [`Piece`] is.
     ///
     /// # Errors
     /// As [`encode`](Self::encode).
-    pub fn encode_fragment_header(
+    ///
+    /// ```
+    /// use wscodec::{Connection, MessageKind, PieceHeader, Role};
+    /// let mut c = Connection::new(Role::Server);
+    /// let mut out = [0u8; 16];
+    /// let header = PieceHeader { kind: MessageKind::Text, len: 3, last: false };
+    /// let n = c.encode_header(header, [0; 4], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[0x01, 0x03]); // RFC 6455 section 5.7; then "Hel"
+    /// let n = c.encode_header(PieceHeader { len: 2, last: true, ..header }, [0; 4], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[0x80, 0x02]); // then "lo"
+    /// ```
+    pub fn encode_header(
         &mut self,
-        kind: MessageKind,
-        len: u64,
-        last: bool,
+        header: PieceHeader,
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
-        self.encode_data_header(kind, len, last, 0, mask_key, out)
+        self.encode_data_header(header, 0, mask_key, out)
     }
 
     /// The header of a whole message in one frame (as [`encode`](Self::encode) would
@@ -103,37 +112,51 @@ impl Connection {
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
-        self.encode_header(opcode, true, 0, len as u64, mask_key, out)
+        self.write_header(opcode, true, 0, len as u64, mask_key, out)
+    }
+
+    /// The opcode of the next piece of a message of `kind`: the first starts it, later
+    /// ones continue it.
+    ///
+    /// # Errors
+    /// [`SendError::MessageInProgress`] while a message of the other kind is.
+    pub(crate) fn piece_opcode(&self, kind: MessageKind) -> Result<OpCode, SendError> {
+        match (self.tx_message, kind) {
+            (Some(open), _) if open != kind => Err(SendError::MessageInProgress),
+            (Some(_), _) => Ok(OpCode::Continuation),
+            (None, MessageKind::Text) => Ok(OpCode::Text),
+            (None, MessageKind::Binary) => Ok(OpCode::Binary),
+        }
+    }
+
+    /// A piece's header was written: `last` ends its message.
+    pub(crate) fn piece_sent(&mut self, kind: MessageKind, last: bool) {
+        self.tx_message = if last { None } else { Some(kind) };
     }
 
     /// The header of a data frame; `rsv` goes on a message's first frame only.
     #[inline(always)]
     pub(super) fn encode_data_header(
         &mut self,
-        kind: MessageKind,
-        len: u64,
-        last: bool,
+        header: PieceHeader,
         rsv: u8,
         mask_key: [u8; 4],
         out: &mut [u8],
     ) -> Result<usize, SendError> {
-        let (opcode, rsv) = match (self.tx_message, kind) {
-            (Some(open), _) if open != kind => return Err(SendError::MessageInProgress),
-            (Some(_), _) => (OpCode::Continuation, 0),
-            (None, MessageKind::Text) => (OpCode::Text, rsv),
-            (None, MessageKind::Binary) => (OpCode::Binary, rsv),
-        };
-        let n = self.encode_header(opcode, last, rsv, len, mask_key, out)?;
-        self.tx_message = if last { None } else { Some(kind) };
+        let PieceHeader { kind, len, last } = header;
+        let opcode = self.piece_opcode(kind)?;
+        let rsv = if opcode == OpCode::Continuation { 0 } else { rsv };
+        let n = self.write_header(opcode, last, rsv, len, mask_key, out)?;
+        self.piece_sent(kind, last);
         Ok(n)
     }
 
     /// Checks state and sizes, writes a header and updates the state for control frames.
     // `#[inline]`, not `always`: at opt-level "z" one copy serves `write_frame`'s callers and
-    // `encode_fragment_header` (112 bytes less in the minimal firmware server); at opt-level
-    // 3 `encode` still inlines it (same instructions per frame in `encode_small`).
+    // `encode_header` (112 bytes less in the minimal firmware server); at opt-level 3
+    // `encode` still inlines it (same instructions per frame in `encode_small`).
     #[inline]
-    fn encode_header(
+    fn write_header(
         &mut self,
         opcode: OpCode,
         fin: bool,
@@ -188,7 +211,7 @@ impl Connection {
             // Check before changing any state so a failed send can be retried.
             return Err(SendError::BufferTooSmall { needed });
         }
-        let header_len = self.encode_header(opcode, fin, 0, payload.len() as u64, mask_key, out)?;
+        let header_len = self.write_header(opcode, fin, 0, payload.len() as u64, mask_key, out)?;
         self.write_payload(header_len, payload, mask_key, out)
     }
 

@@ -308,15 +308,18 @@ fn send_side_rules() {
         c.encode(Message::Text("hello"), KEY, &mut out[..10]),
         Err(SendError::BufferTooSmall { needed: 11 })
     );
-    c.encode_fragment(MessageKind::Binary, b"a", false, KEY, &mut out).unwrap();
+    c.encode_piece(Piece { kind: MessageKind::Binary, data: b"a", last: false }, KEY, &mut out)
+        .unwrap();
     assert_eq!(c.encode(Message::Text("x"), KEY, &mut out), Err(SendError::MessageInProgress));
     assert_eq!(
-        c.encode_fragment(MessageKind::Text, b"b", true, KEY, &mut out),
+        c.encode_piece(Piece { kind: MessageKind::Text, data: b"b", last: true }, KEY, &mut out),
         Err(SendError::MessageInProgress)
     );
     // A ping between fragments is fine.
     c.encode(Message::Ping(b"p"), KEY, &mut out).unwrap();
-    let n = c.encode_fragment(MessageKind::Binary, b"b", true, KEY, &mut out).unwrap();
+    let n = c
+        .encode_piece(Piece { kind: MessageKind::Binary, data: b"b", last: true }, KEY, &mut out)
+        .unwrap();
     assert_eq!(out[0], 0x80); // FIN + continuation
     assert_eq!(n, 2 + 4 + 1);
 }
@@ -446,11 +449,11 @@ fn bad_continuations_fail_at_the_header() {
         wire.extend(next);
         if first.is_some() {
             assert_eq!(
-                server.handle_input_at(&mut wire),
+                server.handle_input_span(&mut wire, &mut NoInflater),
                 Ok(Status::Complete { value: None, consumed: 0 })
             );
         }
-        assert_eq!(server.handle_input_at(&mut wire), Err(error));
+        assert_eq!(server.handle_input_span(&mut wire, &mut NoInflater), Err(error));
     }
 }
 
@@ -534,7 +537,7 @@ fn streaming_held_text_still_fails_fast_on_bad_utf8() {
     let mut buf = wire[..2 + 4 + 4 + 500 + 2].to_vec();
     let mut result = Ok(());
     for _ in 0..4 {
-        let consumed = match server.handle_input_at(&mut buf) {
+        let consumed = match server.handle_input_span(&mut buf, &mut NoInflater) {
             Ok(Status::Complete { value: None, consumed }) => consumed,
             Ok(other) => panic!("{other:?}"),
             Err(e) => {

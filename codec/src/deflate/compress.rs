@@ -227,6 +227,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
+    use crate::deflate::testing::mode;
     use crate::deflate::testing::{noise, text, Growing};
     use crate::deflate::{InflateState, Inflater};
 
@@ -255,7 +256,7 @@ mod tests {
             let mut state = InflateState::new();
             let mut window = std::vec![0u8; 1 << 15];
             let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
-            inflater.start(outgoing, false).unwrap();
+            inflater.start(outgoing, &mode(false)).unwrap();
             for (i, len) in [0usize, 1, 100, 1000, 1024, 5000, 100_000].into_iter().enumerate() {
                 let data = if i % 2 == 0 { text(len) } else { noise(len, 9) };
                 for chunk in [16, 1000, 1 << 20] {
@@ -292,7 +293,7 @@ mod tests {
             let message = wire(&mut c, data, chunk);
             let mut state = InflateState::new();
             let mut inflater = Inflater::new(&mut state, &mut [], Growing::new(1 << 20));
-            inflater.start(outgoing, false).unwrap();
+            inflater.start(outgoing, &mode(false)).unwrap();
             let step = inflater.inflate(&message, true, u64::MAX, false);
             assert!(step.is_ok_and(|s| s.done && s.len == data.len()), "chunk {chunk}: {step:?}");
             assert!(inflater.output()[..data.len()] == data[..], "chunk {chunk}");
@@ -310,7 +311,7 @@ mod tests {
         let mut state = InflateState::new();
         let mut window = [0u8; 256];
         let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
-        inflater.start(outgoing, true).unwrap();
+        inflater.start(outgoing, &mode(true)).unwrap();
         for _ in 0..3 {
             let message = wire(&mut c, &data, 4096);
             assert!(message.len() < data.len() * 3 / 4, "{} bytes", message.len());

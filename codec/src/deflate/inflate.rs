@@ -159,9 +159,9 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
     }
 
     /// What this inflater can take, for the negotiation: its window, and whether messages
-    /// are received in streaming mode.
-    pub fn setup(&self, streaming: bool) -> Setup {
-        Setup::new(self.window.len(), streaming)
+    /// are received in streaming mode ([`Config::streaming`](crate::Config)).
+    pub fn setup(&self, config: &crate::Config) -> Setup {
+        Setup { streaming: config.streaming, ..Setup::new(self.window.len()) }
     }
 
     /// The window length in use once started: a power of two, or 0.
@@ -171,14 +171,20 @@ impl<'b, O: RxBuffer> Inflater<'b, O> {
 
     /// Prepares for a connection whose incoming messages are compressed as `incoming`
     /// says ([`PerMessageDeflate::receive`](super::PerMessageDeflate::receive)), received
-    /// in reassembly or `streaming` mode. The history starts here: a back-reference to
-    /// anything before fails with [`InflateError::Corrupt`], so nothing of an earlier
-    /// connection over the same window can be referred to (the window is cleared too).
+    /// in reassembly or streaming mode as `config` says. The history starts here: a
+    /// back-reference to anything before fails with [`InflateError::Corrupt`], so nothing of
+    /// an earlier connection over the same window can be referred to (the window is
+    /// cleared too).
     ///
     /// # Errors
     /// [`ExtensionError::WindowUnsupported`] when this needs a window and the one lent is
     /// shorter than the peer's (the negotiation never agrees to that).
-    pub fn start(&mut self, incoming: Direction, streaming: bool) -> Result<(), ExtensionError> {
+    pub fn start(
+        &mut self,
+        incoming: Direction,
+        config: &crate::Config,
+    ) -> Result<(), ExtensionError> {
+        let streaming = config.streaming;
         let bits = incoming.max_window_bits;
         self.mode =
             if !streaming && incoming.no_context_takeover { Mode::Direct } else { Mode::Ring };

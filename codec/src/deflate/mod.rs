@@ -1,17 +1,17 @@
 //! permessage-deflate (RFC 7692): compressed messages, without an allocator.
 //!
 //! Feature `deflate`. Both roles: negotiation ([`accept_offers`] for a server,
-//! [`Offer`] and [`accept_response`] for a client), and receiving compressed messages
+//! [`Offer`] and [`check_response`] for a client), and receiving compressed messages
 //! through an [`Inflater`] over memory the caller lends, in reassembly and streaming
 //! mode. Feature `deflate-compress` adds a [`Compressor`] for sending (it needs `alloc`);
 //! without it every message goes out uncompressed, which RFC 7692 allows at any time
 //! (each message's RSV1 bit says whether it is compressed).
 //!
-//! With the adapters, lend the memory in an [`io::Deflate`](crate::io) and call
-//! `accept_deflate` / `connect_deflate` instead of `accept` / `connect`. With a bare
+//! With the adapters, lend the memory in an [`io::Deflate`](crate::io) to
+//! `io::Options::with_deflate`: `accept` and `connect` negotiate with it. With a bare
 //! [`Connection`](crate::Connection), negotiate, then
 //! [`set_deflate`](crate::Connection::set_deflate), [`Inflater::start`], and receive with
-//! [`handle_input_at_with`](crate::Connection::handle_input_at_with).
+//! [`handle_input_span`](crate::Connection::handle_input_span) and the inflater.
 //!
 //! # Memory
 //!
@@ -60,6 +60,6 @@ pub use crate::conn::InflateError;
 pub use compress::{Compressed, Compressor, CompressorState, StateKey, StatePool};
 pub use inflate::{InflateState, Inflater};
 pub use negotiate::{
-    accept_offers, accept_response, Direction, HeaderValue, Offer, PerMessageDeflate, Setup,
+    accept_offers, check_response, Direction, HeaderValue, Offer, PerMessageDeflate, Setup,
     MAX_WINDOW_BITS, MIN_WINDOW_BITS, NAME,
 };

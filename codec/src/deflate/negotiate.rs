@@ -40,11 +40,16 @@ pub struct Setup {
 
 impl Setup {
     /// The setup for an inflater window of `window_len` bytes (the largest power of two
-    /// that fits is used, up to 32 KiB), in reassembly or streaming mode. It sends with
-    /// context takeover: set [`send_no_context_takeover`](Self::send_no_context_takeover)
-    /// for an end without a compressor.
-    pub const fn new(window_len: usize, streaming: bool) -> Self {
-        Self { window_bits: window_bits(window_len), streaming, send_no_context_takeover: false }
+    /// that fits is used, up to 32 KiB), in reassembly mode: set
+    /// [`streaming`](Self::streaming) for streaming mode. It sends with context takeover:
+    /// set [`send_no_context_takeover`](Self::send_no_context_takeover) for an end without
+    /// a compressor.
+    pub const fn new(window_len: usize) -> Self {
+        Self {
+            window_bits: window_bits(window_len),
+            streaming: false,
+            send_no_context_takeover: false,
+        }
     }
 }
 
@@ -287,7 +292,7 @@ fn bits_of(value: Value<'_>) -> Result<u8, ExtensionError> {
 /// ```
 /// use wscodec::deflate::{accept_offers, Setup};
 /// // A browser's offer, to a server whose inflater has a 4 KiB window.
-/// let chosen = accept_offers([&b"permessage-deflate; client_max_window_bits"[..]], &Setup::new(4096, true))?;
+/// let chosen = accept_offers([&b"permessage-deflate; client_max_window_bits"[..]], &Setup { streaming: true, ..Setup::new(4096) })?;
 /// let answer = chosen.unwrap().header_value();
 /// assert_eq!(answer.as_str(), "permessage-deflate; client_max_window_bits=12");
 /// # Ok::<(), wscodec::handshake::ExtensionError>(())
@@ -358,7 +363,7 @@ const fn answer(offer: &Offer, setup: &Setup) -> Option<PerMessageDeflate> {
 /// parameter that is unknown, repeated, has a bad value or answers nothing offered, a
 /// server window larger than asked for, or one larger than `setup`'s window where this
 /// end needs to keep it.
-pub fn accept_response<'a, I>(
+pub fn check_response<'a, I>(
     lines: I,
     offer: &Offer,
     setup: &Setup,

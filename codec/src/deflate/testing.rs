@@ -193,3 +193,8 @@ impl Bits {
         self.out.clone()
     }
 }
+
+/// The configuration of a connection receiving in streaming mode or not.
+pub(crate) fn mode(streaming: bool) -> crate::Config {
+    crate::Config { streaming, ..crate::Config::default() }
+}

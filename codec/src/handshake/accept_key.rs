@@ -90,7 +90,7 @@ fn encode_digest(digest: [u8; 20]) -> [u8; ACCEPT_KEY_LEN] {
 ///
 /// ```
 /// // RFC 6455 section 1.3: the nonce is the ASCII text "the sample nonce".
-/// let key = wscodec::handshake::accept_key::encode_key(*b"the sample nonce");
+/// let key = wscodec::handshake::encode_key(*b"the sample nonce");
 /// assert_eq!(&key, b"dGhlIHNhbXBsZSBub25jZQ==");
 /// ```
 pub fn encode_key(nonce: [u8; 16]) -> [u8; KEY_LEN] {

@@ -19,10 +19,10 @@
 //! the handshake: `consumed` tells where the first WebSocket frame may begin.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-pub mod accept_key;
+mod accept_key;
 mod bytes;
 pub mod client;
-mod error;
+pub(crate) mod error;
 #[cfg(feature = "deflate")]
 mod extensions;
 mod fields;
@@ -34,8 +34,9 @@ mod sha1;
 mod texts;
 mod write;
 
-pub use accept_key::accept_key;
-pub use error::{HandshakeError, HeaderField, HttpErrorKind};
+pub use accept_key::{accept_key, encode_key, ACCEPT_KEY_LEN, GUID, KEY_LEN};
+pub(crate) use error::HandshakeError;
+pub use error::{HeaderField, HttpErrorKind};
 #[cfg(feature = "deflate")]
 pub use extensions::ExtensionError;
 pub use header::Header;

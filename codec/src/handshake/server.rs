@@ -42,4 +42,4 @@ mod tests;
 pub use super::fields::MAX_PROTOCOL_LINES;
 pub use request::{parse_request, Request, Upgrade};
 pub use response::{write_accept, write_error, write_reject, write_version_reject};
-pub use step::{handle_request, handle_request_with, Answer, Decision, Outcome};
+pub use step::{handle_request, no_extensions, Answer, Decision, Head, Outcome};

@@ -4,8 +4,8 @@
 //! expanded from one source, the second with `.await`.
 //!
 //! ```
-//! use wscodec::io::blocking::WebSocket;
-//! use wscodec::{Config, Event, Message};
+//! use wscodec::io::{blocking::WebSocket, Options};
+//! use wscodec::{Event, Message};
 //! // An in-memory stream standing in for a socket: a masked "Hi" from a client.
 //! # struct Duplex<'a> { input: &'a [u8], output: &'a mut [u8], written: usize }
 //! # impl embedded_io::ErrorType for Duplex<'_> { type Error = core::convert::Infallible; }
@@ -25,9 +25,9 @@
 //! let stream = Duplex { input: &input, output: &mut output, written: 0 };
 //! let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
 //! // The handshake is done: frames follow.
-//! let mut ws = WebSocket::server(stream, Config::default(), &mut rx, 0, &mut tx);
+//! let mut ws = WebSocket::server(stream, Options::new(&mut rx, &mut tx));
 //! // The echo goes out straight from the received bytes.
-//! let (event, mut sender) = ws.read_with_sender()?;
+//! let (event, mut sender) = ws.read_for_reply()?;
 //! if let Event::Text(text) = event {
 //!     sender.send(Message::Text(text))?;
 //! }

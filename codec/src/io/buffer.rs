@@ -1,7 +1,7 @@
 //! The receive buffer: the window an adapter keeps over the storage it reads into.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-pub use crate::buffer::RxBuffer;
+pub(crate) use crate::buffer::RxBuffer;
 
 /// `buf[start..end]` holds received bytes not yet consumed.
 #[derive(Debug)]

@@ -68,9 +68,9 @@ impl<'b, R: RxBuffer> Deflate<'b, R> {
         self
     }
 
-    /// What this end can take and gives, for the negotiation.
-    pub fn setup(&self, streaming: bool) -> Setup {
-        let mut setup = self.inflater.setup(streaming);
+    /// What this end can take and gives, for the negotiation, receiving as `config` says.
+    pub fn setup(&self, config: &crate::Config) -> Setup {
+        let mut setup = self.inflater.setup(config);
         #[cfg(feature = "deflate-compress")]
         let compresses = self.compressor.is_some();
         #[cfg(not(feature = "deflate-compress"))]

@@ -6,14 +6,14 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use super::buffer::{RxBuf, RxBuffer};
-use crate::conn::{EventAt, MAX_CONTROL_FRAME};
+use crate::conn::{EventSpan, MAX_CONTROL_FRAME};
 use crate::frame::FrameHeader;
 use crate::{Connection, Event, FrameError, ProtocolError, Status};
 
 /// What [`Inbox::step`] found.
 pub(crate) enum Step {
     /// An event, by its place in the window (or the inflater).
-    Event(EventAt),
+    Event(EventSpan),
     /// The connection waits for this many more bytes: make room and read.
     Read(usize),
 }
@@ -23,8 +23,12 @@ pub(crate) struct Inbox<'b, R> {
     rx: RxBuf<R>,
     /// Bytes the last event borrowed from the window: drained at the next [`Inbox::begin`].
     consumed_by_event: usize,
+    /// permessage-deflate's inflater, once agreed.
     #[cfg(feature = "deflate")]
     pub(crate) inflater: Option<crate::deflate::Inflater<'b, R>>,
+    /// Without the feature nothing arrives compressed.
+    #[cfg(not(feature = "deflate"))]
+    inflater: crate::NoInflater,
     #[cfg(not(feature = "deflate"))]
     _lent: core::marker::PhantomData<&'b mut [u8]>,
 }
@@ -54,6 +58,8 @@ impl<'b, R: RxBuffer> Inbox<'b, R> {
             #[cfg(feature = "deflate")]
             inflater: None,
             #[cfg(not(feature = "deflate"))]
+            inflater: crate::NoInflater,
+            #[cfg(not(feature = "deflate"))]
             _lent: core::marker::PhantomData,
         }
     }
@@ -75,14 +81,7 @@ impl<'b, R: RxBuffer> Inbox<'b, R> {
     /// The peer broke the protocol: `conn` owes the close frame that says so.
     pub(crate) fn step(&mut self, conn: &mut Connection) -> Result<Step, ProtocolError> {
         loop {
-            #[cfg(feature = "deflate")]
-            let step = match &mut self.inflater {
-                Some(inflater) => conn.handle_input_at_with(self.rx.window_mut(), inflater),
-                None => conn.handle_input_at(self.rx.window_mut()),
-            };
-            #[cfg(not(feature = "deflate"))]
-            let step = conn.handle_input_at(self.rx.window_mut());
-            match step? {
+            match conn.handle_input_span(self.rx.window_mut(), &mut self.inflater)? {
                 Status::Complete { value: Some(at), consumed } => {
                     // The event borrows the window: the drain waits for the next `begin`.
                     self.consumed_by_event = consumed;
@@ -101,13 +100,9 @@ impl<'b, R: RxBuffer> Inbox<'b, R> {
     pub(crate) fn event(
         &self,
         conn: &mut Connection,
-        at: EventAt,
+        at: EventSpan,
     ) -> Result<Event<'_>, ProtocolError> {
-        #[cfg(feature = "deflate")]
-        if let Some(inflater) = &self.inflater {
-            return conn.event_at_with(at, self.rx.window(), inflater);
-        }
-        conn.event_at(at, self.rx.window())
+        conn.event(at, self.rx.window(), &self.inflater)
     }
 
     /// Makes room after the window for the `needed` more bytes `conn` waits for: frees

@@ -28,6 +28,8 @@ mod buffer;
 mod deflate;
 mod error;
 mod inbox;
+mod negotiation;
+mod options;
 #[cfg(feature = "std")]
 mod std_io;
 mod twin;
@@ -36,15 +38,13 @@ mod twin_deflate;
 mod twin_link;
 mod twin_split;
 
-pub use buffer::RxBuffer;
 #[cfg(feature = "deflate")]
 pub use deflate::Deflate;
 pub use error::Error;
+pub use options::Options;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use std_io::StdIo;
-
-pub use crate::conn::MAX_CONTROL_FRAME;
 
 /// The smallest receive buffer the adapters accept.
 pub const MIN_RX_BUF: usize = 256;
@@ -81,5 +81,3 @@ impl MaskKeys for Unmasked {
         [0; 4]
     }
 }
-
-pub use crate::handshake::server::Decision;

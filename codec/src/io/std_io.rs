@@ -4,12 +4,12 @@
 /// can use it.
 ///
 /// ```no_run
-/// use wscodec::io::{blocking::WebSocket, StdIo};
+/// use wscodec::io::{blocking::WebSocket, Options, StdIo};
 /// let stream = std::net::TcpStream::connect("127.0.0.1:9001")?;
 /// let (mut rx, mut tx) = (vec![0u8; 64 * 1024], vec![0u8; 16 * 1024]);
-/// let config = wscodec::Config::default();
+/// let options = Options::new(&mut rx, &mut tx);
 /// // The handshake is done (by hand, here): frames follow.
-/// let ws = WebSocket::client(StdIo(stream), config, &mut rx, 0, &mut tx, wscodec::random::mask_key);
+/// let ws = WebSocket::client(StdIo(stream), options, wscodec::random::mask_key);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]

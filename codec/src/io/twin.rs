@@ -9,16 +9,18 @@ macro_rules! websocket_adapter {
     ($io:ident, $($async:ident)?, $(.$await:ident)?) => {
 use $io::{ErrorType, Read, Write};
 
-use crate::conn::{EventAt, MessageKind};
+use crate::conn::{EventSpan, MessageKind};
 use crate::conn::close_payload_of;
 use crate::frame::OpCode;
 use crate::handshake::server::Outcome;
 use crate::handshake::{client, server, HandshakeError, Header, MAX_HEADERS};
 use crate::io::buffer::RxBuffer;
 use crate::io::inbox::{Inbox, Step};
-use crate::io::{Decision, Error, MaskKeys, Unmasked, MIN_TX_BUF};
+use crate::handshake::server::Decision;
+use crate::io::negotiation::Negotiation;
+use crate::io::{Error, MaskKeys, Options, Unmasked, MIN_TX_BUF};
 use crate::mask::apply_mask;
-use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
+use crate::{CloseCode, Connection, Event, Message, Piece, Role, State, Status};
 
 /// A WebSocket connection over a byte stream, with caller-owned buffers.
 ///
@@ -28,7 +30,7 @@ use crate::{CloseCode, Config, Connection, Event, Message, Role, State, Status};
 /// ([`RxBuffer`]): a lent slice, or storage that grows while a large message arrives.
 ///
 /// To reply to an event without copying it, use
-/// [`read_with_sender`](Self::read_with_sender): the event borrows only the receive
+/// [`read_for_reply`](Self::read_for_reply): the event borrows only the receive
 /// buffer, and the [`Sender`] everything else.
 pub struct WebSocket<'b, S: ErrorType, M = Unmasked, R = &'b mut [u8]> {
     link: Shared<'b, S, M>,
@@ -36,7 +38,7 @@ pub struct WebSocket<'b, S: ErrorType, M = Unmasked, R = &'b mut [u8]> {
 }
 
 /// The means to send, borrowed from a [`WebSocket`] next to the event it read (see
-/// [`WebSocket::read_with_sender`]): the stream, the transmit buffer, the connection
+/// [`WebSocket::read_for_reply`]): the stream, the transmit buffer, the connection
 /// state and the mask keys, none of which the event borrows.
 pub struct Sender<'w, 'b, S: ErrorType, M> {
     link: &'w mut Shared<'b, S, M>,
@@ -93,16 +95,15 @@ where
     S: Read + Write,
     R: RxBuffer,
 {
-    /// A server connection on a stream whose opening handshake is done; the first
-    /// `received` bytes of `rx` were already read from the stream (frames that came with
-    /// the handshake).
+    /// A server connection on a stream whose opening handshake was done elsewhere;
+    /// [`Options::with_received`] says how many bytes of `rx` were already read from the
+    /// stream (frames that came with the handshake).
     ///
     /// # Panics
-    /// If `rx` can never hold [`MIN_RX_BUF`] bytes or `tx` is shorter than [`MIN_TX_BUF`]
-    /// (a caller contract, independent of anything received).
-    pub fn server(stream: S, config: Config, rx: R, received: usize, tx: &'b mut [u8]) -> Self {
-        let conn = Connection::with_config(Role::Server, config);
-        Self::with_parts(stream, conn, rx, received, tx, Unmasked)
+    /// If `rx` can never hold [`MIN_RX_BUF`](crate::io::MIN_RX_BUF) bytes or `tx` is
+    /// shorter than [`MIN_TX_BUF`] (a caller contract, independent of anything received).
+    pub fn server(stream: S, options: Options<'b, R>) -> Self {
+        Self::with_parts(stream, Role::Server, options, Unmasked)
     }
 
     /// Runs the server side of the opening handshake on `stream`, then returns the
@@ -113,27 +114,37 @@ where
     /// `decide` sees the request and, for a valid upgrade, the upgrade details (a plain
     /// request without `Upgrade` comes with `None`: answer it with
     /// [`Decision::Respond`] or [`Decision::Reject`]). It is called once, but is `FnMut`.
+    /// With [`Options::with_deflate`], the client's permessage-deflate offers are answered
+    /// with what that memory can take; the connection then runs compressed if one was
+    /// accepted.
     ///
     /// # Errors
     /// [`Error::Handshake`] for a bad request (the matching HTTP error response has been
-    /// sent), [`Error::NotUpgraded`] when `decide` refused or answered with a page,
-    /// [`Error::Read`], [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
+    /// sent; a malformed `Sec-WebSocket-Extensions` is a 400), [`Error::NotUpgraded`] when
+    /// `decide` refused or answered with a page, [`Error::Read`], [`Error::Write`] and
+    /// [`Error::UnexpectedEof`] from the transport.
+    ///
+    /// # Panics
+    /// As [`server`](Self::server).
     pub $($async)? fn accept<F>(
         mut stream: S,
-        config: Config,
-        mut rx: R,
-        tx: &'b mut [u8],
+        mut options: Options<'b, R>,
         mut decide: F,
     ) -> Result<Self, Error<S::Error>>
     where
         F: for<'r> FnMut(&server::Request<'_, 'r>, Option<&server::Upgrade<'r>>) -> Decision<'r>,
     {
+        let negotiation = Negotiation::of(&options);
         let mut filled = 0;
         loop {
             // `decide` is called once, for the complete head, which ends the loop.
-            let head = rx.bytes_mut();
-            let received = head.get(..filled).unwrap_or(&[]);
-            let step = server::handle_request(received, filled == head.len(), tx, &mut decide);
+            let head = options.rx.bytes_mut();
+            let step = server::handle_request(
+                server::Head::new(head, filled),
+                options.tx,
+                &mut decide,
+                |request: &server::Request<'_, '_>| negotiation.answer(request),
+            );
             let Status::Complete { value: answer, consumed } = step else {
                 let spare = head.get_mut(filled..).unwrap_or(&mut []);
                 let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
@@ -143,12 +154,15 @@ where
                 filled += n;
                 continue;
             };
-            let response = tx.get(..answer.written).unwrap_or(&[]);
+            let response = options.tx.get(..answer.written).unwrap_or(&[]);
             write_two_flush(&mut stream, response, &[])$(.$await)?.map_err(Error::Write)?;
             return match answer.outcome {
                 Outcome::Upgraded => {
                     crate::buffer::move_down(head, consumed, filled - consumed, 0);
-                    Ok(Self::server(stream, config, rx, filled - consumed, tx))
+                    options.received = filled - consumed;
+                    let mut ws = Self::with_parts(stream, Role::Server, options, Unmasked);
+                    ws.agreed(answer.agreed)?;
+                    Ok(ws)
                 }
                 Outcome::NotUpgraded(status) => Err(Error::NotUpgraded(status)),
                 Outcome::Failed(e) => Err(Error::Handshake(e)),
@@ -163,67 +177,43 @@ where
     M: MaskKeys,
     R: RxBuffer,
 {
-    /// A client connection on a stream whose opening handshake is done; the first
-    /// `received` bytes of `rx` were already read from the stream.
+    /// A client connection on a stream whose opening handshake was done elsewhere, masking
+    /// what it sends with the keys `mask` makes (see [`server`](WebSocket::server)).
     ///
     /// # Panics
     /// As [`server`](WebSocket::server).
-    pub fn client(
-        stream: S,
-        config: Config,
-        rx: R,
-        received: usize,
-        tx: &'b mut [u8],
-        mask: M,
-    ) -> Self {
-        let conn = Connection::with_config(Role::Client, config);
-        Self::with_parts(stream, conn, rx, received, tx, mask)
+    pub fn client(stream: S, options: Options<'b, R>, mask: M) -> Self {
+        Self::with_parts(stream, Role::Client, options, mask)
     }
 
     /// Runs the client side of the opening handshake on `stream`: sends `request`,
     /// validates the response, and returns the connection with the subprotocol the
-    /// server chose, if any (as an index into `request.protocols`).
+    /// server chose among `request.protocols`, if any. With [`Options::with_deflate`], the
+    /// request offers permessage-deflate with what that memory can take, and the answer
+    /// is checked.
     ///
     /// # Errors
     /// [`Error::Handshake`] when the response is not a valid upgrade (status, headers,
-    /// accept key, subprotocol); [`Error::Read`], [`Error::Write`] and
-    /// [`Error::UnexpectedEof`] from the transport.
-    pub $($async)? fn connect(
-        stream: S,
-        config: Config,
-        request: &client::ClientRequest<'_>,
-        rx: R,
-        tx: &'b mut [u8],
-        mask: M,
-    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
-        let no_extensions = |_: &client::Response<'_, '_>| Ok(());
-        let (ws, protocol, ()) =
-            Self::connect_with(stream, config, request, rx, tx, mask, no_extensions)$(.$await)??;
-        Ok((ws, protocol))
-    }
-
-    /// [`connect`](Self::connect), with `check` reading the server's answer to the
-    /// extensions `request` offered (nothing for `connect`, permessage-deflate for
-    /// `connect_deflate`).
-    #[allow(clippy::too_many_arguments)]
-    $($async)? fn connect_with<C, T>(
+    /// accept key, subprotocol, an extension answer the client must fail);
+    /// [`Error::Read`], [`Error::Write`] and [`Error::UnexpectedEof`] from the transport.
+    ///
+    /// # Panics
+    /// As [`server`](WebSocket::server).
+    pub $($async)? fn connect<'r>(
         mut stream: S,
-        config: Config,
-        request: &client::ClientRequest<'_>,
-        mut rx: R,
-        tx: &'b mut [u8],
+        mut options: Options<'b, R>,
+        request: &client::ClientRequest<'r>,
         mask: M,
-        check: C,
-    ) -> Result<(Self, Option<usize>, T), Error<S::Error>>
-    where
-        C: FnOnce(&client::Response<'_, '_>) -> Result<T, HandshakeError>,
-    {
-        let n = request.encode(tx)?;
-        let request_head = tx.get(..n).unwrap_or(&[]);
+    ) -> Result<(Self, Option<&'r str>), Error<S::Error>> {
+        let negotiation = Negotiation::of(&options);
+        let offer = negotiation.offer();
+        let sent = negotiation.request(request, &offer);
+        let n = sent.encode(options.tx)?;
+        let request_head = options.tx.get(..n).unwrap_or(&[]);
         write_two_flush(&mut stream, request_head, &[])$(.$await)?.map_err(Error::Write)?;
         let mut filled = 0;
         loop {
-            let head = rx.bytes_mut();
+            let head = options.rx.bytes_mut();
             let mut headers = [Header::EMPTY; MAX_HEADERS];
             match client::parse_response(head.get(..filled).unwrap_or(&[]), &mut headers)? {
                 Status::Partial { .. } if filled == head.len() => {
@@ -238,41 +228,62 @@ where
                     filled += n;
                 }
                 Status::Complete { value: response, consumed } => {
-                    let accepted = response.validate(request)?;
+                    let accepted = response.validate(&sent)?;
                     let protocol = accepted
                         .protocol
-                        .and_then(|p| request.protocols.iter().position(|offered| *offered == p));
-                    let agreed = check(&response)?;
+                        .and_then(|p| request.protocols.iter().find(|offered| **offered == p))
+                        .copied();
+                    let agreed = negotiation.check(&response, &offer)?;
                     crate::buffer::move_down(head, consumed, filled - consumed, 0);
-                    let ws = Self::client(stream, config, rx, filled - consumed, tx, mask);
-                    return Ok((ws, protocol, agreed));
+                    options.received = filled - consumed;
+                    let mut ws = Self::with_parts(stream, Role::Client, options, mask);
+                    ws.agreed(agreed)?;
+                    return Ok((ws, protocol));
                 }
             }
         }
     }
 
+    /// What a handshake of the adapter's own agreed on: nothing, without `deflate`.
+    #[cfg(not(feature = "deflate"))]
+    #[allow(clippy::unnecessary_wraps)]
+    fn agreed(
+        &mut self,
+        agreed: Option<crate::io::negotiation::Agreed>,
+    ) -> Result<(), Error<S::Error>> {
+        let _ = agreed;
+        Ok(())
+    }
+
     /// The adapter over a connection.
-    fn with_parts(
-        stream: S,
-        mut conn: Connection,
-        rx: R,
-        received: usize,
-        tx: &'b mut [u8],
-        mask: M,
-    ) -> Self {
-        assert!(tx.len() >= MIN_TX_BUF, "tx buffer shorter than MIN_TX_BUF");
-        let inbox = Inbox::new(rx, received, &mut conn);
+    fn with_parts(stream: S, role: Role, options: Options<'b, R>, mask: M) -> Self {
+        assert!(options.tx.len() >= MIN_TX_BUF, "tx buffer shorter than MIN_TX_BUF");
+        let mut conn = Connection::with_config(role, options.config);
+        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+        let mut inbox = Inbox::new(options.rx, options.received, &mut conn);
+        // permessage-deflate's memory, kept for `with_deflate`.
+        #[cfg(feature = "deflate")]
+        let storing = options.deflate.as_ref().is_some_and(|deflate| deflate.storing);
+        #[cfg(feature = "deflate-compress")]
+        let compressor = options.deflate.and_then(|deflate| {
+            inbox.inflater = Some(deflate.inflater);
+            deflate.compressor
+        });
+        #[cfg(all(feature = "deflate", not(feature = "deflate-compress")))]
+        if let Some(deflate) = options.deflate {
+            inbox.inflater = Some(deflate.inflater);
+        }
         let link = Shared {
             stream,
             conn,
-            tx,
+            tx: options.tx,
             mask,
             writing: false,
             write_error: None,
             #[cfg(feature = "deflate-compress")]
-            compressor: None,
+            compressor,
             #[cfg(feature = "deflate")]
-            storing: false,
+            storing,
         };
         Self { link, inbox }
     }
@@ -313,7 +324,7 @@ where
     /// connection is then closed; if the write failed while an event was handed out, the
     /// event comes first and the next call reports the failure).
     pub $($async)? fn read(&mut self) -> Result<Event<'_>, Error<S::Error>> {
-        self.read_with_sender()$(.$await)?.map(|(event, _)| event)
+        self.read_for_reply()$(.$await)?.map(|(event, _)| event)
     }
 
     /// Like [`read`](Self::read), with a [`Sender`] beside the event, so that a reply can
@@ -322,7 +333,7 @@ where
     ///
     /// # Errors
     /// As [`read`](Self::read).
-    pub $($async)? fn read_with_sender(
+    pub $($async)? fn read_for_reply(
         &mut self,
     ) -> Result<(Event<'_>, Sender<'_, 'b, S, M>), Error<S::Error>> {
         let at = self.next_event()$(.$await)??;
@@ -342,7 +353,7 @@ where
     }
 
     /// Reads until the connection finds an event; returns where it is in the window.
-    $($async)? fn next_event(&mut self) -> Result<EventAt, Error<S::Error>> {
+    $($async)? fn next_event(&mut self) -> Result<EventSpan, Error<S::Error>> {
         self.link.check_transport()?;
         self.inbox.begin();
         loop {
@@ -378,18 +389,13 @@ where
         self.link.send(message)$(.$await)?
     }
 
-    /// Sends one fragment of a message sent in pieces (see
-    /// [`Connection::encode_fragment`]); `last` ends the message.
+    /// Sends one piece of a message sent in pieces ([`Piece`]): the first starts it, the
+    /// one with `last` ends it; other messages may not go in between, control frames may.
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub $($async)? fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error<S::Error>> {
-        self.link.send_fragment(kind, data, last)$(.$await)?
+    pub $($async)? fn send_piece(&mut self, piece: Piece<'_>) -> Result<(), Error<S::Error>> {
+        self.link.send_piece(piece)$(.$await)?
     }
 
     /// Starts the closing handshake: sends a close frame with `code` and `reason`
@@ -416,17 +422,12 @@ where
         self.link.send(message)$(.$await)?
     }
 
-    /// [`WebSocket::send_fragment`], beside the event just read.
+    /// [`WebSocket::send_piece`], beside the event just read.
     ///
     /// # Errors
     /// As [`WebSocket::send`].
-    pub $($async)? fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error<S::Error>> {
-        self.link.send_fragment(kind, data, last)$(.$await)?
+    pub $($async)? fn send_piece(&mut self, piece: Piece<'_>) -> Result<(), Error<S::Error>> {
+        self.link.send_piece(piece)$(.$await)?
     }
 
     /// [`WebSocket::close`], beside the event just read.

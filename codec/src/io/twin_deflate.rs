@@ -3,97 +3,8 @@
 
 macro_rules! deflate_adapter {
     ($io:ident, $($async:ident)?, $(.$await:ident)?) => {
-use crate::deflate::{accept_offers, accept_response, Offer, PerMessageDeflate};
+use crate::deflate::PerMessageDeflate;
 use crate::handshake::ExtensionError;
-use crate::io::Deflate;
-
-impl<'b, S, R> WebSocket<'b, S, Unmasked, R>
-where
-    S: Read + Write,
-    R: RxBuffer,
-{
-    /// [`accept`](Self::accept), with `negotiate` choosing the extensions to answer with
-    /// (the `Sec-WebSocket-Extensions` value and what it agreed) once `decide` accepted.
-    /// `accept`'s loop again: `accept` as this with a negotiation that agrees nothing was
-    /// measured 64 bytes larger in the minimal firmware server (`scripts/firmware-budget`).
-    $($async)? fn accept_with<F, N, H, T>(
-        mut stream: S,
-        config: Config,
-        mut rx: R,
-        tx: &'b mut [u8],
-        mut decide: F,
-        mut negotiate: N,
-    ) -> Result<(Self, Option<T>), Error<S::Error>>
-    where
-        F: for<'r> FnMut(&server::Request<'_, 'r>, Option<&server::Upgrade<'r>>) -> Decision<'r>,
-        N: FnMut(&server::Request<'_, '_>) -> Result<Option<(H, T)>, HandshakeError>,
-        H: AsRef<str>,
-    {
-        let mut filled = 0;
-        loop {
-            // `decide` is called once, for the complete head, which ends the loop.
-            let head = rx.bytes_mut();
-            let received = head.get(..filled).unwrap_or(&[]);
-            let full = filled == head.len();
-            let (step, agreed) =
-                server::handle_request_with(received, full, tx, &mut decide, &mut negotiate);
-            let Status::Complete { value: answer, consumed } = step else {
-                let spare = head.get_mut(filled..).unwrap_or(&mut []);
-                let n = stream.read(spare)$(.$await)?.map_err(Error::Read)?;
-                if n == 0 {
-                    return Err(Error::UnexpectedEof);
-                }
-                filled += n;
-                continue;
-            };
-            let response = tx.get(..answer.written).unwrap_or(&[]);
-            write_two_flush(&mut stream, response, &[])$(.$await)?.map_err(Error::Write)?;
-            return match answer.outcome {
-                Outcome::Upgraded => {
-                    crate::buffer::move_down(head, consumed, filled - consumed, 0);
-                    Ok((Self::server(stream, config, rx, filled - consumed, tx), agreed))
-                }
-                Outcome::NotUpgraded(status) => Err(Error::NotUpgraded(status)),
-                Outcome::Failed(e) => Err(Error::Handshake(e)),
-            };
-        }
-    }
-
-    /// [`accept`](Self::accept) with permessage-deflate: the client's offers are answered
-    /// with what `deflate`'s memory can take ([`accept_offers`]); the connection then runs
-    /// compressed if one was accepted, uncompressed otherwise (see
-    /// [`deflate`](Self::deflate)).
-    ///
-    /// # Errors
-    /// As [`accept`](Self::accept); a malformed `Sec-WebSocket-Extensions` header is
-    /// answered with 400 ([`HandshakeError::Extension`]).
-    pub $($async)? fn accept_deflate<F>(
-        stream: S,
-        config: Config,
-        rx: R,
-        tx: &'b mut [u8],
-        deflate: Deflate<'b, R>,
-        decide: F,
-    ) -> Result<Self, Error<S::Error>>
-    where
-        F: for<'r> FnMut(&server::Request<'_, 'r>, Option<&server::Upgrade<'r>>) -> Decision<'r>,
-    {
-        let setup = deflate.setup(config.streaming);
-        let negotiate = |request: &server::Request<'_, '_>| {
-            let lines = request
-                .headers()
-                .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
-                .map(|h| h.value);
-            let agreed = accept_offers(lines, &setup)?;
-            Ok(agreed.map(|agreed| (agreed.header_value(), agreed)))
-        };
-        let (ws, agreed) =
-            Self::accept_with(stream, config, rx, tx, decide, negotiate)$(.$await)??;
-        // The inflater fits what was agreed: the negotiation made sure of it.
-        ws.with_deflate(deflate, agreed).map_err(|e| Error::Handshake(e.into()))
-    }
-}
 
 impl<'b, S, M, R> WebSocket<'b, S, M, R>
 where
@@ -101,73 +12,42 @@ where
     M: MaskKeys,
     R: RxBuffer,
 {
-    /// [`connect`](Self::connect) with permessage-deflate: offers what `deflate`'s memory
-    /// can take ([`Offer::for_setup`]) and checks the answer ([`accept_response`]).
-    ///
-    /// # Errors
-    /// As [`connect`](Self::connect), and [`HandshakeError::Extension`] or
-    /// [`HandshakeError::UnofferedExtension`] for an answer the client must fail.
-    pub $($async)? fn connect_deflate(
-        stream: S,
-        config: Config,
-        request: &client::ClientRequest<'_>,
-        rx: R,
-        tx: &'b mut [u8],
-        mask: M,
-        deflate: Deflate<'b, R>,
-    ) -> Result<(Self, Option<usize>), Error<S::Error>> {
-        let setup = deflate.setup(config.streaming);
-        let offer = Offer::for_setup(&setup);
-        let value = offer.map(|offer| offer.header_value());
-        let request = client::ClientRequest {
-            extensions: value.as_ref().map(|v| v.as_str()),
-            ..*request
-        };
-        let check = |response: &client::Response<'_, '_>| {
-            let lines = response
-                .headers()
-                .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
-                .map(|h| h.value);
-            match offer {
-                Some(offer) => accept_response(lines, &offer, &setup),
-                None if lines.count() > 0 => Err(HandshakeError::UnofferedExtension),
-                None => Ok(None),
-            }
-        };
-        let (ws, protocol, agreed) =
-            Self::connect_with(stream, config, &request, rx, tx, mask, check)$(.$await)??;
-        let ws = ws.with_deflate(deflate, agreed).map_err(|e| Error::Handshake(e.into()))?;
-        Ok((ws, protocol))
-    }
-
     /// Turns permessage-deflate on with what was `agreed` (`None`: it stays off), for a
     /// connection whose handshake was done elsewhere (see
-    /// [`accept_offers`] and [`accept_response`]). Call it before the first read.
+    /// [`accept_offers`](crate::deflate::accept_offers) and
+    /// [`check_response`](crate::deflate::check_response)), with the memory lent by
+    /// [`Options::with_deflate`]. Call it before the first read.
     ///
     /// # Errors
     /// [`ExtensionError::WindowUnsupported`] when the agreement needs a larger window
-    /// than `deflate`'s inflater has.
-    pub fn with_deflate(
-        mut self,
-        deflate: Deflate<'b, R>,
-        agreed: Option<PerMessageDeflate>,
-    ) -> Result<Self, ExtensionError> {
-        let Some(agreed) = agreed else { return Ok(self) };
-        let role = self.link.conn.role();
-        self.link.storing = deflate.storing;
-        let Deflate { mut inflater, .. } = deflate;
-        inflater.start(agreed.receive(role), self.link.conn.config().streaming)?;
-        self.link.conn.set_deflate(Some(agreed));
-        self.inbox.inflater = Some(inflater);
-        #[cfg(feature = "deflate-compress")]
-        {
-            self.link.compressor = deflate.compressor.map(|mut compressor| {
-                compressor.start(agreed.send(role));
-                compressor
-            });
-        }
+    /// than the inflater lent has (or none was lent).
+    pub fn with_deflate(mut self, agreed: Option<PerMessageDeflate>) -> Result<Self, ExtensionError> {
+        self.start_deflate(agreed)?;
         Ok(self)
+    }
+
+    /// [`with_deflate`](Self::with_deflate) in place.
+    fn start_deflate(&mut self, agreed: Option<PerMessageDeflate>) -> Result<(), ExtensionError> {
+        let Some(agreed) = agreed else { return Ok(()) };
+        let role = self.link.conn.role();
+        let config = self.link.conn.config();
+        let incoming = agreed.receive(role);
+        let Some(inflater) = self.inbox.inflater.as_mut() else {
+            return Err(ExtensionError::WindowUnsupported { bits: incoming.max_window_bits });
+        };
+        inflater.start(incoming, &config)?;
+        self.link.conn.set_deflate(Some(agreed));
+        #[cfg(feature = "deflate-compress")]
+        if let Some(compressor) = self.link.compressor.as_mut() {
+            compressor.start(agreed.send(role));
+        }
+        Ok(())
+    }
+
+    /// What a handshake of the adapter's own agreed on, in force.
+    fn agreed(&mut self, agreed: Option<PerMessageDeflate>) -> Result<(), Error<S::Error>> {
+        // The inflater fits what was agreed: the negotiation made sure of it.
+        self.start_deflate(agreed).map_err(|e| Error::Handshake(e.into()))
     }
 
     /// What permessage-deflate parameters were agreed, if any.
@@ -205,7 +85,8 @@ where
         const BLOCK: usize = u16::MAX as usize;
         let len = data.len() + 5 * data.len().div_ceil(BLOCK) + usize::from(last);
         let key = self.mask.next_key();
-        let mut head = self.conn.encode_compressed_fragment_header(kind, len as u64, last, key, self.tx)?;
+        let header = crate::PieceHeader { kind, len: len as u64, last };
+        let mut head = self.conn.encode_compressed_header(header, key, self.tx)?;
         let mut offset = 0;
         for block in data.chunks(BLOCK) {
             let size = block.len() as u16;
@@ -272,7 +153,8 @@ where
             let key = self.mask.next_key();
             let mut header = [0u8; ROOM];
             let len = step.written as u64;
-            let h = self.conn.encode_compressed_fragment_header(kind, len, step.done, key, &mut header)?;
+            let piece = crate::PieceHeader { kind, len, last: step.done };
+            let h = self.conn.encode_compressed_header(piece, key, &mut header)?;
             let start = ROOM - h;
             let end = ROOM + step.written;
             if let (Some(dst), Some(src)) = (self.tx.get_mut(start..ROOM), header.get(..h)) {

@@ -81,20 +81,17 @@ where
         self.write_frame(n, data, key)$(.$await)?
     }
 
-    $($async)? fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error<S::Error>> {
+    $($async)? fn send_piece(&mut self, piece: Piece<'_>) -> Result<(), Error<S::Error>> {
         self.check_transport()?;
         self.flush_owed()$(.$await)??;
+        let Piece { kind, data, last } = piece;
         #[cfg(feature = "deflate")]
         if self.stores() {
             return self.send_stored(kind, data, last)$(.$await)?;
         }
         let key = self.mask.next_key();
-        let n = self.conn.encode_fragment_header(kind, data.len() as u64, last, key, self.tx)?;
+        let header = crate::PieceHeader { kind, len: data.len() as u64, last };
+        let n = self.conn.encode_header(header, key, self.tx)?;
         self.write_frame(n, data, key)$(.$await)?
     }
 

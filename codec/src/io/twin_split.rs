@@ -172,7 +172,7 @@ where
                 Ok(Step::Event(at)) => {
                     return match self.inbox.event(&mut link.conn, at) {
                         Ok(event) => {
-                            // As in `WebSocket::read_with_sender`: the event first.
+                            // As in `WebSocket::read_for_reply`: the event first.
                             if let Err(Error::Write(e)) = link.flush_owed()$(.$await)? {
                                 link.write_error = Some(e);
                             }
@@ -249,18 +249,13 @@ where
         with_shared(self.shared, message)$(.$await)?
     }
 
-    /// Sends one fragment, as [`WebSocket::send_fragment`] does.
+    /// Sends one piece of a message sent in pieces, as [`WebSocket::send_piece`] does.
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub $($async)? fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error<W::Error>> {
+    pub $($async)? fn send_piece(&mut self, piece: Piece<'_>) -> Result<(), Error<W::Error>> {
         let sent = match self.shared.lock()$(.$await)?.as_mut() {
-            Some(link) => link.send_fragment(kind, data, last)$(.$await)?,
+            Some(link) => link.send_piece(piece)$(.$await)?,
             None => Err(Error::Closed),
         };
         pause()$(.$await)?;

@@ -1,9 +1,9 @@
 //! Step 6 of `wsc probe`: the checks a 101 answer must pass (RFC 6455 section 4.1).
 
 use serde_json::json;
-use wscodec::deflate::{accept_response, PerMessageDeflate};
+use wscodec::deflate::{check_response, PerMessageDeflate};
 use wscodec::handshake::client::{ClientRequest, Response};
-use wscodec::handshake::HandshakeError;
+use wscodec::HandshakeError;
 use wscodec::Role;
 
 use super::verdict::{Failure, Verdict};
@@ -60,7 +60,7 @@ impl Probe<'_> {
                     .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
                     .map(|h| h.value);
                 let agreed = match offer {
-                    Some((offer, setup)) => accept_response(lines, &offer, &setup)
+                    Some((offer, setup)) => check_response(lines, &offer, &setup)
                         .map_err(|e| bad_extension(e, shown("Sec-WebSocket-Extensions")))?,
                     None => None,
                 };

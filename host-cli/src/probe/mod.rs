@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wscodec::deflate::{Offer, Setup};
 use wscodec::io::blocking::WebSocket;
+use wscodec::io::Options;
 use wscodec::io::{Error, StdIo};
 use wscodec::{CloseCode, Config, Event, Message};
 
@@ -192,16 +193,19 @@ impl Probe<'_> {
         rx[..leftover].copy_from_slice(&head[consumed..]);
         let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
         let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
-        let ws = WebSocket::client(StdIo(stream), config, &mut rx, leftover, &mut tx, mask);
         // Streaming mode: inflated pieces come out of the window, no output storage.
         let (mut memory, mut output) = (Memory::new(), Vec::new());
-        let deflate = memory.lend(&mut output, true);
+        let options = Options::new(&mut rx, &mut tx)
+            .with_config(config)
+            .with_received(leftover)
+            .with_deflate(memory.lend(&mut output, true));
+        let ws = WebSocket::client(StdIo(stream), options, mask);
         // Decided from the response the upgrade step parsed. The checks accept only what
         // the window can take; should the inflater still refuse the agreement, that is
         // the server's answer failing the checks, not a fault of the probe.
         let mut ws = self.step("checks", |_| {
             let done = checks?;
-            match ws.with_deflate(deflate, done.value) {
+            match ws.with_deflate(done.value) {
                 Ok(ws) => Ok(Done {
                     value: ws,
                     detail: done.detail,
@@ -259,7 +263,7 @@ impl Probe<'_> {
         if self.args.request.no_deflate {
             return None;
         }
-        let setup = Setup { send_no_context_takeover: true, ..Setup::new(WINDOW, true) };
+        let setup = Setup { send_no_context_takeover: true, streaming: true, ..Setup::new(WINDOW) };
         Offer::for_setup(&setup).map(|offer| (offer, setup))
     }
 

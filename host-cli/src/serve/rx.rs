@@ -1,7 +1,7 @@
 //! The receive buffer of a served connection: small while idle, as large as the message
 //! arriving while one does.
 
-use wscodec::io::RxBuffer;
+use wscodec::RxBuffer;
 
 /// What an idle connection keeps: enough for every small message and control frame.
 pub(super) const IDLE_RX: usize = 4 * 1024;

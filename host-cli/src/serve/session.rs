@@ -8,6 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use wscodec::deflate::{accept_offers, PerMessageDeflate, Setup};
 use wscodec::handshake::server::{self, Decision, Outcome, Request, Upgrade};
 use wscodec::io::blocking::WebSocket;
+use wscodec::io::Options;
 use wscodec::io::{Error, StdIo, Unmasked};
 use wscodec::{CloseCode, Config, Event, Message, ProtocolError, Status};
 
@@ -47,12 +48,10 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     let mut head = [0u8; HEAD_BUF];
     let mut filled = 0;
     let mut chosen = Chosen::default();
-    let (answer, consumed, agreed) = loop {
-        let full = filled == head.len();
+    let (answer, consumed) = loop {
         let chosen = &mut chosen;
-        let (step, agreed) = server::handle_request_with(
-            &head[..filled],
-            full,
+        let step = server::handle_request(
+            server::Head::new(&head, filled),
             &mut tx,
             move |request, up| {
                 let chosen = chosen; // moved in, so that a reason can borrow it for the answer
@@ -61,7 +60,7 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
             |request| negotiate(s, request),
         );
         if let Status::Complete { value, consumed } = step {
-            break (value, consumed, agreed);
+            break (value, consumed);
         }
         match stream.read(&mut head[filled..]) {
             Ok(0) => {
@@ -101,6 +100,7 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
         return Ok(());
     }
     let protocol = chosen.protocol.as_deref().unwrap_or("-");
+    let agreed = answer.agreed;
     let deflate = agreed.map_or_else(|| "-".to_owned(), |a| describe(&a, wscodec::Role::Server));
     eprintln!("open  {peer} path={} protocol={protocol} deflate={deflate}", chosen.path);
     // permessage-deflate's memory, taken only once it was agreed.
@@ -117,16 +117,15 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     stream.timed().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
     let rx = GrowingRx::new(early, rx_max(s.max_message));
     let config = Config { max_message: s.max_message as u64, ..Config::default() };
-    let ws: Ws<'_> = WebSocket::server(StdIo(stream), config, rx, early.len(), &mut tx);
-    let mut ws = match (memory.as_mut(), agreed) {
-        (Some(memory), Some(agreed)) => {
-            match ws.with_deflate(deflate_of(memory, s), Some(agreed)) {
-                Ok(ws) => ws,
-                // The negotiation only agrees to what the memory can take.
-                Err(e) => return Err(io::Error::other(format!("permessage-deflate: {e}"))),
-            }
-        }
-        _ => ws,
+    let mut options = Options::new(rx, &mut tx).with_config(config).with_received(early.len());
+    if let Some(memory) = memory.as_mut() {
+        options = options.with_deflate(deflate_of(memory, s));
+    }
+    let ws: Ws<'_> = WebSocket::server(StdIo(stream), options);
+    let mut ws = match ws.with_deflate(agreed) {
+        Ok(ws) => ws,
+        // The negotiation only agrees to what the memory can take.
+        Err(e) => return Err(io::Error::other(format!("permessage-deflate: {e}"))),
     };
     let (end, msgs, mut stream, wire_out, failure) = if s.split {
         let (end, msgs, stream, written, failure) = echo_split(ws, s)?;
@@ -234,8 +233,7 @@ fn negotiate(
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
         .map(|h| h.value);
-    let setup =
-        Setup { send_no_context_takeover: true, ..Setup::new(crate::deflate::WINDOW, false) };
+    let setup = Setup { send_no_context_takeover: true, ..Setup::new(crate::deflate::WINDOW) };
     let agreed = accept_offers(offers, &setup)?;
     Ok(agreed.map(|agreed| (agreed.header_value(), agreed)))
 }
@@ -322,7 +320,7 @@ fn echo(ws: &mut Ws<'_>) -> (End, u64) {
     loop {
         // The echo goes out straight from the received bytes: the event borrows the
         // receive buffer, the sender everything else.
-        let event = ws.read_with_sender();
+        let event = ws.read_for_reply();
         if event.is_ok() {
             pinged = false;
         }

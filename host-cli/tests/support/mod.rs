@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::blocking::WebSocket;
+use wscodec::io::Options;
 use wscodec::io::StdIo;
-use wscodec::Config;
 
 /// The test's upper bound for any single wait.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -137,8 +137,7 @@ pub fn ws<'b>(
     let request =
         ClientRequest { origin, ..ClientRequest::new(&host, path, wscodec::random::nonce()) };
     let mask: fn() -> [u8; 4] = wscodec::random::mask_key;
-    WebSocket::connect(StdIo(tcp(addr)), Config::default(), &request, rx, tx, mask)
-        .map(|(ws, _)| ws)
+    WebSocket::connect(StdIo(tcp(addr)), Options::new(rx, tx), &request, mask).map(|(ws, _)| ws)
 }
 
 /// Sends a raw HTTP request and returns the whole response (the server closes after it).

@@ -20,7 +20,7 @@ use static_cell::{ConstStaticCell, StaticCell};
 use wscodec::deflate::{InflateState, Inflater};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::Deflate;
+use wscodec::io::{Deflate, Options};
 use wscodec::{CloseCode, Config, Event};
 
 use crate::text::{host_name, Text};
@@ -104,17 +104,8 @@ pub async fn run(stack: Stack<'static>, peer: AutobahnPeer) -> Option<Summary> {
         let config = Config { max_message: u64::MAX, streaming: true, ..Config::default() };
         let deflate = Deflate::new(Inflater::new(state, inflate_window, &mut [][..])).storing();
         let mask = || rng.next_u32().to_ne_bytes();
-        let result = match WebSocket::connect_deflate(
-            timed,
-            config,
-            &request,
-            &mut ws_rx[..],
-            ws_tx,
-            mask,
-            deflate,
-        )
-        .await
-        {
+        let options = Options::new(&mut ws_rx[..], ws_tx).with_config(config).with_deflate(deflate);
+        let result = match WebSocket::connect(timed, options, &request, mask).await {
             Ok((mut ws, _)) => echo(&mut ws).await,
             Err(e) => Err(e),
         };
@@ -157,8 +148,7 @@ async fn case_count(
 ) -> Option<u32> {
     let request = ClientRequest::new(host, "/getCaseCount", rng.nonce());
     let mask = || rng.next_u32().to_ne_bytes();
-    let connected =
-        WebSocket::connect(socket, Config::default(), &request, ws_rx, ws_tx, mask).await;
+    let connected = WebSocket::connect(socket, Options::new(ws_rx, ws_tx), &request, mask).await;
     let mut ws = match connected {
         Ok((ws, _)) => ws,
         Err(e) => {
@@ -199,7 +189,7 @@ async fn control(
     let request = ClientRequest::new(host, target, rng.nonce());
     let mask = || rng.next_u32().to_ne_bytes();
     let Ok((mut ws, _)) =
-        WebSocket::connect(socket, Config::default(), &request, ws_rx, ws_tx, mask).await
+        WebSocket::connect(socket, Options::new(ws_rx, ws_tx), &request, mask).await
     else {
         return false;
     };

@@ -39,9 +39,11 @@ use embedded_io_async::{Read, Write};
 use static_cell::{ConstStaticCell, StaticCell};
 use wscodec::deflate::{InflateState, Inflater};
 use wscodec::handshake::client::ClientRequest;
+use wscodec::handshake::server::Decision;
 use wscodec::io::asynch::WebSocket;
-use wscodec::io::{Decision, Deflate, Error, MaskKeys};
-use wscodec::{CloseCode, Config, Event, Message, MessageKind};
+use wscodec::io::Options;
+use wscodec::io::{Deflate, Error, MaskKeys};
+use wscodec::{CloseCode, Config, Event, Message, MessageKind, Piece};
 
 use text::host_name;
 pub use timeouts::{TimedError, Timeouts};
@@ -222,19 +224,15 @@ pub async fn echo_connection<'b, S: Read + Write>(
     ws_tx: &'b mut [u8],
     deflate: Deflate<'b, &'b mut [u8]>,
 ) -> Result<Option<CloseCode>, Error<S::Error>> {
-    let mut ws =
-        WebSocket::accept_deflate(
-            socket,
-            config,
-            ws_rx,
-            ws_tx,
-            deflate,
-            |request, _| match request.path {
-                "/" | "/echo" => Decision::Accept { protocol: None },
-                _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
-            },
-        )
-        .await?;
+    let mut ws = WebSocket::accept(
+        socket,
+        Options::new(ws_rx, ws_tx).with_config(config).with_deflate(deflate),
+        |request, _| match request.path {
+            "/" | "/echo" => Decision::Accept { protocol: None },
+            _ => Decision::Reject { status: 404, reason: "the echo endpoint is /" },
+        },
+    )
+    .await?;
     if let Some(agreed) = ws.deflate() {
         info!("permessage-deflate: {}", agreed.header_value().as_str());
     }
@@ -249,11 +247,13 @@ pub async fn echo<S: Read + Write, M: MaskKeys>(
 ) -> Result<Option<CloseCode>, Error<S::Error>> {
     loop {
         // The event borrows the receive buffer, the sender everything else.
-        let (event, mut sender) = ws.read_with_sender().await?;
+        let (event, mut sender) = ws.read_for_reply().await?;
         match event {
             // The first piece starts a message, the last ends it: one piece is a whole
             // message in one frame.
-            Event::Piece { kind, data, last, .. } => sender.send_fragment(kind, data, last).await?,
+            Event::Piece { kind, data, last, .. } => {
+                sender.send_piece(Piece { kind, data, last }).await?
+            }
             Event::Close { code, .. } => return Ok(code),
             // Pings are answered inside `read`; whole messages come only without streaming.
             Event::Ping(_) | Event::Pong(_) | Event::Text(_) | Event::Binary(_) => {}
@@ -411,7 +411,7 @@ pub async fn exchange<S: Read + Write>(
     let request = ClientRequest::new(host, "/", rng.nonce());
     let mask = || rng.next_u32().to_ne_bytes();
     let (mut ws, _) =
-        WebSocket::connect(socket, Config::default(), &request, ws_rx, ws_tx, mask).await?;
+        WebSocket::connect(socket, Options::new(ws_rx, ws_tx), &request, mask).await?;
 
     ws.send(Message::Text("hello from the firmware")).await?;
     expect(&mut ws, "text echo", |e| *e == Event::Text("hello from the firmware")).await?;
@@ -433,9 +433,9 @@ pub async fn exchange<S: Read + Write>(
     }
 
     // One message in three fragments; the server answers with the whole message.
-    ws.send_fragment(MessageKind::Text, b"frag", false).await?;
-    ws.send_fragment(MessageKind::Text, b"men", false).await?;
-    ws.send_fragment(MessageKind::Text, b"ted", true).await?;
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"frag", last: false }).await?;
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"men", last: false }).await?;
+    ws.send_piece(Piece { kind: MessageKind::Text, data: b"ted", last: true }).await?;
     expect(&mut ws, "fragmented echo", |e| *e == Event::Text("fragmented")).await?;
 
     // Larger than `ws_tx`: written through it in pieces.

@@ -12,8 +12,9 @@ use embassy_net::tcp::{Error as TcpError, TcpSocket};
 use embassy_net::Stack;
 use embassy_time::Duration;
 use static_cell::ConstStaticCell;
-use wscodec::io::{asynch::WebSocket, Decision, Error};
-use wscodec::{CloseCode, Config, Event, Message};
+use wscodec::handshake::server::Decision;
+use wscodec::io::{asynch::WebSocket, Error, Options};
+use wscodec::{CloseCode, Event, Message};
 
 /// Connections served at once: each task owns one socket and one set of buffers.
 pub const TASKS: usize = 2;
@@ -76,19 +77,18 @@ async fn serve(
     rx: &mut [u8],
     tx: &mut [u8],
 ) -> Result<Option<CloseCode>, Error<TcpError>> {
-    let mut ws =
-        WebSocket::accept(socket, Config::default(), rx, tx, |request, _| match request.path {
-            "/" => Decision::Accept { protocol: None },
-            _ => Decision::Reject { status: 404, reason: "the endpoint is /" },
-        })
-        .await?;
+    let mut ws = WebSocket::accept(socket, Options::new(rx, tx), |request, _| match request.path {
+        "/" => Decision::Accept { protocol: None },
+        _ => Decision::Reject { status: 404, reason: "the endpoint is /" },
+    })
+    .await?;
     loop {
         // The event borrows the receive buffer; the sender replies from it, without a copy.
-        let (event, mut sender) = ws.read_with_sender().await?;
+        let (event, mut sender) = ws.read_for_reply().await?;
         match event {
             Event::Text(text) => sender.send(Message::Text(text)).await?,
             Event::Binary(data) => sender.send(Message::Binary(data)).await?,
-            // Pongs and the close reply are sent inside `read_with_sender`.
+            // Pongs and the close reply are sent inside `read_for_reply`.
             Event::Close { code, .. } => return Ok(code),
             _ => {}
         }

@@ -4,6 +4,7 @@
 
 use core::panic::PanicInfo;
 
+use wscodec::io::Options;
 use wscodec::{Connection, Event, Message, Role, Status};
 
 // The C runtime that calls `main` (and provides memcmp/memcpy) stands in for a board's
@@ -65,7 +66,9 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         failures += 1;
     }
     // The accept key of RFC 6455 section 1.3.
-    if &wscodec::handshake::accept_key(b"dGhlIHNhbXBsZSBub25jZQ==") != b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+    if &wscodec::handshake::accept_key(b"dGhlIHNhbXBsZSBub25jZQ==")
+        != b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    {
         failures += 1;
     }
     // The blocking adapter over a fixed-buffer stream.
@@ -73,7 +76,7 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     let mut output = [0u8; 64];
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let stream = Wire { input: &input, output: &mut output, written: 0 };
-    let mut ws = wscodec::io::blocking::WebSocket::server(stream, wscodec::Config::default(), &mut rx, 0, &mut tx);
+    let mut ws = wscodec::io::blocking::WebSocket::server(stream, Options::new(&mut rx, &mut tx));
     match ws.read() {
         Ok(Event::Binary(&[7])) => {}
         _ => failures += 1,

@@ -5,8 +5,9 @@ use std::vec::Vec;
 use super::super::tests::{masked, own, Owned};
 use super::*;
 use crate::conn::{InflateError, SendError};
-use crate::deflate::testing::{noise, text, Bits, Deflater, Growing};
+use crate::deflate::testing::{mode, noise, text, Bits, Deflater, Growing};
 use crate::deflate::{InflateState, PerMessageDeflate};
+use crate::NoInflater;
 use crate::{CloseCode, Config, Message, Role, State};
 
 /// A server with permessage-deflate agreed as `agreed`, in reassembly or streaming mode.
@@ -28,10 +29,13 @@ fn feed<O: RxBuffer>(
     let mut rest = wire;
     let mut events = Vec::new();
     loop {
-        match conn.handle_input_with(&mut buf, inflater) {
+        match conn.handle_input_span(&mut buf, inflater) {
             Ok(Status::Complete { value, consumed }) => {
-                if let Some(e) = value {
-                    events.push(own(e));
+                if let Some(span) = value {
+                    match conn.event(span, &buf, inflater) {
+                        Ok(e) => events.push(own(e)),
+                        Err(e) => return (events, Err(e)),
+                    }
                 }
                 buf.drain(..consumed);
                 if conn.state() == State::CloseReceived {
@@ -101,7 +105,7 @@ fn rfc7692_frames_in_both_modes() {
             let mut window = [0u8; 4096];
             let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
             let agreed = if streaming { KEEP_12 } else { RESET };
-            inflater.start(agreed.receive(Role::Server), streaming).unwrap();
+            inflater.start(agreed.receive(Role::Server), &mode(streaming)).unwrap();
             let mut conn = server(agreed, streaming);
             let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);
             assert_eq!(end, Ok(()));
@@ -157,7 +161,7 @@ fn large_fragmented_messages_with_pings_between() {
             let mut state = InflateState::new();
             let mut window = std::vec![0u8; 1 << 15];
             let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
-            inflater.start(agreed.receive(Role::Server), streaming).unwrap();
+            inflater.start(agreed.receive(Role::Server), &mode(streaming)).unwrap();
             let mut conn = server(agreed, streaming);
             let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);
             assert_eq!(end, Ok(()));
@@ -185,7 +189,7 @@ fn run_one(
     let mut state = InflateState::new();
     let mut window = [0u8; 4096];
     let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-    inflater.start(KEEP_12.receive(Role::Server), streaming).unwrap();
+    inflater.start(KEEP_12.receive(Role::Server), &mode(streaming)).unwrap();
     let mut conn = Connection::with_config(Role::Server, Config { streaming, ..Config::default() });
     conn.set_deflate(agreed);
     let (events, end) = feed(&mut conn, &mut inflater, wire, 1000);
@@ -263,7 +267,7 @@ fn the_limit_is_on_the_inflated_size() {
         let mut state = InflateState::new();
         let mut window = std::vec![0u8; 1 << 15];
         let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
-        inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+        inflater.start(RESET.receive(Role::Server), &mode(streaming)).unwrap();
         let mut conn = server(RESET, streaming);
         conn.set_max_inflated(99_999);
         let (_, end) = feed(&mut conn, &mut inflater, &masked(0xc2, &compressed), 1 << 20);
@@ -273,7 +277,7 @@ fn the_limit_is_on_the_inflated_size() {
         // Exactly the limit is fine.
         let mut conn = server(RESET, streaming);
         conn.set_max_inflated(100_000);
-        inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+        inflater.start(RESET.receive(Role::Server), &mode(streaming)).unwrap();
         let (events, end) = feed(&mut conn, &mut inflater, &masked(0xc2, &compressed), 1 << 20);
         assert_eq!((join(&events), end), (std::vec![Owned::Binary(data.clone())], Ok(())));
     }
@@ -283,7 +287,7 @@ fn the_limit_is_on_the_inflated_size() {
     let wire = masked(0xc2, &std::vec![0; 10_025]);
     let mut buf = wire[..14].to_vec();
     assert_eq!(
-        conn.handle_input_at(&mut buf),
+        conn.handle_input_span(&mut buf, &mut NoInflater),
         Err(ProtocolError::Frame(FrameError::TooLarge { size: 10_025, max: 10_024 }))
     );
 }
@@ -310,16 +314,28 @@ fn compressed_frames_carry_rsv1_on_the_first_frame_only() {
     let mut conn = Connection::new(Role::Server);
     let mut out = [0u8; 16];
     assert_eq!(
-        conn.encode_compressed_fragment_header(MessageKind::Text, 3, true, [0; 4], &mut out),
+        conn.encode_compressed_header(
+            PieceHeader { kind: MessageKind::Text, len: 3, last: true },
+            [0; 4],
+            &mut out
+        ),
         Err(SendError::NotNegotiated)
     );
     conn.set_deflate(Some(PerMessageDeflate::default()));
     let n = conn
-        .encode_compressed_fragment_header(MessageKind::Text, 3, false, [0; 4], &mut out)
+        .encode_compressed_header(
+            PieceHeader { kind: MessageKind::Text, len: 3, last: false },
+            [0; 4],
+            &mut out,
+        )
         .unwrap();
     assert_eq!(&out[..n], &[0x41, 0x03]);
     let n = conn
-        .encode_compressed_fragment_header(MessageKind::Text, 2, true, [0; 4], &mut out)
+        .encode_compressed_header(
+            PieceHeader { kind: MessageKind::Text, len: 2, last: true },
+            [0; 4],
+            &mut out,
+        )
         .unwrap();
     assert_eq!(&out[..n], &[0x80, 0x02]);
     let n = conn.encode(Message::Text("hi"), [0; 4], &mut out).unwrap();
@@ -327,7 +343,11 @@ fn compressed_frames_carry_rsv1_on_the_first_frame_only() {
     let mut client = Connection::new(Role::Client);
     client.set_deflate(Some(PerMessageDeflate::default()));
     let n = client
-        .encode_compressed_fragment_header(MessageKind::Binary, 7, true, [1, 2, 3, 4], &mut out)
+        .encode_compressed_header(
+            PieceHeader { kind: MessageKind::Binary, len: 7, last: true },
+            [1, 2, 3, 4],
+            &mut out,
+        )
         .unwrap();
     assert_eq!(&out[..n], &[0xc2, 0x87, 1, 2, 3, 4]);
 }
@@ -345,7 +365,7 @@ fn a_client_inflates_unmasked_server_frames() {
     let mut state = InflateState::new();
     let mut window = std::vec![0u8; 1 << 15];
     let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-    inflater.start(PerMessageDeflate::default().receive(Role::Client), false).unwrap();
+    inflater.start(PerMessageDeflate::default().receive(Role::Client), &mode(false)).unwrap();
     let (events, end) = feed(&mut conn, &mut inflater, &wire, 333);
     assert_eq!(
         (events, end),
@@ -386,7 +406,7 @@ fn a_distance_before_the_stream_is_1007_in_both_roles_over_a_reused_window() {
                     first.set_deflate(Some(agreed));
                     let mut inflater =
                         Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-                    inflater.start(agreed.receive(role), streaming).unwrap();
+                    inflater.start(agreed.receive(role), &mode(streaming)).unwrap();
                     let wire = frame(role, &Deflater::new(6).message(&secret));
                     let (events, end) = feed(&mut first, &mut inflater, &wire, 1000);
                     assert_eq!(end, Ok(()), "{case}");
@@ -398,7 +418,7 @@ fn a_distance_before_the_stream_is_1007_in_both_roles_over_a_reused_window() {
                     next.set_deflate(Some(agreed));
                     let mut inflater =
                         Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-                    inflater.start(agreed.receive(role), streaming).unwrap();
+                    inflater.start(agreed.receive(role), &mode(streaming)).unwrap();
                     let (events, end) = feed(&mut next, &mut inflater, &frame(role, payload), 1);
                     assert_eq!(end, Err(ProtocolError::Inflate(InflateError::Corrupt)), "{case}");
                     // Streaming may hand out the literals before the match: only those.
@@ -456,7 +476,7 @@ fn empty_frames_inside_a_compressed_message_are_passed_over() {
                 let mut state = InflateState::new();
                 let mut window = std::vec![0u8; 1 << 15];
                 let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-                inflater.start(RESET.receive(Role::Server), streaming).unwrap();
+                inflater.start(RESET.receive(Role::Server), &mode(streaming)).unwrap();
                 let mut conn = server(RESET, streaming);
                 let wire = [wire.clone(), masked(0x81, b"after")].concat();
                 let (events, end) = feed(&mut conn, &mut inflater, &wire, chunk);

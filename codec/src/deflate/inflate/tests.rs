@@ -5,7 +5,7 @@ use std::vec::Vec;
 use miniz_oxide::deflate::core::TDEFLFlush;
 
 use super::*;
-use crate::deflate::testing::{noise, text, Bits, Deflater, Growing};
+use crate::deflate::testing::{mode, noise, text, Bits, Deflater, Growing};
 
 const NO_LIMIT: u64 = u64::MAX;
 
@@ -50,13 +50,13 @@ fn rfc7692_examples() {
     let mut state = InflateState::new();
     let mut window = [0u8; 1024];
     let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-    inflater.start(incoming(10, false), false).unwrap();
+    inflater.start(incoming(10, false), &mode(false)).unwrap();
     let first = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     assert_eq!(run(&mut inflater, &first, 100, false, NO_LIMIT).unwrap(), b"Hello");
     let again = [0xf2, 0x00, 0x11, 0x00, 0x00];
     assert_eq!(run(&mut inflater, &again, 100, false, NO_LIMIT).unwrap(), b"Hello");
     // 7.2.3.3: a stored block; 7.2.3.4: BFINAL set; 7.2.3.5: two blocks in one message.
-    inflater.start(incoming(15, true), false).unwrap();
+    inflater.start(incoming(15, true), &mode(false)).unwrap();
     for message in [
         &[0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00][..],
         &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
@@ -77,7 +77,7 @@ fn every_mode_round_trips_every_size_and_split() {
         let mut state = InflateState::new();
         let mut window = std::vec![0u8; 1 << 15];
         let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 20));
-        inflater.start(incoming(15, no_context_takeover), streaming).unwrap();
+        inflater.start(incoming(15, no_context_takeover), &mode(streaming)).unwrap();
         for (i, len) in [0, 1, 5, 300, 4096, 40_000, 100_000].into_iter().enumerate() {
             let data = if i % 2 == 0 { text(len) } else { noise(len, i as u64) };
             if no_context_takeover {
@@ -113,7 +113,7 @@ fn context_takeover_refers_back_across_messages() {
         let mut state = InflateState::new();
         let mut window = [0u8; 1 << 12];
         let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-        inflater.start(incoming(12, false), streaming).unwrap();
+        inflater.start(incoming(12, false), &mode(streaming)).unwrap();
         assert_eq!(run(&mut inflater, &m1, 64, streaming, NO_LIMIT).unwrap(), first);
         assert_eq!(run(&mut inflater, &m2, 64, streaming, NO_LIMIT).unwrap(), first);
     }
@@ -125,18 +125,18 @@ fn a_window_smaller_than_the_peers_is_refused() {
     let mut window = [0u8; 4096];
     let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
     assert_eq!(
-        inflater.start(incoming(13, false), false),
+        inflater.start(incoming(13, false), &mode(false)),
         Err(ExtensionError::WindowUnsupported { bits: 13 })
     );
     assert!(!inflater.is_started());
     assert_eq!(
-        inflater.start(incoming(13, false), true),
+        inflater.start(incoming(13, false), &mode(true)),
         Err(ExtensionError::WindowUnsupported { bits: 13 })
     );
     // Without context takeover in reassembly mode, no window is needed at all.
-    assert_eq!(inflater.start(incoming(15, true), false), Ok(()));
+    assert_eq!(inflater.start(incoming(15, true), &mode(false)), Ok(()));
     assert_eq!(inflater.window_len(), 0);
-    assert_eq!(inflater.start(incoming(12, true), true), Ok(()));
+    assert_eq!(inflater.start(incoming(12, true), &mode(true)), Ok(()));
     assert_eq!(inflater.window_len(), 4096);
 }
 
@@ -164,7 +164,7 @@ fn a_bomb_fails_at_the_limit_having_read_little() {
         let mut state = InflateState::new();
         let mut window = std::vec![0u8; 1 << 15];
         let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 30));
-        inflater.start(incoming(15, no_context_takeover), streaming).unwrap();
+        inflater.start(incoming(15, no_context_takeover), &mode(streaming)).unwrap();
         let mut fed = 0;
         let err = loop {
             match inflater.inflate(&bomb[fed..], true, limit, streaming) {
@@ -188,7 +188,7 @@ fn a_fixed_output_buffer_bounds_the_message() {
     let mut state = InflateState::new();
     let mut out = [0u8; 4999];
     let mut inflater = Inflater::new(&mut state, &mut [], &mut out[..]);
-    inflater.start(incoming(15, true), false).unwrap();
+    inflater.start(incoming(15, true), &mode(false)).unwrap();
     assert!(matches!(
         run(&mut inflater, &message, 100, false, NO_LIMIT),
         Err(InflateError::TooLarge { max: NO_LIMIT, .. })
@@ -197,7 +197,7 @@ fn a_fixed_output_buffer_bounds_the_message() {
     let mut state = InflateState::new();
     let mut out = [0u8; 5000];
     let mut inflater = Inflater::new(&mut state, &mut [], &mut out[..]);
-    inflater.start(incoming(15, true), false).unwrap();
+    inflater.start(incoming(15, true), &mode(false)).unwrap();
     assert_eq!(run(&mut inflater, &message, 100, false, 5000).unwrap(), data);
     assert!(matches!(
         run(&mut inflater, &message, 100, false, 4999),
@@ -214,7 +214,7 @@ fn hand_made_streams_inflate_as_rfc1951_says() {
     let mut window = [0u8; 1 << 15];
     let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
     for (streaming, reset) in [(false, true), (false, false), (true, true)] {
-        inflater.start(incoming(15, reset), streaming).unwrap();
+        inflater.start(incoming(15, reset), &mode(streaming)).unwrap();
         assert_eq!(run(&mut inflater, &ok, 1, streaming, NO_LIMIT).unwrap(), b"ababa");
     }
 }
@@ -254,7 +254,7 @@ fn hostile_streams_fail_precisely() {
     ];
     for (name, message, expected) in cases {
         for chunk in [1, 1000] {
-            inflater.start(incoming(15, true), false).unwrap();
+            inflater.start(incoming(15, true), &mode(false)).unwrap();
             assert_eq!(
                 run(&mut inflater, &message, chunk, false, NO_LIMIT),
                 Err(expected),
@@ -264,7 +264,7 @@ fn hostile_streams_fail_precisely() {
     }
     // A message cut short: what the tail then reads as is garbage or incomplete.
     for cut in 1..hello.len() {
-        inflater.start(incoming(15, true), false).unwrap();
+        inflater.start(incoming(15, true), &mode(false)).unwrap();
         let result = run(&mut inflater, &hello[..cut], 1000, false, NO_LIMIT);
         assert!(
             matches!(result, Err(InflateError::Corrupt | InflateError::Truncated))
@@ -274,7 +274,7 @@ fn hostile_streams_fail_precisely() {
     }
     // Whatever follows a final block is a new stream: here not a valid one.
     let after_final = [&[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00][..], b"junk"].concat();
-    inflater.start(incoming(15, true), false).unwrap();
+    inflater.start(incoming(15, true), &mode(false)).unwrap();
     assert!(run(&mut inflater, &after_final, 1000, false, NO_LIMIT).is_err());
 }
 
@@ -284,7 +284,7 @@ fn the_output_is_given_back_once_handed_out() {
     let message = Deflater::new(6).message(&data);
     let mut state = InflateState::new();
     let mut inflater = Inflater::new(&mut state, &mut [], Growing::new(1 << 16));
-    inflater.start(incoming(15, true), false).unwrap();
+    inflater.start(incoming(15, true), &mode(false)).unwrap();
     assert_eq!(run(&mut inflater, &message, 999, false, NO_LIMIT).unwrap(), data);
     assert!(inflater.output.bytes.len() >= 20_000);
     inflater.release();
@@ -320,7 +320,7 @@ fn messages_through(
     let mut state = InflateState::new();
     let mut window = std::vec![0u8; window_len];
     let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-    inflater.start(incoming(8, reset), streaming).unwrap();
+    inflater.start(incoming(8, reset), &mode(streaming)).unwrap();
     inflater.window.fill(b's');
     let mut results = Vec::new();
     for message in messages {
@@ -409,7 +409,7 @@ fn a_window_reused_for_the_next_connection_gives_it_nothing_of_the_last() {
     for streaming in [false, true] {
         // The first connection keeps its context: its plaintext is in the window.
         let mut inflater = Inflater::new(&mut state, &mut window, Growing::new(1 << 16));
-        inflater.start(incoming(15, false), streaming).unwrap();
+        inflater.start(incoming(15, false), &mode(streaming)).unwrap();
         assert_eq!(run(&mut inflater, &first, 1000, streaming, NO_LIMIT).unwrap(), secret);
         drop(inflater);
         // The next one, over the same memory, refers back into it at once, or after one
@@ -418,7 +418,7 @@ fn a_window_reused_for_the_next_connection_gives_it_nothing_of_the_last() {
         for dist in [1, 2, 3, 100, 4096, 32767, 32768] {
             for prefix in [&b""[..], b"x"] {
                 for reset in [false, true] {
-                    inflater.start(incoming(15, reset), streaming).unwrap();
+                    inflater.start(incoming(15, reset), &mode(streaming)).unwrap();
                     // As if `start` had not cleared it: the check alone must hold.
                     inflater.window.copy_from_slice(&secret[..1 << 15]);
                     let message = Bits::fixed().literals(prefix).matched(3, dist).end_sync();

@@ -13,11 +13,11 @@ const FIREFOX: &str = "permessage-deflate";
 const PYTHON: &str = "permessage-deflate; client_max_window_bits";
 
 fn reassembly(window: usize) -> Setup {
-    Setup::new(window, false)
+    Setup::new(window)
 }
 
 fn streaming(window: usize) -> Setup {
-    Setup::new(window, true)
+    Setup { streaming: true, ..Setup::new(window) }
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn client_offers_follow_the_window() {
 
 fn client(response: &[&str], setup: Setup) -> Result<Option<PerMessageDeflate>, HandshakeError> {
     let offer = Offer::for_setup(&setup).unwrap();
-    accept_response(response.iter().map(|l| l.as_bytes()), &offer, &setup)
+    check_response(response.iter().map(|l| l.as_bytes()), &offer, &setup)
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn client_fails_bad_answers() {
     let offer = Offer::default();
     let setup = reassembly(32768);
     assert_eq!(
-        accept_response([&b"permessage-deflate; client_max_window_bits=10"[..]], &offer, &setup),
+        check_response([&b"permessage-deflate; client_max_window_bits=10"[..]], &offer, &setup),
         Err(x(ExtensionError::UnofferedParameter))
     );
     for error in [ExtensionError::Repeated, ExtensionError::WindowUnsupported { bits: 15 }] {
@@ -277,7 +277,7 @@ fn header_values_fit_and_round_trip() {
         client_max_window_bits: Some(15),
     };
     let setup = reassembly(32768);
-    let back = accept_response([value.as_str().as_bytes()], &offer, &setup);
+    let back = check_response([value.as_str().as_bytes()], &offer, &setup);
     assert_eq!(back, Err(HandshakeError::Extension(ExtensionError::WindowTooLarge)));
     let agreed =
         accept_offers([offer.header_value().as_str().as_bytes()], &setup).unwrap().unwrap();

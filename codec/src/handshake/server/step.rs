@@ -39,16 +39,46 @@ pub enum Decision<'a> {
     },
 }
 
+/// The bytes of a request head received so far, in the buffer they are read into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head<'b> {
+    bytes: &'b [u8],
+    /// The buffer has no room for more: a head still incomplete is answered with 431.
+    full: bool,
+}
+
+impl<'b> Head<'b> {
+    /// The first `filled` bytes of `buf`, the buffer the request is read into. Once it is
+    /// full, a head still incomplete is answered with 431
+    /// ([`HandshakeError::HeadersTooLarge`]).
+    pub fn new(buf: &'b [u8], filled: usize) -> Self {
+        Self { bytes: buf.get(..filled).unwrap_or(buf), full: filled >= buf.len() }
+    }
+}
+
 /// The answer [`handle_request`] wrote for a complete request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Answer {
+pub struct Answer<T = core::convert::Infallible> {
     /// How many bytes at the start of the output buffer hold the response: send them all.
     /// Zero only if the buffer could not hold even the error response (then close the
     /// connection without one).
     pub written: usize,
     /// Whether the connection was upgraded.
     pub outcome: Outcome,
+    /// What the negotiation agreed on for the `101`'s extensions (none without an upgrade).
+    pub agreed: Option<T>,
+}
+
+/// The negotiation of a server that takes no extensions, for [`handle_request`]: the `101`
+/// carries none.
+///
+/// # Errors
+/// Never.
+pub fn no_extensions(
+    _: &Request<'_, '_>,
+) -> Result<Option<(&'static str, core::convert::Infallible)>, HandshakeError> {
+    Ok(None)
 }
 
 /// How a request was answered.
@@ -69,23 +99,29 @@ pub enum Outcome {
 }
 
 /// Runs the server side of the opening handshake on the bytes received so far: parses
-/// the request head, checks it, lets `decide` choose the answer, and writes that answer
-/// (the `101`, a refusal or a page) or the error response into `out`.
+/// the request head, checks it, lets `decide` choose the answer, lets `negotiate` answer
+/// the extensions of an accepted upgrade, and writes that answer (the `101`, a refusal or
+/// a page) or the error response into `out`.
 ///
-/// - `received` holds the bytes read so far, from the first; `full` says that the buffer
-///   they are in has no room for more, so that a head still incomplete is answered with
-///   431 ([`HandshakeError::HeadersTooLarge`]).
+/// - `head` holds the bytes read so far, from the first ([`Head::new`]); once its buffer
+///   is full, a head still incomplete is answered with 431
+///   ([`HandshakeError::HeadersTooLarge`]).
 /// - `decide` is called once the head is complete, with the request and, for a valid
 ///   upgrade, the [`Upgrade`] details; for a request without an `Upgrade` header (a page
 ///   request) with `None`. It is not called for an upgrade request that fails the checks
 ///   of [`Request::validate`] nor for a malformed head: those are answered with the
 ///   error's status. Anything `decide` must keep beyond this call it copies out: the
-///   request borrows `received`.
+///   request borrows the received bytes.
+/// - `negotiate` answers the request's extensions once `decide` accepted the upgrade: it
+///   gives the `Sec-WebSocket-Extensions` value the `101` carries (any `AsRef<str>`, e.g.
+///   permessage-deflate's `HeaderValue`) and what was agreed, which comes back in the
+///   [`Answer`]; an error of its own, such as a malformed header, is answered with its
+///   status. [`no_extensions`] for a server that takes none.
 ///
 /// Returns [`Status::Partial`] while the head is incomplete (read more, then call again
 /// with all bytes so far), else the [`Answer`] and, as `consumed`, the length of the head:
 /// after an upgrade the bytes after it are the client's first WebSocket frames. For a
-/// head that is malformed or too large, `consumed` is `received.len()`.
+/// head that is malformed or too large, `consumed` is the length of what was received.
 ///
 /// It uses [`MAX_HEADERS`] header slots on the stack. Nothing on this path can panic,
 /// whatever the bytes (`tests/panic_never.rs` proves it at link time).
@@ -93,14 +129,17 @@ pub enum Outcome {
 /// # Examples
 ///
 /// ```
-/// use wscodec::handshake::server::{self, Answer, Decision, Outcome};
+/// use wscodec::handshake::server::{self, Answer, Decision, Head, Outcome};
 /// use wscodec::Status;
 ///
 /// let received = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
 ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 ///     Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x80";
+/// let mut buf = [0u8; 1024]; // what the request is read into
+/// buf[..received.len()].copy_from_slice(received);
 /// let mut out = [0u8; 512];
-/// let step = server::handle_request(received, false, &mut out, |request, upgrade| {
+/// let head = Head::new(&buf, received.len());
+/// let decide = |request: &server::Request<'_, '_>, upgrade: Option<&server::Upgrade<'_>>| {
 ///     match (request.path, upgrade) {
 ///         ("/chat", Some(upgrade)) if upgrade.offers_protocol("chat") => {
 ///             Decision::Accept { protocol: Some("chat") }
@@ -112,8 +151,9 @@ pub enum Outcome {
 ///         },
 ///         _ => Decision::Reject { status: 404, reason: "nothing here" },
 ///     }
-/// });
-/// let Status::Complete { value: Answer { written, outcome }, consumed } = step else {
+/// };
+/// let step = server::handle_request(head, &mut out, decide, server::no_extensions);
+/// let Status::Complete { value: Answer { written, outcome, .. }, consumed } = step else {
 ///     panic!("read more bytes and call again")
 /// };
 /// assert_eq!(outcome, Outcome::Upgraded);
@@ -124,58 +164,40 @@ pub enum Outcome {
 /// A page request, and a request whose head does not fit the buffer:
 ///
 /// ```
-/// # use wscodec::handshake::server::{self, Answer, Decision, Outcome};
+/// # use wscodec::handshake::server::{self, Answer, Decision, Head, Outcome};
 /// # use wscodec::{HandshakeError, Status};
 /// let mut out = [0u8; 512];
 /// let page = |_: &server::Request<'_, '_>, _: Option<&server::Upgrade<'_>>| {
 ///     Decision::Respond { status: 200, content_type: "text/plain", body: b"hello\n" }
 /// };
-/// let step = server::handle_request(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", false, &mut out, page);
-/// let Status::Complete { value: Answer { written, outcome }, .. } = step else { panic!() };
+/// let get = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+/// let step = server::handle_request(Head::new(get, get.len()), &mut out, page, server::no_extensions);
+/// let Status::Complete { value: Answer { written, outcome, .. }, .. } = step else { panic!() };
 /// assert_eq!(outcome, Outcome::NotUpgraded(200));
 /// assert!(out[..written].ends_with(b"\r\n\r\nhello\n"));
 ///
-/// let step = server::handle_request(b"GET / HTTP/1.1\r\nHost: h\r\n", true, &mut out, page);
-/// let Status::Complete { value: Answer { written, outcome }, .. } = step else { panic!() };
+/// let cut = b"GET / HTTP/1.1\r\nHost: h\r\n"; // and the buffer is full
+/// let step = server::handle_request(Head::new(cut, cut.len()), &mut out, page, server::no_extensions);
+/// let Status::Complete { value: Answer { written, outcome, .. }, .. } = step else { panic!() };
 /// assert_eq!(outcome, Outcome::Failed(HandshakeError::HeadersTooLarge));
 /// assert!(out[..written].starts_with(b"HTTP/1.1 431 "));
 /// ```
-#[inline]
-pub fn handle_request<'b, F>(
-    received: &'b [u8],
-    full: bool,
-    out: &mut [u8],
-    decide: F,
-) -> Status<Answer>
-where
-    F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
-{
-    // No extensions: the `101` carries none, and the optimizer drops that branch.
-    let no_extensions = |_: &Request<'_, 'b>| Ok(None::<(&str, core::convert::Infallible)>);
-    handle_request_with(received, full, out, decide, no_extensions).0
-}
-
-/// [`handle_request`], with `negotiate` answering the request's extensions once `decide`
-/// accepted the upgrade: it gives the `Sec-WebSocket-Extensions` value the `101` carries
-/// (any `AsRef<str>`, e.g. permessage-deflate's `HeaderValue`) and what was agreed, which
-/// comes back beside the answer; an error of its own, such as a malformed header, is
-/// answered with its status. The adapters' `accept` and `accept_deflate` are built on it.
-// `handle_request_with` and `answer` are not inlined: at opt-level "z", copies inlined
-// into an adapter's read loop made the minimal firmware server about 900 bytes larger
+// `handle_request` and `answer` are not inlined: at opt-level "z", copies inlined into an
+// adapter's read loop made the minimal firmware server about 900 bytes larger
 // (`scripts/firmware-budget`). One call per connection costs nothing measurable.
 #[inline(never)]
-pub fn handle_request_with<'b, F, N, H, T>(
-    received: &'b [u8],
-    full: bool,
+pub fn handle_request<'b, F, N, H, T>(
+    head: Head<'b>,
     out: &mut [u8],
     decide: F,
     negotiate: N,
-) -> (Status<Answer>, Option<T>)
+) -> Status<Answer<T>>
 where
     F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
     N: FnOnce(&Request<'_, 'b>) -> Result<Option<(H, T)>, HandshakeError>,
     H: AsRef<str>,
 {
+    let Head { bytes: received, full } = head;
     let mut headers = [Header::EMPTY; MAX_HEADERS];
     // The request is answered where it lies in the parse result (by reference: a moved
     // copy of it took another 216 bytes of stack).
@@ -183,18 +205,18 @@ where
         Ok(Status::Complete { ref value, consumed }) => {
             (answer(value, out, decide, negotiate), consumed)
         }
-        Ok(Status::Partial { needed }) if !full => return (Status::Partial { needed }, None),
+        Ok(Status::Partial { needed }) if !full => return Status::Partial { needed },
         Ok(Status::Partial { .. }) => (Err(HandshakeError::HeadersTooLarge), received.len()),
         Err(e) => (Err(e), received.len()),
     };
-    let (value, agreed) = match answered {
-        Ok(answered) => answered,
+    let value = match answered {
+        Ok(answer) => answer,
         Err(e) => {
             let written = write_error(e, out).unwrap_or(0);
-            (Answer { written, outcome: Outcome::Failed(e) }, None)
+            Answer { written, outcome: Outcome::Failed(e), agreed: None }
         }
     };
-    (Status::Complete { value, consumed }, agreed)
+    Status::Complete { value, consumed }
 }
 
 /// Classifies a complete request, lets `decide` choose, and writes the answer; `negotiate`
@@ -205,14 +227,14 @@ fn answer<'b, F, N, H, T>(
     out: &mut [u8],
     decide: F,
     negotiate: N,
-) -> Result<(Answer, Option<T>), HandshakeError>
+) -> Result<Answer<T>, HandshakeError>
 where
     F: FnOnce(&Request<'_, 'b>, Option<&Upgrade<'b>>) -> Decision<'b>,
     N: FnOnce(&Request<'_, 'b>) -> Result<Option<(H, T)>, HandshakeError>,
     H: AsRef<str>,
 {
     let upgrade = classify(request)?;
-    let answered = |written, outcome| (Answer { written, outcome }, None);
+    let answered = |written, outcome| Answer { written, outcome, agreed: None };
     // The upgrade by reference, like the request: moved into the tuple it was copied.
     match (decide(request, upgrade.as_ref()), &upgrade) {
         (Decision::Accept { protocol }, Some(upgrade)) => {
@@ -221,7 +243,7 @@ where
             };
             let extension = [("Sec-WebSocket-Extensions", header.as_ref())];
             let written = write_accept(upgrade, protocol, &extension, out)?;
-            Ok((Answer { written, outcome: Outcome::Upgraded }, Some(agreed)))
+            Ok(Answer { written, outcome: Outcome::Upgraded, agreed: Some(agreed) })
         }
         // There is nothing to upgrade: the client did not ask for WebSocket.
         (Decision::Accept { .. }, None) => Err(HandshakeError::MissingUpgrade),
@@ -272,10 +294,11 @@ mod tests {
     fn run(received: &[u8], full: bool, out_len: usize, decision: Decision<'static>) -> Run {
         let mut out = std::vec![0u8; out_len];
         let mut saw_upgrade = None;
-        let step = handle_request(received, full, &mut out, |_, upgrade| {
+        let decide = |_: &Request<'_, '_>, upgrade: Option<&Upgrade<'_>>| {
             saw_upgrade = Some(upgrade.is_some());
             decision
-        });
+        };
+        let step = handle_request(Head { bytes: received, full }, &mut out, decide, no_extensions);
         Run { step, out, saw_upgrade }
     }
 
@@ -335,10 +358,16 @@ mod tests {
             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
             Sec-WebSocket-Protocol: chat, superchat\r\n\r\n";
         let mut out = [0u8; 512];
-        let step = handle_request(wire, false, &mut out, |_, upgrade| {
-            let upgrade = upgrade.expect("an upgrade");
-            Decision::Accept { protocol: upgrade.protocols().find(|p| *p == "superchat") }
-        });
+        let head = Head { bytes: wire, full: false };
+        let step = handle_request(
+            head,
+            &mut out,
+            |_, upgrade| {
+                let upgrade = upgrade.expect("an upgrade");
+                Decision::Accept { protocol: upgrade.protocols().find(|p| *p == "superchat") }
+            },
+            no_extensions,
+        );
         let Status::Complete { value, .. } = step else { panic!() };
         assert_eq!(value.outcome, Outcome::Upgraded);
         assert!(out[..value.written].ends_with(b"\r\nSec-WebSocket-Protocol: superchat\r\n\r\n"));

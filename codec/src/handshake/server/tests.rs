@@ -548,10 +548,13 @@ fn a_stripped_upgrade_is_answered_with_400_without_asking_the_application() {
     let wire = b"GET / HTTP/1.0\r\nHost: h\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
     assert_eq!(validate_of(wire), Err(HandshakeError::UpgradeStripped));
     let mut out = [0u8; 1024];
-    let step = super::handle_request(wire, false, &mut out, |_, _| {
-        panic!("decide is not called for a broken upgrade")
-    });
-    let Status::Complete { value: super::Answer { written, outcome }, .. } = step else {
+    let decide =
+        |_: &super::Request<'_, '_>, _: Option<&super::Upgrade<'_>>| -> super::Decision<'_> {
+            panic!("decide is not called for a broken upgrade")
+        };
+    let head = super::Head::new(wire, wire.len());
+    let step = super::handle_request(head, &mut out, decide, super::no_extensions);
+    let Status::Complete { value: super::Answer { written, outcome, .. }, .. } = step else {
         panic!("{step:?}")
     };
     assert_eq!(outcome, super::Outcome::Failed(HandshakeError::UpgradeStripped));

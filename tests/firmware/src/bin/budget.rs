@@ -25,7 +25,7 @@ use rand_core::SeedableRng;
 use wscodec::deflate::{InflateState, Inflater, PerMessageDeflate};
 use wscodec::io::asynch::WebSocket;
 use wscodec::io::{Deflate, MaskKeys, Unmasked};
-use wscodec::{CloseCode, Config, Connection, MessageKind};
+use wscodec::{CloseCode, Config, Connection, MessageKind, PieceHeader};
 use wscodec_firmware::tls_client::{wss_exchange, WssBuffers, WssPeer, TLS_RX, TLS_TX};
 use wscodec_firmware::{
     echo_connection, ClientBuffers, Rng, ServerBuffers, INFLATE_WINDOW, WS_RX, WS_TX,
@@ -137,10 +137,8 @@ fn client_bytes(len: usize, compressed: bool) -> Vec<u8> {
         let payload = deflate_message(text.as_bytes());
         let key = [1, 2, 3, 4];
         let n = conn
-            .encode_compressed_fragment_header(
-                MessageKind::Text,
-                payload.len() as u64,
-                true,
+            .encode_compressed_header(
+                PieceHeader { kind: MessageKind::Text, len: payload.len() as u64, last: true },
                 key,
                 &mut frame,
             )

@@ -2,7 +2,7 @@
 #![no_std]
 #![no_main]
 
-use wscodec::close::CloseFrame;
+use wscodec::CloseFrame;
 use wscodec_panic_never::{keep, opaque, opaque_ref, proof};
 
 proof!({

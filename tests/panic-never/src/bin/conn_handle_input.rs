@@ -1,10 +1,10 @@
-//! `Connection::handle_input`, `handle_input_at` with `event_at` (the adapters' path)
+//! `Connection::handle_input`, `handle_input_span` with `event` (the adapters' path)
 //! and `compact`, for both roles and both receive modes, over any bytes, called
 //! repeatedly as an adapter does.
 #![no_std]
 #![no_main]
 
-use wscodec::{Config, Connection, Role, Status};
+use wscodec::{Config, Connection, NoInflater, Role, Status};
 use wscodec_panic_never::{keep, opaque, opaque_mut, opaque_ref, proof};
 
 proof!({
@@ -19,9 +19,9 @@ proof!({
     let mut filled = len;
     for _ in 0..core::hint::black_box(4) {
         if let Ok(Status::Complete { value: Some(at), .. }) =
-            conn.handle_input_at(opaque_mut(&mut buf, filled))
+            conn.handle_input_span(opaque_mut(&mut buf, filled), &mut NoInflater)
         {
-            keep(conn.event_at(at, opaque_ref(&buf, filled)).is_ok());
+            keep(conn.event(at, opaque_ref(&buf, filled), &NoInflater).is_ok());
         }
         let consumed = match conn.handle_input(opaque_mut(&mut buf, filled)) {
             Ok(Status::Complete { consumed, .. }) => consumed,

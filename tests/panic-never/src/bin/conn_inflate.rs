@@ -1,4 +1,4 @@
-//! `Connection::handle_input_with` with an `Inflater` (permessage-deflate), for both
+//! `Connection::handle_input_span` and `event` with an `Inflater` (permessage-deflate), for both
 //! roles and both receive modes, over any bytes, called repeatedly as an adapter does.
 #![no_std]
 #![no_main]
@@ -22,7 +22,7 @@ proof!({
     let (mut window, _) = opaque::<32768>();
     let (mut out, _) = opaque::<4096>();
     let mut inflater = Inflater::new(&mut state, &mut window, &mut out[..]);
-    if inflater.start(agreed.receive(role), streaming).is_err() {
+    if inflater.start(agreed.receive(role), &config).is_err() {
         return 0;
     }
     let mut conn = Connection::with_config(role, config);
@@ -30,9 +30,12 @@ proof!({
     conn.set_max_inflated(core::hint::black_box(u64::MAX));
     let mut filled = len;
     for _ in 0..core::hint::black_box(4) {
-        let consumed = match conn.handle_input_with(opaque_mut(&mut buf, filled), &mut inflater) {
+        let window = opaque_mut(&mut buf, filled);
+        let consumed = match conn.handle_input_span(window, &mut inflater) {
             Ok(Status::Complete { consumed, value }) => {
-                keep(value.is_some());
+                if let Some(span) = value {
+                    keep(conn.event(span, window, &inflater).is_ok());
+                }
                 consumed
             }
             Ok(Status::Partial { .. }) => 0,

@@ -9,20 +9,24 @@ use wscodec_panic_never::{keep, opaque, opaque_ref, proof};
 
 proof!({
     let (buf, len) = opaque::<1024>();
-    let full = core::hint::black_box(false);
+    // A full buffer or not: the head is the first `len` bytes of `buf` or all of them.
+    let filled = if core::hint::black_box(false) { buf.len() } else { len };
     let mut out = [0u8; 512];
-    let step =
-        server::handle_request(opaque_ref(&buf, len), full, &mut out, |request, up| {
-            match (up, request.path) {
-                (Some(up), _) => Decision::Accept { protocol: up.protocols().next() },
-                (None, "/") => Decision::Respond {
-                    status: 200,
-                    content_type: "text/plain",
-                    body: request.path.as_bytes(),
-                },
-                (None, path) => Decision::Reject { status: 404, reason: path },
-            }
-        });
+    let head = server::Head::new(opaque_ref(&buf, buf.len()), filled);
+    let step = server::handle_request(
+        head,
+        &mut out,
+        |request, up| match (up, request.path) {
+            (Some(up), _) => Decision::Accept { protocol: up.protocols().next() },
+            (None, "/") => Decision::Respond {
+                status: 200,
+                content_type: "text/plain",
+                body: request.path.as_bytes(),
+            },
+            (None, path) => Decision::Reject { status: 404, reason: path },
+        },
+        server::no_extensions,
+    );
     match step {
         Status::Complete { value, consumed } => keep((value.written, value.outcome, consumed)),
         Status::Partial { needed } => keep(needed),

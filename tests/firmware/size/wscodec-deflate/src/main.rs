@@ -9,8 +9,10 @@ mod board;
 mod link;
 
 use wscodec::deflate::{InflateState, Inflater};
+use wscodec::handshake::server::Decision;
 use wscodec::io::blocking::WebSocket;
-use wscodec::io::{Decision, Deflate};
+use wscodec::io::Deflate;
+use wscodec::io::Options;
 use wscodec::{CloseCode, Config, Event, Message};
 
 use link::Link;
@@ -22,14 +24,14 @@ fn serve() -> i32 {
     let (mut state, mut window, mut out) = (InflateState::new(), [0u8; 4096], [0u8; 4096]);
     let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut out));
     let accepted =
-        WebSocket::accept_deflate(Link, Config::default(), &mut rx, &mut tx, deflate, |_, _| {
+        WebSocket::accept(Link, Options::new(&mut rx, &mut tx).with_deflate(deflate), |_, _| {
             Decision::Accept { protocol: None }
         });
     let Ok(mut ws) = accepted else {
         return 1;
     };
     // The echo goes out straight from the inflated bytes.
-    let sent = match ws.read_with_sender() {
+    let sent = match ws.read_for_reply() {
         Ok((Event::Text(t), mut sender)) => sender.send(Message::Text(t)),
         Ok((Event::Binary(b), mut sender)) => sender.send(Message::Binary(b)),
         _ => return 2,

@@ -19,6 +19,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use wscodec::handshake::client::ClientRequest;
 use wscodec::io::blocking::WebSocket;
+use wscodec::io::Options;
 use wscodec::{CloseCode, Config, Event, Message};
 
 use stdio::Stdio;
@@ -91,8 +92,8 @@ fn websocket(
     rng.fill_bytes(&mut nonce);
     let request = ClientRequest::new(NAME, "/", nonce);
     let mask = || rng.next_u32().to_ne_bytes();
-    let (mut ws, _) = WebSocket::connect(tls, Config::default(), &request, &mut rx, &mut tx, mask)
-        .map_err(|_| ())?;
+    let (mut ws, _) =
+        WebSocket::connect(tls, Options::new(&mut rx, &mut tx), &request, mask).map_err(|_| ())?;
     ws.send(Message::Text("Hi")).map_err(|_| ())?;
     if !matches!(ws.read(), Ok(Event::Text("Hi"))) {
         return Err(());
