@@ -17,7 +17,8 @@
 //! wscodec takes (1009 at a frame header, which may come after a fragment found
 //! corrupt); text may be refused for its UTF-8 first. In
 //! streaming mode the pieces handed out before a refusal must be bytes the reference
-//! produced too.
+//! produced too, unless the reference refused a dynamic block at its header for lacking
+//! an end-of-block code (miniz_oxide fails such a block only once it cannot end).
 
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -122,26 +123,10 @@ impl<'a> Script<'a> {
 
 /// Appends a frame to the peer's wire: masked (with a fixed key) towards a server.
 fn frame(wire: &mut Vec<u8>, to: Role, first: u8, payload: &[u8]) {
-    let mask = if to == Role::Server { 0x80 } else { 0 };
-    wire.push(first);
-    match u16::try_from(payload.len()) {
-        Ok(n @ 0..=125) => wire.push(mask | n as u8),
-        Ok(n) => {
-            wire.push(mask | 126);
-            wire.extend_from_slice(&n.to_be_bytes());
-        }
-        Err(_) => {
-            wire.push(mask | 127);
-            wire.extend_from_slice(&(payload.len() as u64).to_be_bytes());
-        }
-    }
-    if to == Role::Server {
-        let key = [0x37, 0xfa, 0x21, 0x3d];
-        wire.extend_from_slice(&key);
-        wire.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    } else {
-        wire.extend_from_slice(payload);
-    }
+    wire.extend(match to {
+        Role::Server => wscodec_test_frames::masked(first, payload, [0x37, 0xfa, 0x21, 0x3d]),
+        Role::Client => wscodec_test_frames::unmasked(first, payload),
+    });
 }
 
 /// One side's verdict on one message.
@@ -402,6 +387,10 @@ pub fn run_reference(script: &Script<'_>) -> Vec<Verdict> {
             None if m.payload.len() as u64 > script.max_wire() => {
                 verdicts.push(Verdict::Refused { code: 1009, why: "wire".into(), partial: out });
             }
+            // Over the limit, though it ended where the reference's buffer did.
+            None if out.len() > limit => {
+                verdicts.push(Verdict::Refused { code: 1009, why: "too large".into(), partial: out });
+            }
             None if m.text && core::str::from_utf8(&out).is_err() => {
                 verdicts.push(Verdict::Refused { code: 1007, why: "utf8".into(), partial: out });
             }
@@ -434,14 +423,17 @@ pub fn compare(script: &Script<'_>, ours: &[Verdict], reference: &[Verdict]) {
             }
             (
                 Verdict::Refused { code: ca, partial: pa, .. },
-                Verdict::Refused { code: cb, partial: pb, .. },
+                Verdict::Refused { code: cb, partial: pb, why },
             ) => {
                 let m = &script.messages[i];
                 if !m.text && m.payload.len() as u64 <= script.max_wire() {
                     assert_eq!(ca, cb, "message {i}: different close codes\n{}", context());
                 }
+                // zlib refuses a dynamic block without an end-of-block code at its header;
+                // miniz_oxide decodes it, and fails the message when the block cannot end
+                // (it never can): in streaming mode, pieces of it may go out first.
                 assert!(
-                    pb.starts_with(pa),
+                    pb.starts_with(pa) || why == "invalid code -- missing end-of-block",
                     "message {i}: wscodec handed out bytes the reference did not make\n{}",
                     context()
                 );
