@@ -10,7 +10,7 @@ use core::hint::black_box;
 
 use bench::*;
 use wscodec::deflate::{InflateState, Inflater, PerMessageDeflate};
-use wscodec::handshake::server::{self, Decision};
+use wscodec::handshake::server::{self, Decision, Head};
 use wscodec::{Config, Connection, Event, Message, Role, Status};
 
 #[path = "../chrome.rs"]
@@ -19,9 +19,11 @@ mod chrome;
 fn run() {
     let out = scratch(AT_OUT, 0x1_0000);
     measure("handshake", 10, |_| {
-        let step = server::handle_request(chrome::REQUEST, false, out, |_, _| Decision::Accept {
-            protocol: None,
-        });
+        let head = Head::new(chrome::REQUEST, chrome::REQUEST.len());
+        let decide = |_: &server::Request<'_, '_>, _: Option<&server::Upgrade<'_>>| {
+            Decision::Accept { protocol: None }
+        };
+        let step = server::handle_request(head, out, decide, server::no_extensions);
         let Status::Complete { value, .. } = step else { panic!() };
         assert!(out[..value.written].ends_with(chrome::ACCEPT_END));
     });
@@ -55,15 +57,18 @@ fn run() {
     let mut state = InflateState::new();
     let inflated = scratch(AT_OUT, 4096);
     let mut inflater = Inflater::new(&mut state, &mut [], inflated);
-    inflater.start(reset.receive(Role::Server), false).unwrap();
+    inflater.start(reset.receive(Role::Server), &Config::default()).unwrap();
     let mut conn = Connection::with_config(Role::Server, Config::default());
     conn.set_deflate(Some(reset));
     measure("inflate_1k", 10, |_| {
         work.copy_from_slice(frame);
         let mut start = 0;
         loop {
-            match conn.handle_input_with(&mut work[start..], &mut inflater) {
-                Ok(Status::Complete { value: Some(Event::Text(t)), .. }) => {
+            match conn.handle_input_span(&mut work[start..], &mut inflater) {
+                Ok(Status::Complete { value: Some(span), .. }) => {
+                    let Ok(Event::Text(t)) = conn.event(span, &work[start..], &inflater) else {
+                        panic!("inflate_1k")
+                    };
                     assert!(t.len() == 1024);
                     break;
                 }
