@@ -67,8 +67,9 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 /// byte, is smaller and faster: on thumbv6m 376 bytes less flash, unmasking 1 KiB 5,283
 /// -> 3,557 instructions (`scripts/firmware-budget`, QEMU `-icount` on mps2-an385); on
 /// riscv32imc 584 bytes less. Stable Rust has no `cfg` for unaligned access; among the
-/// Arm targets, the lack of compare-and-swap singles ARMv6-M out.
-const BYTE_AT_A_TIME: bool =
+/// Arm targets, the lack of compare-and-swap singles ARMv6-M out. The head parser's word
+/// loops ([`handshake`](crate::handshake)) go byte by byte there too.
+pub(crate) const BYTE_AT_A_TIME: bool =
     cfg!(any(all(target_arch = "arm", not(target_has_atomic = "32")), target_arch = "riscv32"));
 
 /// The masking loop of [`BYTE_AT_A_TIME`] cores: four bytes per step, each XORed with its

@@ -103,6 +103,13 @@ pub(super) fn find(
     is_stop: impl Fn(u8) -> bool,
 ) -> Option<usize> {
     let rest = buf.get(from..)?;
+    // Where words are assembled from single bytes (no unaligned loads) and every 64-bit
+    // operation is two, the byte loop: on thumbv6m 376 bytes of flash less, on riscv32imc
+    // 468; a Cortex-M0 takes about 1,900 instructions more for Chrome's request (at
+    // opt-level 3).
+    if crate::mask::BYTE_AT_A_TIME {
+        return rest.iter().position(|&b| is_stop(b)).map(|i| from + i);
+    }
     let (words, tail) = rest.as_chunks::<8>();
     let mut at = from;
     for word in words {
