@@ -72,47 +72,48 @@ impl Sha1 {
 
 /// One 64-byte block into the state (FIPS 180-4 section 6.1.2).
 ///
-/// One loop of 80 rounds: the smallest form. (Five rounds per pass with the variables
-/// renamed is faster at opt-level 3 but 726 bytes larger at opt-level "z";
-/// hosts that want speed take feature `hw-sha1`.)
+/// Four passes of 20 rounds, one per round function and constant: the smallest form at
+/// opt-level "z" is one loop; with the function fixed per pass, opt-level 3 unrolls each
+/// pass into straight code with the variables renamed.
 fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
     let mut w = [0u32; 16];
-    let [mut a, mut b, mut c, mut d, mut e] = *state;
-    for t in 0..80 {
-        // The schedule in place: w[t mod 16] is W_t, read from the block for t < 16.
+    for (word, bytes) in w.iter_mut().zip(block.as_chunks::<4>().0) {
+        *word = u32::from_be_bytes(*bytes);
+    }
+    let mut v = *state;
+    for (pass, &k) in K.iter().enumerate() {
+        rounds(&mut v, &mut w, pass, k);
+    }
+    for (h, x) in state.iter_mut().zip(v) {
+        *h = h.wrapping_add(x);
+    }
+}
+
+/// Rounds `20 * pass` to `20 * pass + 19`, with the round constant `k`.
+#[inline]
+fn rounds(v: &mut [u32; 5], w: &mut [u32; 16], pass: usize, k: u32) {
+    let [mut a, mut b, mut c, mut d, mut e] = *v;
+    for t in pass * 20..pass * 20 + 20 {
+        // The schedule in place: w[t mod 16] is W_t, the block's own words for t < 16.
         let s = t & 15;
-        let x = if t < 16 {
-            let bytes = block.as_chunks::<4>().0.get(s).copied().unwrap_or_default();
-            u32::from_be_bytes(bytes)
-        } else {
-            (at(&w, s + 13) ^ at(&w, s + 8) ^ at(&w, s + 2) ^ at(&w, s)).rotate_left(1)
-        };
-        set(&mut w, s, x);
-        // Rounds 20 to 39 and 60 to 79 share their function; each 20 its constant.
-        // `t / 20` for t < 80 as a multiply and a shift: no divide instruction (nor a
-        // 32 x 32 -> 64 multiply for the compiler's own reciprocal) on a Cortex-M0.
-        let quarter = (t * 205) >> 12;
-        let f = match quarter {
+        if t >= 16 {
+            let x = (at(w, s + 13) ^ at(w, s + 8) ^ at(w, s + 2) ^ at(w, s)).rotate_left(1);
+            set(w, s, x);
+        }
+        // Rounds 20 to 39 and 60 to 79 share their function.
+        let f = match pass {
             0 => (b & c) | (!b & d),
             2 => (b & c) | (b & d) | (c & d),
             _ => b ^ c ^ d,
         };
-        let k = K.get(quarter).copied().unwrap_or(0);
         let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k);
         e = d;
         d = c;
         c = b.rotate_left(30);
         b = a;
-        a = temp.wrapping_add(x);
+        a = temp.wrapping_add(at(w, s));
     }
-    let [h0, h1, h2, h3, h4] = *state;
-    *state = [
-        h0.wrapping_add(a),
-        h1.wrapping_add(b),
-        h2.wrapping_add(c),
-        h3.wrapping_add(d),
-        h4.wrapping_add(e),
-    ];
+    *v = [a, b, c, d, e];
 }
 
 /// The round constants, one for each 20 rounds.
