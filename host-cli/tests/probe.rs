@@ -446,7 +446,7 @@ fn extension_mismatch_for_an_answer_the_client_must_fail() {
     for (extra, why) in [
         ("permessage-deflate; client_max_window_bits", "whole number from 8 to 15"),
         ("permessage-deflate; server_max_window_bits=8, permessage-deflate", "more than once"),
-        ("x-custom-extension", "did not offer"),
+        ("x-custom-extension", "was not offered"),
     ] {
         let addr = fake(move |mut s, request| {
             let header = format!("Sec-WebSocket-Extensions: {extra}\r\n");

@@ -194,6 +194,21 @@ pub(super) enum Piece<'a> {
     Number(usize),
 }
 
+/// A message text, and after it the advice on what to do that feature `error-advice` adds
+/// (a firmware leaves it off: the texts alone are about 1 KB less flash).
+#[cfg(feature = "error-advice")]
+macro_rules! advised {
+    ($text:literal, $advice:literal) => {
+        concat!($text, $advice)
+    };
+}
+#[cfg(not(feature = "error-advice"))]
+macro_rules! advised {
+    ($text:literal, $advice:literal) => {
+        $text
+    };
+}
+
 impl HandshakeError {
     /// The message that [`Display`](fmt::Display) prints, in pieces: [`lead`](Self::lead),
     /// then the value some errors carry and the text after it.
@@ -202,12 +217,16 @@ impl HandshakeError {
         let (number, named, tail): (_, _, &[u8]) = match *self {
             Self::Http(kind) => (None, KIND_TEXTS + kind as usize, b""),
             Self::DuplicateHeader(h) => {
-                (None, FIELD_NAMES + h as usize, b" appears more than once: send it once")
+                (None, FIELD_NAMES + h as usize, advised!("", ": send it once").as_bytes())
             }
             Self::UnexpectedStatus(s) => (
                 Some(usize::from(s)),
                 0,
-                b" instead of 101 Switching Protocols: check the URL and the server logs",
+                advised!(
+                    " instead of 101",
+                    " Switching Protocols: check the URL and the server logs"
+                )
+                .as_bytes(),
             ),
             Self::BufferTooSmall { needed } => (Some(needed), 0, b" bytes needed"),
             #[cfg(feature = "deflate")]
@@ -262,60 +281,70 @@ const KIND_TEXTS: usize = 20;
 const FIELD_NAMES: usize = 26;
 
 /// The texts of the messages: [`HandshakeError::lead`]'s in the order of its variants,
-/// then [`HttpErrorKind`]'s and [`HeaderField`]'s, joined in [`MESSAGES`].
+/// then [`HttpErrorKind`]'s and [`HeaderField`]'s, joined in [`MESSAGES`]. Each says what
+/// is wrong and where (the status line carries the status); feature `error-advice` adds
+/// what to do.
 const TEXTS: [&str; 32] = [
     // Http(_)
     "malformed HTTP: ",
     // TooManyHeaders
-    "too many HTTP headers: send fewer headers or enlarge the header array",
+    advised!("too many HTTP headers", ": send fewer headers or enlarge the header array"),
     // HeadersTooLarge
-    "HTTP head too large: send fewer or shorter headers or enlarge the receive buffer",
+    advised!(
+        "HTTP head too large",
+        ": send fewer or shorter headers or enlarge the receive buffer"
+    ),
     // NotGet
-    "WebSocket upgrade requests must use the GET method",
+    advised!("method is not GET", ": WebSocket upgrade requests must use GET"),
     // HttpVersion
-    "WebSocket upgrades need HTTP/1.1",
+    "WebSocket needs HTTP/1.1",
     // MissingHost
-    "missing Host header: send the server's host name",
+    advised!("missing Host header", ": send the server's host name"),
     // MissingUpgrade
-    "missing header `Upgrade: websocket`: this endpoint only speaks WebSocket",
+    advised!("missing header `Upgrade: websocket`", ": this endpoint only speaks WebSocket"),
     // UpgradeStripped
-    "missing header `Upgrade: websocket`, but the request has Sec-WebSocket-Key or \
-                 Sec-WebSocket-Version: a proxy in between likely stripped the hop-by-hop \
-                 Upgrade and Connection headers. Forward them; in nginx: proxy_http_version \
-                 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \
-                 \"upgrade\";",
+    advised!(
+        "missing header `Upgrade: websocket` but Sec-WebSocket-* present: a proxy likely \
+         stripped the hop-by-hop Upgrade",
+        " and Connection headers. Forward them; in nginx: proxy_http_version 1.1; \
+         proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";"
+    ),
     // MissingConnectionUpgrade
-    "missing header `Connection: Upgrade`: add the Upgrade token",
+    advised!("missing header `Connection: Upgrade`", ": add the Upgrade token"),
     // MissingKey
-    "missing Sec-WebSocket-Key header: send the base64 encoding of 16 random bytes",
+    advised!("missing Sec-WebSocket-Key header", ": send the base64 encoding of 16 random bytes"),
     // InvalidKey
-    "invalid Sec-WebSocket-Key: it must be the base64 encoding of exactly 16 bytes",
+    advised!("invalid Sec-WebSocket-Key", ": it must be the base64 encoding of exactly 16 bytes"),
     // DuplicateHeader(_)
-    "header ",
+    "duplicate header ",
     // UnsupportedVersion
-    "missing or unsupported Sec-WebSocket-Version: only version 13 is supported",
+    advised!("missing or unsupported Sec-WebSocket-Version", ": only version 13 is supported"),
     // UnexpectedStatus(_)
-    "server answered with status ",
+    "server answered ",
     // InvalidAccept
-    "Sec-WebSocket-Accept does not match the key sent: the server is not a \
-                 WebSocket server or a proxy interfered",
+    advised!(
+        "Sec-WebSocket-Accept does not match the key",
+        ": the server is not a WebSocket server or a proxy interfered"
+    ),
     // MissingAccept
-    "server response has no Sec-WebSocket-Accept header",
+    "missing Sec-WebSocket-Accept header",
     // UnofferedProtocol
-    "server selected a subprotocol that was not offered",
+    "selected subprotocol was not offered",
     // UnofferedExtension
-    "server selected a WebSocket extension the client did not offer",
+    "selected extension was not offered",
     // BufferTooSmall { .. }
     "output buffer too small: ",
     // InvalidHeaderValue
-    "a header name or value contains CR, LF, NUL or other forbidden bytes: not \
-                 written",
+    advised!(
+        "forbidden byte in a header name or value",
+        ": CR, LF, NUL and other controls could inject headers; nothing was written"
+    ),
     // HttpErrorKind
-    "invalid byte in a header name",
-    "invalid byte in a header value",
+    "invalid byte in header name",
+    "invalid byte in header value",
     "invalid line break",
     "invalid status code",
-    "invalid token in the request or status line",
+    "invalid token in request line",
     "invalid HTTP version",
     // HeaderField
     "Host",

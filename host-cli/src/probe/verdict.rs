@@ -1,6 +1,6 @@
 //! The verdicts of `wsc probe`, and the explanations of HTTP answers and close codes.
 
-use wscodec::{CloseCode, HandshakeError};
+use wscodec::CloseCode;
 
 /// The outcome of a probe: `ok`, or the first thing that went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,13 +126,17 @@ impl Answer<'_> {
     }
 
     /// The verdict, cause and fix for a status other than 101.
+    ///
+    /// A wscodec server's answer to a request whose `Upgrade` a proxy dropped starts with
+    /// [`STRIPPED`], whether it was built with feature `error-advice` (as `wsc serve` is)
+    /// or without (as a firmware is).
     pub(crate) fn explain(&self) -> Failure {
         let status_line = format!("{} {}", self.status, self.reason);
         let said = self.said();
         let proxy_fix = "behind a reverse proxy, forward the upgrade (nginx: `proxy_http_version \
                          1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header \
                          Connection \"upgrade\";`)";
-        if self.status == 400 && self.body.contains(&HandshakeError::UpgradeStripped.to_string()) {
+        if self.status == 400 && self.body.starts_with(STRIPPED) {
             return self.upgrade_stripped(&status_line);
         }
         if let Some(version) = self.header("Sec-WebSocket-Version") {
@@ -371,9 +375,14 @@ pub(crate) fn close_advice(code: CloseCode, reason: &str) -> (String, String) {
     (cause, hint.to_owned())
 }
 
+/// The start of [`wscodec::HandshakeError::UpgradeStripped`]'s message: what a wscodec server says,
+/// with or without the advice that feature `error-advice` adds after it.
+const STRIPPED: &str = "missing header `Upgrade: websocket` but Sec-WebSocket-* present";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wscodec::HandshakeError;
 
     fn answer(status: u16, headers: &[(String, String)]) -> Failure {
         Answer {
@@ -410,6 +419,26 @@ mod tests {
         }
         let version = [("Sec-WebSocket-Version".to_owned(), "8".to_owned())];
         assert_eq!(answer(400, &version).verdict, Verdict::VersionMismatch);
+    }
+
+    #[test]
+    fn a_wscodec_servers_stripped_upgrade_answer_is_recognised() {
+        let body = HandshakeError::UpgradeStripped.to_string();
+        assert!(body.starts_with(STRIPPED), "{body}");
+        // From `wsc serve` (with the advice) and from a firmware (without).
+        for body in [body.as_str(), STRIPPED] {
+            let stripped = Answer {
+                status: 400,
+                reason: "Bad Request",
+                headers: &[],
+                body_line: Some(body),
+                body,
+                path: "/",
+                origin: None,
+                tls: false,
+            };
+            assert_eq!(stripped.explain().verdict, Verdict::MissingUpgrade, "{body}");
+        }
     }
 
     #[test]

@@ -536,10 +536,13 @@ fn error_body_is_the_display_text_for_every_error() {
         assert!(text.ends_with(&format!("\r\n\r\n{body}")), "{err:?}: {text}");
         assert!(text.contains(&format!("\r\nContent-Length: {}\r\n", body.len())));
     }
+    let unexpected = format!("{}", HandshakeError::UnexpectedStatus(404));
+    #[cfg(not(feature = "error-advice"))]
+    assert_eq!(unexpected, "server answered 404 instead of 101");
+    #[cfg(feature = "error-advice")]
     assert_eq!(
-        format!("{}", HandshakeError::UnexpectedStatus(404)),
-        "server answered with status 404 instead of 101 Switching Protocols: \
-         check the URL and the server logs"
+        unexpected,
+        "server answered 404 instead of 101 Switching Protocols: check the URL and the server logs"
     );
 }
 
@@ -560,5 +563,8 @@ fn a_stripped_upgrade_is_answered_with_400_without_asking_the_application() {
     assert_eq!(outcome, super::Outcome::Failed(HandshakeError::UpgradeStripped));
     let response = core::str::from_utf8(&out[..written]).unwrap();
     assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
-    assert!(response.contains("proxy_set_header Upgrade $http_upgrade"), "{response}");
+    assert!(response.contains("a proxy likely stripped the hop-by-hop Upgrade"), "{response}");
+    // What to do, with feature `error-advice`.
+    let advice = response.contains("proxy_set_header Upgrade $http_upgrade");
+    assert_eq!(advice, cfg!(feature = "error-advice"), "{response}");
 }
