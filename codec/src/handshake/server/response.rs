@@ -97,10 +97,8 @@ fn write_plain_accept(upgrade: &Upgrade<'_>, out: &mut [u8]) -> Result<usize, Ha
 }
 
 /// A space and the standard reason phrase for `status`: its own for the statuses in
-/// [`STATUSES`], else that of its class (2xx to 4xx; anything above is a server error).
-///
-/// A look-up in one table of texts rather than a `match` that returns each text: at
-/// opt-level "z" that is about 200 bytes less code in a firmware image.
+/// [`ERROR_STATUSES`] and [`OTHER_STATUSES`], else that of its class (2xx to 4xx; anything
+/// above is a server error).
 fn reason_phrase(status: u16) -> &'static [u8] {
     // Compared rather than divided by 100 (no divide instruction on a Cortex-M0).
     let class = match status {
@@ -109,35 +107,59 @@ fn reason_phrase(status: u16) -> &'static [u8] {
         400..=499 => 4,
         _ => 5,
     };
-    let found = STATUSES.iter().position(|&code| code == status || code == class);
-    found.map_or(b"", |i| PHRASES.get(i))
+    match OTHER_STATUSES.iter().position(|&code| code == status || code == class) {
+        Some(i) if !ERROR_STATUSES.contains(&status) => OTHER_PHRASES.get(i),
+        _ => error_phrase(status),
+    }
 }
 
-/// The statuses with a reason phrase of their own, then the classes 2 to 5, in the order
-/// of [`PHRASE_TEXTS`].
-static STATUSES: [u16; 15] = [200, 400, 403, 404, 405, 426, 431, 500, 502, 503, 505, 2, 3, 4, 5];
+/// [`reason_phrase`] for the statuses of [`HandshakeError::status`]: a server that only
+/// accepts or fails upgrades carries these phrases alone, not those of statuses only an
+/// application chooses.
+///
+/// A look-up in one table of texts rather than a `match` that returns each text: at
+/// opt-level "z" that is about 200 bytes less code in a firmware image.
+fn error_phrase(status: u16) -> &'static [u8] {
+    ERROR_STATUSES.iter().position(|&code| code == status).map_or(b"", |i| ERROR_PHRASES.get(i))
+}
 
-/// The reason phrase of each of [`STATUSES`], after a space.
-const PHRASE_TEXTS: [&str; 15] = [
-    " OK",
+/// The statuses of [`HandshakeError::status`], in the order of [`ERROR_PHRASES`].
+static ERROR_STATUSES: [u16; 7] = [400, 405, 426, 431, 500, 502, 505];
+
+/// The reason phrase of each of [`ERROR_STATUSES`], after a space.
+const ERROR_PHRASE_TEXTS: [&str; 7] = [
     " Bad Request",
-    " Forbidden",
-    " Not Found",
     " Method Not Allowed",
     " Upgrade Required",
     " Request Header Fields Too Large",
     " Internal Server Error",
     " Bad Gateway",
-    " Service Unavailable",
     " HTTP Version Not Supported",
+];
+
+/// [`ERROR_PHRASE_TEXTS`], joined.
+static ERROR_PHRASES: Texts<8, { total_len(&ERROR_PHRASE_TEXTS) }> =
+    Texts::new(&ERROR_PHRASE_TEXTS);
+
+/// Other statuses with a reason phrase of their own, then the classes 2 to 5, in the order
+/// of [`OTHER_PHRASE_TEXTS`].
+static OTHER_STATUSES: [u16; 8] = [200, 403, 404, 503, 2, 3, 4, 5];
+
+/// The reason phrase of each of [`OTHER_STATUSES`], after a space.
+const OTHER_PHRASE_TEXTS: [&str; 8] = [
+    " OK",
+    " Forbidden",
+    " Not Found",
+    " Service Unavailable",
     " Success",
     " Redirection",
     " Client Error",
     " Server Error",
 ];
 
-/// [`PHRASE_TEXTS`], joined.
-static PHRASES: Texts<16, { total_len(&PHRASE_TEXTS) }> = Texts::new(&PHRASE_TEXTS);
+/// [`OTHER_PHRASE_TEXTS`], joined.
+static OTHER_PHRASES: Texts<9, { total_len(&OTHER_PHRASE_TEXTS) }> =
+    Texts::new(&OTHER_PHRASE_TEXTS);
 
 /// Writes a complete HTTP/1.1 error response that refuses the upgrade.
 ///
@@ -218,7 +240,8 @@ pub fn write_error(error: HandshakeError, out: &mut [u8]) -> Result<usize, Hands
     };
     let version = matches!(error, HandshakeError::UnsupportedVersion);
     let body = [lead, value, tail, b"\n"];
-    write_response(error.status(), TEXT_PLAIN, body, version, out)
+    let status = error.status();
+    write_response(status, error_phrase(status), TEXT_PLAIN, body, version, out)
 }
 
 /// Writes a response with `body` as `content_type` (the answer to a plain HTTP request).
@@ -235,7 +258,8 @@ pub(super) fn write_page(
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
     check_value(content_type)?;
-    write_response(status, content_type.as_bytes(), [body, b"", b"", b""], false, out)
+    let body = [body, b"", b"", b""];
+    write_response(status, reason_phrase(status), content_type.as_bytes(), body, false, out)
 }
 
 /// The content type of the plain-text answers.
@@ -248,15 +272,17 @@ fn write_text(
     version: bool,
     out: &mut [u8],
 ) -> Result<usize, HandshakeError> {
-    write_response(status, TEXT_PLAIN, [text, b"\n", b"", b""], version, out)
+    let body = [text, b"\n", b"", b""];
+    write_response(status, reason_phrase(status), TEXT_PLAIN, body, version, out)
 }
 
-/// A response that does not upgrade: status line, `Content-Type`, `Content-Length`,
+/// A response that does not upgrade: status line (with `phrase`), `Content-Type`, `Content-Length`,
 /// `Connection: close`, the headers a 405 or 426 needs (and `Sec-WebSocket-Version: 13`
 /// if `version`), then `body`, the concatenation of its parts. Nothing is written if it
 /// does not fit `out`.
 fn write_response(
     status: u16,
+    phrase: &[u8],
     content_type: &[u8],
     body: [&[u8]; 4],
     version: bool,
@@ -270,7 +296,7 @@ fn write_response(
     measured(out, |c| {
         c.put(b"HTTP/1.1 ");
         c.put_usize(usize::from(status));
-        c.put(reason_phrase(status));
+        c.put(phrase);
         c.put(b"\r\nContent-Type: ");
         c.put(content_type);
         c.put(b"\r\nContent-Length: ");
