@@ -1,7 +1,7 @@
 //! A WebSocket over a blocking `embedded_io` stream.
 //!
 //! [`asynch`](super::asynch) is this module's twin for `embedded_io_async`: both are
-//! expanded from one source, the second with `.await`.
+//! made from one source, this one without `async` and `.await`.
 //!
 //! ```
 //! use wscodec::io::{blocking::WebSocket, Options};
@@ -36,11 +36,13 @@
 //! # Ok::<(), wscodec::io::Error<core::convert::Infallible>>(())
 //! ```
 
-super::twin::websocket_adapter!(embedded_io, , );
-super::twin_link::link_adapter!(embedded_io, , );
-super::twin_split::split_adapter!(embedded_io, , );
-#[cfg(feature = "deflate")]
-super::twin_deflate::deflate_adapter!(embedded_io, , );
+use bisync_macros::internal_strip_async as bisync;
+use embedded_io::{ErrorType, Read, Write};
+
+#[allow(clippy::duplicate_mod)] // The one source of both twins: see `adapter`.
+#[path = "adapter/mod.rs"]
+mod adapter;
+pub use adapter::{Lock, Reader, Sender, Shared, WebSocket, Writer};
 
 /// A `std::sync::Mutex` is the lock of a split connection on a host: one thread reads, others
 /// write. A half that panicked while holding it leaves the connection as it was.

@@ -3,6 +3,14 @@
 
 pub(crate) use crate::buffer::RxBuffer;
 
+/// What an adapter reads into: the receive window, or the handshake's head.
+pub(crate) trait Fill {
+    /// The free room the next read goes into.
+    fn room(&mut self) -> &mut [u8];
+    /// The first `n` bytes of [`room`](Self::room) were read.
+    fn filled(&mut self, n: usize);
+}
+
 /// `buf[start..end]` holds received bytes not yet consumed.
 #[derive(Debug)]
 pub(crate) struct RxBuf<R> {

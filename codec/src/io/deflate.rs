@@ -79,3 +79,31 @@ impl<'b, R: RxBuffer> Deflate<'b, R> {
         setup
     }
 }
+
+/// Turns permessage-deflate on with what was `agreed`, in the receiving and the sending
+/// side of a connection (`None`: it stays off).
+///
+/// # Errors
+/// [`ExtensionError::WindowUnsupported`] when the agreement needs a larger window than the
+/// inflater lent has (or none was lent).
+pub(crate) fn start<R: RxBuffer, M>(
+    inbox: &mut super::inbox::Inbox<'_, R>,
+    outbox: &mut super::outbox::Outbox<'_, M>,
+    agreed: Option<crate::deflate::PerMessageDeflate>,
+) -> Result<(), crate::handshake::ExtensionError> {
+    let Some(agreed) = agreed else { return Ok(()) };
+    let role = outbox.conn.role();
+    let config = outbox.conn.config();
+    let incoming = agreed.receive(role);
+    let Some(inflater) = inbox.inflater.as_mut() else {
+        let bits = incoming.max_window_bits;
+        return Err(crate::handshake::ExtensionError::WindowUnsupported { bits });
+    };
+    inflater.start(incoming, &config)?;
+    outbox.conn.set_deflate(Some(agreed));
+    #[cfg(feature = "deflate-compress")]
+    if let Some(compressor) = outbox.compressor.as_mut() {
+        compressor.start(agreed.send(role));
+    }
+    Ok(())
+}

@@ -1,22 +1,14 @@
 //! The receiving side of an adapter without its I/O: the window over the receive buffer,
 //! what the last event still borrows of it, and the inflater of permessage-deflate. Both
 //! twins and both ways of reading (a whole connection, a reader half) drive it the same
-//! way: [`Inbox::begin`], then [`Inbox::step`] until it finds an event, reading into
-//! [`Inbox::spare`] after [`Inbox::make_room`] whenever it asks for more bytes.
+//! way: [`Inbox::begin`], then [`Inbox::poll`] until it finds an event, reading into its
+//! [`Fill::room`] whenever it asks for more bytes.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::buffer::{RxBuf, RxBuffer};
+use super::buffer::{Fill, RxBuf, RxBuffer};
 use crate::conn::{EventSpan, MAX_CONTROL_FRAME};
 use crate::frame::FrameHeader;
 use crate::{Connection, Event, FrameError, ProtocolError, Status};
-
-/// What [`Inbox::step`] found.
-pub(crate) enum Step {
-    /// An event, by its place in the window (or the inflater).
-    Event(EventSpan),
-    /// The connection waits for this many more bytes: make room and read.
-    Read(usize),
-}
 
 /// The receive buffer's window, and permessage-deflate's inflater once agreed.
 pub(crate) struct Inbox<'b, R> {
@@ -75,25 +67,44 @@ impl<'b, R: RxBuffer> Inbox<'b, R> {
         self.rx.drain(consumed);
     }
 
-    /// Runs `conn` over the window until it finds an event or needs more bytes.
+    /// Runs `conn` over the window until it finds an event, by its place in the window
+    /// (or the inflater); `None` when it needs more bytes, for which it made room
+    /// ([`Fill::room`]).
     ///
     /// # Errors
-    /// The peer broke the protocol: `conn` owes the close frame that says so.
-    pub(crate) fn step(&mut self, conn: &mut Connection) -> Result<Step, ProtocolError> {
-        loop {
+    /// The peer broke the protocol, or the message has no room (the limits set in
+    /// [`new`](Self::new) prevent it; it fails safely anyway): `conn` owes the close frame
+    /// that says so.
+    pub(crate) fn poll(
+        &mut self,
+        conn: &mut Connection,
+    ) -> Result<Option<EventSpan>, ProtocolError> {
+        let needed = loop {
             match conn.handle_input_span(self.rx.window_mut(), &mut self.inflater)? {
                 Status::Complete { value: Some(at), consumed } => {
                     // The event borrows the window: the drain waits for the next `begin`.
                     self.consumed_by_event = consumed;
-                    return Ok(Step::Event(at));
+                    return Ok(Some(at));
                 }
                 Status::Complete { value: None, consumed } => self.rx.drain(consumed),
-                Status::Partial { needed } => return Ok(Step::Read(needed)),
+                Status::Partial { needed } => break needed,
             }
+        };
+        if self.rx.is_full() {
+            // Reassembling a fragmented message: reclaim the space of joined headers.
+            let freed = conn.compact(self.rx.window_mut());
+            self.rx.truncate(freed);
         }
+        if self.rx.spare(needed).is_some() {
+            return Ok(None);
+        }
+        let size = self.rx.window().len().saturating_add(needed) as u64;
+        let error = FrameError::TooLarge { size, max: conn.config().max_message }.into();
+        conn.fail(error);
+        Err(error)
     }
 
-    /// The event [`step`](Self::step) found at `at`.
+    /// The event [`poll`](Self::poll) found at `at`.
     ///
     /// # Errors
     /// Text that is not UTF-8: `conn` owes the close frame that says so.
@@ -104,39 +115,15 @@ impl<'b, R: RxBuffer> Inbox<'b, R> {
     ) -> Result<Event<'_>, ProtocolError> {
         conn.event(at, self.rx.window(), &self.inflater)
     }
+}
 
-    /// Makes room after the window for the `needed` more bytes `conn` waits for: frees
-    /// the space of joined fragment headers when the buffer is full, or grows it.
-    ///
-    /// # Errors
-    /// [`FrameError::TooLarge`] when there is no room (the limits set in
-    /// [`new`](Self::new) prevent it; it fails safely anyway).
-    pub(crate) fn make_room(
-        &mut self,
-        conn: &mut Connection,
-        needed: usize,
-    ) -> Result<(), ProtocolError> {
-        if self.rx.is_full() {
-            // Reassembling a fragmented message: reclaim the space of joined headers.
-            let freed = conn.compact(self.rx.window_mut());
-            self.rx.truncate(freed);
-        }
-        if self.rx.spare(needed).is_some() {
-            return Ok(());
-        }
-        let size = self.rx.window().len().saturating_add(needed) as u64;
-        let error = FrameError::TooLarge { size, max: conn.config().max_message }.into();
-        conn.fail(error);
-        Err(error)
-    }
-
-    /// Where the next read goes, once [`make_room`](Self::make_room) made room.
-    pub(crate) fn spare(&mut self) -> &mut [u8] {
+impl<R: RxBuffer> Fill for Inbox<'_, R> {
+    /// The room [`poll`](Inbox::poll) made.
+    fn room(&mut self) -> &mut [u8] {
         self.rx.free()
     }
 
-    /// Marks `n` bytes read into [`spare`](Self::spare) as received.
-    pub(crate) fn filled(&mut self, n: usize) {
+    fn filled(&mut self, n: usize) {
         self.rx.filled(n);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! [`blocking::WebSocket`] works over `embedded_io::{Read, Write}` and
 //! [`asynch::WebSocket`] over `embedded_io_async::{Read, Write}` (an `embassy-net`
-//! `TcpSocket` plugs straight in). They are twins with the same methods, expanded from
+//! `TcpSocket` plugs straight in). They are twins with the same methods, made from
 //! one source. Neither owns memory: both borrow a receive buffer and a transmit buffer
 //! from the caller.
 //!
@@ -30,13 +30,9 @@ mod error;
 mod inbox;
 mod negotiation;
 mod options;
+mod outbox;
 #[cfg(feature = "std")]
 mod std_io;
-mod twin;
-#[cfg(feature = "deflate")]
-mod twin_deflate;
-mod twin_link;
-mod twin_split;
 
 #[cfg(feature = "deflate")]
 pub use deflate::Deflate;

@@ -18,7 +18,11 @@ pub(crate) type Agreed = core::convert::Infallible;
 #[cfg(feature = "deflate")]
 pub(crate) type Offered = Option<(crate::deflate::Offer, crate::deflate::HeaderValue)>;
 #[cfg(not(feature = "deflate"))]
-pub(crate) type Offered = ();
+pub(crate) type Offered = NoOffer;
+
+/// Without the feature `deflate`, a client offers nothing.
+#[cfg(not(feature = "deflate"))]
+pub(crate) struct NoOffer;
 
 /// The negotiation the memory [`Options`] lend allows.
 pub(crate) struct Negotiation {
@@ -67,6 +71,8 @@ impl Negotiation {
             .as_ref()
             .and_then(crate::deflate::Offer::for_setup)
             .map(|offer| (offer, offer.header_value()));
+        #[cfg(not(feature = "deflate"))]
+        NoOffer
     }
 
     /// `request` with the offer in its `Sec-WebSocket-Extensions`.

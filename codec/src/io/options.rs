@@ -70,6 +70,79 @@ impl<'b, R> Options<'b, R> {
     }
 }
 
+impl<'b, R: super::buffer::RxBuffer> Options<'b, R> {
+    /// The receiving and the sending side of a connection in `role` that these options
+    /// make, masking what it sends with `mask`.
+    ///
+    /// # Panics
+    /// If `rx` can never hold [`MIN_RX_BUF`](super::MIN_RX_BUF) bytes or `tx` is shorter
+    /// than [`MIN_TX_BUF`](super::MIN_TX_BUF).
+    #[inline(always)]
+    pub(crate) fn into_parts<M: super::MaskKeys>(
+        self,
+        role: crate::Role,
+        mask: M,
+    ) -> (super::inbox::Inbox<'b, R>, super::outbox::Outbox<'b, M>) {
+        let mut conn = crate::Connection::with_config(role, self.config);
+        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+        let mut inbox = super::inbox::Inbox::new(self.rx, self.received, &mut conn);
+        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+        let mut outbox = super::outbox::Outbox::new(conn, self.tx, mask);
+        // permessage-deflate's memory, kept for `with_deflate`.
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = self.deflate {
+            outbox.storing = deflate.storing;
+            inbox.inflater = Some(deflate.inflater);
+            #[cfg(feature = "deflate-compress")]
+            {
+                outbox.compressor = deflate.compressor;
+            }
+        }
+        (inbox, outbox)
+    }
+}
+
+/// The handshake's head, read into `rx`: its first `received` bytes so far.
+impl<R: super::buffer::RxBuffer> Options<'_, R> {
+    /// The bytes received so far.
+    pub(crate) fn head(&self) -> &[u8] {
+        self.rx.bytes().get(..self.received).unwrap_or_default()
+    }
+
+    /// Whether the head fills `rx`: no room to read more of it.
+    pub(crate) fn head_full(&self) -> bool {
+        self.received >= self.rx.bytes().len()
+    }
+
+    /// A request's head so far, and `tx` for the answer.
+    pub(crate) fn request_head(&mut self) -> (crate::handshake::server::Head<'_>, &mut [u8]) {
+        (crate::handshake::server::Head::new(self.rx.bytes(), self.received), self.tx)
+    }
+
+    /// The first `n` bytes of `tx`, which hold a head to send.
+    pub(crate) fn tx_head(&self, n: usize) -> &[u8] {
+        self.tx.get(..n).unwrap_or_default()
+    }
+
+    /// The handshake took the first `len` bytes of the head: the frames that came with it
+    /// move to the start of `rx`.
+    pub(crate) fn took(&mut self, len: usize) {
+        let rest = self.received.saturating_sub(len);
+        crate::buffer::move_down(self.rx.bytes_mut(), len, rest, 0);
+        self.received = rest;
+    }
+}
+
+impl<R: super::buffer::RxBuffer> super::buffer::Fill for Options<'_, R> {
+    fn room(&mut self) -> &mut [u8] {
+        self.rx.bytes_mut().get_mut(self.received..).unwrap_or_default()
+    }
+
+    fn filled(&mut self, n: usize) {
+        self.received += n;
+    }
+}
+
 impl<R> core::fmt::Debug for Options<'_, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut s = f.debug_struct("Options");

@@ -1,5 +1,5 @@
 //! A connection split into a reader half and a writer half that two threads or tasks use
-//! at once, expanded into both twins as [`twin`](super::twin) is.
+//! at once.
 //!
 //! The halves share the writing side ([`Shared`]: the writing stream, the protocol state,
 //! `tx`, the mask keys) inside a lock the caller lends; the reader keeps the reading
@@ -7,8 +7,8 @@
 //! protocol state and to send what that owes (a pong, a close reply). A frame is written
 //! whole under the lock, so the two halves never tear each other's frames.
 
-macro_rules! split_adapter {
-    ($io:ident, $($async:ident)?, $(.$await:ident)?) => {
+use super::*;
+
 /// A lock over the state the halves of a [split](WebSocket::split) connection share.
 ///
 /// The caller lends it, holding `None` until the split fills it, so that no allocator is
@@ -17,6 +17,7 @@ macro_rules! split_adapter {
 /// `embassy-sync`; `NoopRawMutex` for tasks on one executor). A half holds it while it
 /// writes a frame, so it must be a lock that can be held across a write.
 #[allow(async_fn_in_trait)] // One executor, or a lock whose guard is `Send`: the caller's choice.
+#[bisync]
 pub trait Lock {
     /// What the lock guards.
     type Target;
@@ -25,7 +26,7 @@ pub trait Lock {
     where
         Self: 'a;
     /// Waits until the lock is free and takes it.
-    $($async)? fn lock(&self) -> Self::Guard<'_>;
+    async fn lock(&self) -> Self::Guard<'_>;
 }
 
 /// The reading half of a [split](WebSocket::split) connection: it reads events, and
@@ -44,7 +45,9 @@ pub struct Writer<'s, 'b, W, M, L> {
     _writer: core::marker::PhantomData<fn() -> (&'b (), W, M)>,
 }
 
-impl<Rd: core::fmt::Debug, W, M, R: RxBuffer, L> core::fmt::Debug for Reader<'_, '_, Rd, W, M, R, L> {
+impl<Rd: core::fmt::Debug, W, M, R: RxBuffer, L> core::fmt::Debug
+    for Reader<'_, '_, Rd, W, M, R, L>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Reader")
             .field("stream", &self.stream)
@@ -68,6 +71,7 @@ impl<W, M, L> core::fmt::Debug for Writer<'_, '_, W, M, L> {
     }
 }
 
+#[bisync]
 impl<'b, S, M, R> WebSocket<'b, S, M, R>
 where
     S: Read + Write,
@@ -87,7 +91,7 @@ where
     /// closing handshake is over. A failed write ends the connection for both halves too;
     /// a reader that is waiting for input learns of it when its read returns (give the
     /// transport a read timeout, or shut it down).
-    pub $($async)? fn split<'s, Rd, W, L, F>(
+    pub async fn split<'s, Rd, W, L, F>(
         self,
         shared: &'s L,
         halves: F,
@@ -99,43 +103,20 @@ where
         L: Lock<Target = Option<Shared<'b, W, M>>>,
     {
         let Self { link, inbox } = self;
-        let Shared {
-            stream,
-            mut conn,
-            tx,
-            mask,
-            writing,
-            #[cfg(feature = "deflate-compress")]
-            compressor,
-            #[cfg(feature = "deflate")]
-            storing,
-            ..
-        } = link;
-        if writing {
-            // A write's future was dropped before it finished: a frame may be cut short.
-            conn.abort();
-        }
-        // A write that failed has already closed `conn`: the halves find it closed.
+        let Shared { stream, mut out, .. } = link;
+        // A write that never finished ends the connection; one that failed has already
+        // closed it: the halves find it closed.
+        out.cut_short();
         let (reading, stream) = halves(stream);
-        let link = Shared {
-            stream,
-            conn,
-            tx,
-            mask,
-            writing: false,
-            write_error: None,
-            #[cfg(feature = "deflate-compress")]
-            compressor,
-            #[cfg(feature = "deflate")]
-            storing,
-        };
-        *shared.lock()$(.$await)? = Some(link);
+        let link = Shared { stream, out, write_error: None };
+        *shared.lock().await = Some(link);
         let reader = Reader { stream: reading, inbox, shared, _writer: core::marker::PhantomData };
         let writer = Writer { shared, _writer: core::marker::PhantomData };
         (reader, writer)
     }
 }
 
+#[bisync]
 impl<'s, 'b, Rd, W, M, R, L> Reader<'s, 'b, Rd, W, M, R, L>
 where
     Rd: Read,
@@ -153,46 +134,37 @@ where
     /// # Errors
     /// As [`WebSocket::read`]; [`Error::Closed`] also once the writer's failed write
     /// ended the connection.
-    pub $($async)? fn read(&mut self) -> Result<Event<'_>, Error<Rd::Error>> {
+    pub async fn read(&mut self) -> Result<Event<'_>, Error<Rd::Error>> {
         let shared = self.shared;
         self.inbox.begin();
         let mut first = true;
         loop {
-            let mut guard = shared.lock()$(.$await)?;
+            let mut guard = shared.lock().await;
             let Some(link) = guard.as_mut() else { return Err(Error::Closed) };
             if core::mem::take(&mut first) {
                 link.check_transport()?;
             }
-            link.flush_owed()$(.$await)??;
-            if link.conn.state() == State::Closed {
+            link.flush_owed().await?;
+            if link.out.conn.state() == State::Closed {
                 return Err(Error::Closed);
             }
-            let needed = match self.inbox.step(&mut link.conn) {
-                Ok(Step::Read(needed)) => needed,
-                Ok(Step::Event(at)) => {
-                    return match self.inbox.event(&mut link.conn, at) {
+            match self.inbox.poll(&mut link.out.conn) {
+                Ok(Some(at)) => {
+                    return match self.inbox.event(&mut link.out.conn, at) {
                         Ok(event) => {
                             // As in `WebSocket::read_for_reply`: the event first.
-                            if let Err(Error::Write(e)) = link.flush_owed()$(.$await)? {
-                                link.write_error = Some(e);
-                            }
+                            link.flush_owed_or_keep().await;
                             Ok(event)
                         }
-                        Err(e) => Err(link.fail(e)$(.$await)?),
+                        Err(e) => Err(link.fail(e).await),
                     };
                 }
-                Err(e) => return Err(link.fail(e)$(.$await)?),
-            };
-            if let Err(e) = self.inbox.make_room(&mut link.conn, needed) {
-                return Err(link.fail(e)$(.$await)?);
+                Ok(None) => {}
+                Err(e) => return Err(link.fail(e).await),
             }
             // Waiting for input leaves the writer free to write.
             drop(guard);
-            let n = self.stream.read(self.inbox.spare())$(.$await)?.map_err(Error::Read)?;
-            if n == 0 {
-                return Err(Error::UnexpectedEof);
-            }
-            self.inbox.filled(n);
+            fill(&mut self.stream, &mut self.inbox).await?;
         }
     }
 
@@ -200,8 +172,8 @@ where
     ///
     /// # Errors
     /// As [`WebSocket::send`].
-    pub $($async)? fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error<Rd::Error>> {
-        with_shared(self.shared, Message::Close(Some((code, reason))))$(.$await)?
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error<Rd::Error>> {
+        with_shared(self.shared, Message::Close(Some((code, reason)))).await
     }
 
     /// How many received bytes wait to be handled.
@@ -211,8 +183,8 @@ where
 
     /// The kind of the data message being received, while one is in progress (see
     /// [`Connection::receiving`](crate::Connection::receiving)).
-    pub $($async)? fn receiving(&self) -> Option<MessageKind> {
-        self.shared.lock()$(.$await)?.as_ref().and_then(|link| link.conn.receiving())
+    pub async fn receiving(&self) -> Option<MessageKind> {
+        self.shared.lock().await.as_ref().and_then(|link| link.out.conn.receiving())
     }
 
     /// The reading stream.
@@ -234,6 +206,7 @@ impl<S: ErrorType, M> Shared<'_, S, M> {
     }
 }
 
+#[bisync]
 impl<'s, 'b, W, M, L> Writer<'s, 'b, W, M, L>
 where
     W: Write,
@@ -245,20 +218,20 @@ where
     ///
     /// # Errors
     /// As [`WebSocket::send`]; [`Error::Send`] once the connection is closing.
-    pub $($async)? fn send(&mut self, message: Message<'_>) -> Result<(), Error<W::Error>> {
-        with_shared(self.shared, message)$(.$await)?
+    pub async fn send(&mut self, message: Message<'_>) -> Result<(), Error<W::Error>> {
+        with_shared(self.shared, message).await
     }
 
     /// Sends one piece of a message sent in pieces, as [`WebSocket::send_piece`] does.
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub $($async)? fn send_piece(&mut self, piece: Piece<'_>) -> Result<(), Error<W::Error>> {
-        let sent = match self.shared.lock()$(.$await)?.as_mut() {
-            Some(link) => link.send_piece(piece)$(.$await)?,
+    pub async fn send_piece(&mut self, piece: Piece<'_>) -> Result<(), Error<W::Error>> {
+        let sent = match self.shared.lock().await.as_mut() {
+            Some(link) => link.send_piece(piece).await,
             None => Err(Error::Closed),
         };
-        pause()$(.$await)?;
+        pause().await;
         sent
     }
 
@@ -267,36 +240,33 @@ where
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub $($async)? fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error<W::Error>> {
-        with_shared(self.shared, Message::Close(Some((code, reason))))$(.$await)?
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error<W::Error>> {
+        with_shared(self.shared, Message::Close(Some((code, reason)))).await
     }
 
     /// Where the closing handshake stands.
-    pub $($async)? fn state(&self) -> State {
-        match &*self.shared.lock()$(.$await)? {
-            Some(link) => link.conn.state(),
+    pub async fn state(&self) -> State {
+        match &*self.shared.lock().await {
+            Some(link) => link.out.conn.state(),
             None => State::Closed,
         }
     }
 }
 
 /// Sends `message` through the shared writing side.
-$($async)? fn with_shared<'b, W, M, L>(shared: &L, message: Message<'_>) -> Result<(), Error<W::Error>>
+#[bisync]
+async fn with_shared<'b, W, M, L>(shared: &L, message: Message<'_>) -> Result<(), Error<W::Error>>
 where
     W: Write,
     M: MaskKeys,
     L: Lock<Target = Option<Shared<'b, W, M>>>,
 {
-    let sent = match shared.lock()$(.$await)?.as_mut() {
-        Some(link) => link.send(message)$(.$await)?,
+    let sent = match shared.lock().await.as_mut() {
+        Some(link) => link.send(message).await,
         None => Err(Error::Closed),
     };
     // The lock is free again: let a reader that waits for it take it before this half
     // sends its next message (locks need not be fair).
-    pause()$(.$await)?;
+    pause().await;
     sent
 }
-    };
-}
-
-pub(super) use split_adapter;
