@@ -40,7 +40,12 @@ where
     let mut options = Options::new(&mut rx[..], &mut tx).with_config(config);
     if setup.deflate {
         let inflater = Inflater::new(&mut state, &mut window, &mut out[..]);
-        options = options.with_deflate(Deflate::new(inflater).compressing(Compressor::new(6)));
+        let deflate = if setup.storing {
+            Deflate::new(inflater).storing()
+        } else {
+            Deflate::new(inflater).compressing(Compressor::new(6))
+        };
+        options = options.with_deflate(deflate);
     }
     let mut ws = match twin::WebSocket::accept(stream, options, decide).await {
         Ok(ws) => ws,

@@ -22,9 +22,11 @@ pub struct Setup {
     pub streaming: bool,
     /// permessage-deflate's memory lent (and a compressor).
     pub deflate: bool,
+    /// With `deflate`, no compressor: messages go out as stored blocks.
+    pub storing: bool,
 }
 
-const PLAIN: Setup = Setup { rx: 1024, streaming: false, deflate: false };
+const PLAIN: Setup = Setup { rx: 1024, streaming: false, deflate: false, storing: false };
 
 /// Reads of one byte, a few, a frame's worth, and everything at once.
 const CHUNKS: [usize; 4] = [1, 5, 64, usize::MAX];
@@ -142,6 +144,11 @@ fn servers_inflate_and_compress_alike() {
     let t = both_servers("deflate", &input, deflate);
     assert!(t.contains("deflate Some(") && t.matches("Text(\"Hello\")").count() == 2, "{t}");
     assert!(t.contains("Sec-WebSocket-Extensions: permessage-deflate"), "{t}");
+    // Without a compressor, in stored blocks: RSV1, a block of five bytes, the final 00.
+    let storing = Setup { storing: true, ..deflate };
+    let t = both_servers("stored blocks", &input, storing);
+    // A block header (00, length 5 and its complement), "Hello", the final 00.
+    assert!(t.contains("\0\u{5}\0\u{fffd}\u{fffd}Hello\0"), "{t}");
 }
 
 #[test]
