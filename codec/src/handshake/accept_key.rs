@@ -30,8 +30,28 @@ pub const KEY_LEN: usize = 24;
 /// assert_eq!(&accept, b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> [u8; ACCEPT_KEY_LEN] {
-    encode_digest(digest(key))
+    match key.try_into() {
+        Ok(key) => accept_of(key),
+        Err(_) => encode_digest(digest(key)),
+    }
 }
+
+/// [`accept_key`] of a key of the one length a valid key has, which the handshakes use:
+/// the hash of two blocks without a streaming state (not without feature `hw-sha1`).
+pub(super) fn accept_of(key: &[u8; KEY_LEN]) -> [u8; ACCEPT_KEY_LEN] {
+    #[cfg(not(feature = "hw-sha1"))]
+    let digest = super::sha1::key_digest(key, GUID_BYTES);
+    #[cfg(feature = "hw-sha1")]
+    let digest = digest(key);
+    encode_digest(digest)
+}
+
+/// [`GUID`] as the bytes [`super::sha1::key_digest`] takes.
+#[cfg(not(feature = "hw-sha1"))]
+const GUID_BYTES: &[u8; 36] = match GUID.as_bytes().first_chunk::<36>() {
+    Some(guid) => guid,
+    None => panic!("the GUID is 36 bytes"),
+};
 
 /// SHA-1 of `key` and the GUID: the crate's own, small SHA-1.
 #[cfg(not(feature = "hw-sha1"))]
@@ -101,21 +121,22 @@ pub fn encode_key(nonce: [u8; 16]) -> [u8; KEY_LEN] {
     out
 }
 
-/// Whether `key` is the base64 encoding of exactly 16 bytes (canonical, padded).
+/// `key` as the array it is if it is the base64 encoding of exactly 16 bytes (canonical,
+/// padded), else `None`.
 ///
 /// That is 22 characters of the standard alphabet, the last of which carries only two
 /// bits (`A`, `Q`, `g` or `w`: the low four bits of its sextet must be zero), then `==`:
 /// exactly what `base64`'s `STANDARD.decode_slice` decodes to 16 bytes from 24 characters
 /// (`tests::key_check_matches_the_base64_crate` checks it).
-pub(super) fn is_valid_key(key: &[u8]) -> bool {
-    let Some((data, b"==")) = key.split_first_chunk::<22>() else {
-        return false;
-    };
-    let Some((last, rest)) = data.split_last() else { return false };
+pub(super) fn valid_key(key: &[u8]) -> Option<&[u8; KEY_LEN]> {
+    let whole: &[u8; KEY_LEN] = key.try_into().ok()?;
+    let (data, b"==") = whole.split_first_chunk::<22>()? else { return None };
+    let (last, rest) = data.split_last()?;
     // No early exit: a fixed 21 table look-ups, no branch per byte.
     let in_alphabet = |b: &u8| is(*b, BASE64);
-    rest.iter().fold(true, |all, b| all & in_alphabet(b))
-        && matches!(last, b'A' | b'Q' | b'g' | b'w')
+    let valid = rest.iter().fold(true, |all, b| all & in_alphabet(b))
+        && matches!(last, b'A' | b'Q' | b'g' | b'w');
+    valid.then_some(whole)
 }
 
 #[cfg(test)]
@@ -145,7 +166,7 @@ mod tests {
             (b"dGhlIHNhbXBsZSBub25jZ!==", false),     // bad alphabet
             (b"", false),
         ] {
-            assert_eq!(is_valid_key(key), ok, "{:?}", core::str::from_utf8(key));
+            assert_eq!(valid_key(key).is_some(), ok, "{:?}", core::str::from_utf8(key));
         }
     }
 
@@ -170,7 +191,7 @@ mod tests {
         ) {
             let mut nonce = [0u8; 18];
             let base64 = key.len() == KEY_LEN && matches!(STANDARD.decode_slice(&key, &mut nonce), Ok(16));
-            proptest::prop_assert_eq!(is_valid_key(&key), base64);
+            proptest::prop_assert_eq!(valid_key(&key).is_some(), base64);
         }
 
         #[test]
@@ -179,14 +200,14 @@ mod tests {
             key[at] = byte;
             let mut out = [0u8; 18];
             let base64 = matches!(STANDARD.decode_slice(key, &mut out), Ok(16));
-            proptest::prop_assert_eq!(is_valid_key(&key), base64);
+            proptest::prop_assert_eq!(valid_key(&key).is_some(), base64);
         }
     }
 
     #[test]
     fn encoded_keys_are_valid() {
         for seed in 0..=255u8 {
-            assert!(is_valid_key(&encode_key([seed; 16])));
+            assert!(valid_key(&encode_key([seed; 16])).is_some());
         }
     }
 }

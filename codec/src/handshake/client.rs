@@ -6,7 +6,7 @@
 //! same request.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::accept_key::{accept_key, encode_key, ACCEPT_KEY_LEN, KEY_LEN};
+use super::accept_key::{accept_of, encode_key, ACCEPT_KEY_LEN, KEY_LEN};
 use super::head;
 use super::header::{find, has_token, single, Header};
 use super::write::{check_headers, check_token, check_value, check_visible, measured};
@@ -77,7 +77,7 @@ impl<'a> ClientRequest<'a> {
 
     /// The `Sec-WebSocket-Accept` value a genuine server answers with.
     pub fn expected_accept(&self) -> [u8; ACCEPT_KEY_LEN] {
-        accept_key(&self.key())
+        accept_of(&self.key())
     }
 
     /// Writes the request head into `out` and returns its length.

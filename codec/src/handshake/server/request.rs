@@ -2,7 +2,7 @@
 //! which checks it is a WebSocket upgrade and gives the [`Upgrade`] details.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use crate::handshake::accept_key::{accept_key, is_valid_key, ACCEPT_KEY_LEN};
+use crate::handshake::accept_key::{accept_of, valid_key, ACCEPT_KEY_LEN, KEY_LEN};
 use crate::handshake::fields::{
     UpgradeFields, CONNECTION_UPGRADE, HOST, KEY, MAX_PROTOCOL_LINES, ORIGIN, PROTOCOL,
     PROTOCOL_SLOTS, UPGRADE, UPGRADE_WEBSOCKET, VERSION,
@@ -122,9 +122,7 @@ impl<'h, 'b> Request<'h, 'b> {
         // that has been base64-encoded"; 11.3.1: it "MUST NOT appear more than once".
         let key =
             single(KEY, key, HeaderField::SecWebSocketKey)?.ok_or(HandshakeError::MissingKey)?;
-        if !is_valid_key(key.as_bytes()) {
-            return Err(HandshakeError::InvalidKey);
-        }
+        let key_bytes = valid_key(key.as_bytes()).ok_or(HandshakeError::InvalidKey)?;
         let origin = single(ORIGIN, origin, HeaderField::Origin)?;
         // Line by line, as received: a line that is not UTF-8 fails before a line too
         // many. (A `Sec-WebSocket-Version` or `-Key` that is not UTF-8 failed above.)
@@ -138,7 +136,14 @@ impl<'h, 'b> Request<'h, 'b> {
         if f.not_utf8 != 0 {
             return not_utf8();
         }
-        Ok(Upgrade { key, host, origin, protocol_lines: protocols, extensions_header: extensions })
+        Ok(Upgrade {
+            key,
+            host,
+            origin,
+            key_bytes,
+            protocol_lines: protocols,
+            extensions_header: extensions,
+        })
     }
 }
 
@@ -152,6 +157,8 @@ pub struct Upgrade<'b> {
     /// The `Origin` value, sent by browsers. A server reachable from browsers should
     /// check it against the origins it trusts (RFC 6455 section 10.2).
     pub origin: Option<&'b str>,
+    /// `key` as checked, which [`accept_key`](Self::accept_key) answers.
+    key_bytes: &'b [u8; KEY_LEN],
     protocol_lines: [Option<&'b str>; MAX_PROTOCOL_LINES],
     extensions_header: Option<&'b str>,
 }
@@ -192,9 +199,10 @@ impl<'b> Upgrade<'b> {
         self.extensions_header
     }
 
-    /// The `Sec-WebSocket-Accept` value that answers this request.
+    /// The `Sec-WebSocket-Accept` value that answers this request (its key as it was
+    /// checked, whatever `key` is set to since).
     pub fn accept_key(&self) -> [u8; ACCEPT_KEY_LEN] {
-        accept_key(self.key.as_bytes())
+        accept_of(self.key_bytes)
     }
 }
 
