@@ -17,17 +17,18 @@ pub(crate) struct ControlPayload {
 }
 
 impl ControlPayload {
-    /// Makes `slot` hold `head` then `tail`, cut at 125 bytes: one copy loop, in place,
-    /// for pongs, close replies and the close frames of failures.
+    /// Makes `slot` hold `head` then `tail`, cut at 125 bytes: one loop, in place, for
+    /// pongs, close replies and the close frames of failures. Every byte is written once
+    /// (the rest with zeros), not zeroed first: zeroing 125 bytes at an odd address
+    /// brought the runtime's unaligned `memclr` into a firmware image.
     #[inline(never)]
     pub(super) fn put<'a>(slot: &'a mut Option<Self>, head: &[u8], tail: &[u8]) -> &'a Self {
-        let payload = slot.insert(Self { bytes: [0; 125], len: 0 });
-        for &byte in head.iter().chain(tail) {
-            let Some(place) = payload.bytes.get_mut(usize::from(payload.len)) else { break };
-            *place = byte;
-            payload.len += 1;
-        }
-        payload
+        let bytes = core::array::from_fn(|i| match head.get(i) {
+            Some(&byte) => byte,
+            None => tail.get(i.wrapping_sub(head.len())).copied().unwrap_or(0),
+        });
+        let len = head.len().saturating_add(tail.len()).min(125) as u8;
+        slot.insert(Self { bytes, len })
     }
 
     /// Makes `slot` hold a close frame's payload: `code` and `reason` (cut at
