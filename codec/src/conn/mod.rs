@@ -129,15 +129,25 @@ struct OpenFrame {
 /// Memory: a fixed-size struct (`size_of::<Connection>()` is 344 bytes on x86_64) holding
 /// the state and at most one owed pong and one owed close frame; message data lives in
 /// the caller's buffers.
+// On bare metal `repr(C)`, in this order: a new connection's zeroed fields lie in short
+// runs between fields that start non-zero. Ordered by the compiler, 18 zeroed bytes lay
+// together, which opt-level "z" clears with a call to the runtime's `memclr8`, bringing
+// its 174 bytes into a Cortex-M firmware (another order brought `memclr`'s 208): the
+// minimal server is 148 bytes smaller on thumbv7em, 132 on thumbv6m, for 8 bytes more per
+// connection (336 on a 32-bit target).
+// Hosts keep the compiler's order (the smallest struct there).
 #[derive(Debug, Clone)]
+#[cfg_attr(target_os = "none", repr(C))]
 pub struct Connection {
-    role: Role,
-    config: Config,
-    state: State,
-    /// Kind of the message being received, if one is in progress.
-    rx_message: Option<MessageKind>,
     /// Payload bytes of that message announced so far.
     rx_message_len: u64,
+    open_frame: Option<OpenFrame>,
+    /// Streaming mode: the next piece is the first of its message.
+    rx_first_piece: bool,
+    /// Kind of the message being received, if one is in progress.
+    rx_message: Option<MessageKind>,
+    tx_message: Option<MessageKind>,
+    role: Role,
     /// Reassembly mode: payload bytes kept at the start of the caller's buffer.
     retained: usize,
     /// Payload bytes of the open frame, at the front of its input, that were already
@@ -147,11 +157,9 @@ pub struct Connection {
     /// control frames) between the retained payload and the next payload byte; freed by
     /// `compact`.
     gap: usize,
-    /// Streaming mode: the next piece is the first of its message.
-    rx_first_piece: bool,
+    state: State,
+    config: Config,
     utf8: Utf8Validator,
-    open_frame: Option<OpenFrame>,
-    tx_message: Option<MessageKind>,
     pending_pong: Option<ControlPayload>,
     pending_close: Option<ControlPayload>,
     /// permessage-deflate, when agreed: RSV1 marks compressed messages both ways.
