@@ -422,7 +422,7 @@ def server_endings(wsc: str) -> None:
         ok(f"a frame with a reserved opcode: wsc closes with 1002, exit {PROTOCOL}")
     with Peer(echo_late, process_request=refuses) as peer:
         rc, out, err = run_wsc(wsc, [peer.url], b"hi\n")
-        expect(rc == UPGRADE and "status 403" in err and out == [], "upgrade refused", f"exit status {rc}; stdout {out}; stderr {err}")
+        expect(rc == UPGRADE and "answered 403" in err and out == [], "upgrade refused", f"exit status {rc}; stdout {out}; stderr {err}")
         ok(f"the upgrade refused with 403: the status printed, exit {UPGRADE}")
 
 
