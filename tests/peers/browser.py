@@ -219,7 +219,7 @@ def find_chromium(explicit: str | None) -> str:
             return p
     raise PeerFailure(
         "chromium not found (looked for " + ", ".join(cands) + "); install it with "
-        "`apt-get install -y --no-install-recommends chromium` (.ci/run does this)"
+        "`apt-get install -y --no-install-recommends chromium` (scripts/setup does this)"
     )
 
 

@@ -5,7 +5,7 @@
 //! configuration in a fresh directory, as a child process (never a daemon) in a process
 //! group of its own, and killed with the whole group on drop. A proxy that cannot start
 //! fails the test with its log; a missing program fails it with the package to install
-//! (`.ci/run` installs them all).
+//! (`scripts/setup` installs them all).
 #![allow(dead_code, unreachable_pub)]
 
 use std::fmt::Write as _;
@@ -89,7 +89,7 @@ fn program(program: &str, package: &str) -> PathBuf {
         .unwrap_or_else(|| {
             panic!(
                 "{program} is not installed: these tests run the real proxy; install the \
-                 Debian package `{package}` (apt-get install {package}, as .ci/run does)"
+                 Debian package `{package}` (apt-get install {package}, as scripts/setup does)"
             )
         })
 }
