@@ -7,9 +7,9 @@
 //! inflater's window.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::event::{Event, EventSpan, Found, MessageKind, PieceHeader, Source};
+use super::event::{EventSpan, Found, MessageKind, PieceHeader, Source};
 use super::inflate::Inflate;
-use super::{Connection, ProtocolError};
+use super::{Connection, Handout, ProtocolError, Step};
 use crate::buffer::RxBuffer;
 use crate::deflate::{Inflater, PerMessageDeflate};
 use crate::frame::{FrameError, FrameHeader, OpCode};
@@ -85,7 +85,7 @@ impl Connection {
         header: FrameHeader,
         header_len: usize,
         kind: MessageKind,
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    ) -> Step {
         let max = self.max_inflated;
         let max_wire = max.saturating_add(max / 8).saturating_add(1024);
         let wire_len = self.rx_message_len.saturating_add(header.payload_len);
@@ -104,7 +104,7 @@ impl Connection {
         &mut self,
         buf: &mut [u8],
         inflater: &mut Inflater<'_, O>,
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    ) -> Step {
         let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
             return Ok(Status::Partial { needed: 1 });
         };
@@ -175,22 +175,13 @@ impl Connection {
 }
 
 impl<O: RxBuffer> Inflate for Inflater<'_, O> {
-    fn input_step(
-        &mut self,
-        conn: &mut Connection,
-        buf: &mut [u8],
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    fn input_step(&mut self, conn: &mut Connection, buf: &mut [u8]) -> Step {
         // The message handed out last is no longer borrowed.
         self.release();
         conn.input_step(buf, |conn, buf| conn.continue_compressed(buf, self))
     }
 
-    fn event<'a>(
-        &'a self,
-        conn: &mut Connection,
-        span: EventSpan,
-        buf: &'a [u8],
-    ) -> Result<Event<'a>, ProtocolError> {
+    fn event<'a>(&'a self, conn: &mut Connection, span: EventSpan, buf: &'a [u8]) -> Handout<'a> {
         let bytes = match span.src {
             Source::Input => buf,
             Source::Window => self.window(),

@@ -3,7 +3,7 @@
 
 use super::event::{EventSpan, Found};
 use super::receive::missing;
-use super::{Connection, ProtocolError, SendError, State};
+use super::{Connection, SendError, State, Step};
 use crate::close::CloseFrame;
 use crate::frame::{FrameHeader, OpCode};
 use crate::mask::apply_mask;
@@ -57,7 +57,7 @@ impl Connection {
         buf: &mut [u8],
         header: FrameHeader,
         header_len: usize,
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    ) -> Step {
         let start = self.frame_start();
         // Control payloads are at most 125 bytes (checked by the header decoder).
         let len = header.payload_len as usize;

@@ -1,9 +1,10 @@
 //! How a connection hands out compressed messages (permessage-deflate): through an
 //! [`Inflater`](crate::deflate::Inflater), or not at all ([`NoInflater`]).
 
-use super::event::{Event, EventSpan};
-use super::{Connection, ProtocolError};
-use crate::Status;
+use super::event::EventSpan;
+#[cfg(feature = "deflate")]
+use super::ProtocolError;
+use super::{Connection, Handout, Step};
 
 /// What inflates compressed messages for
 /// [`Connection::handle_input_span`](crate::Connection::handle_input_span): a
@@ -13,20 +14,11 @@ use crate::Status;
 pub trait Inflate: sealed::Sealed {
     /// One input step of `conn` over `buf`.
     #[doc(hidden)]
-    fn input_step(
-        &mut self,
-        conn: &mut Connection,
-        buf: &mut [u8],
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError>;
+    fn input_step(&mut self, conn: &mut Connection, buf: &mut [u8]) -> Step;
 
     /// The event at `span`, in `buf` or in this inflater's memory.
     #[doc(hidden)]
-    fn event<'a>(
-        &'a self,
-        conn: &mut Connection,
-        span: EventSpan,
-        buf: &'a [u8],
-    ) -> Result<Event<'a>, ProtocolError>;
+    fn event<'a>(&'a self, conn: &mut Connection, span: EventSpan, buf: &'a [u8]) -> Handout<'a>;
 }
 
 mod sealed {
@@ -45,11 +37,7 @@ pub struct NoInflater;
 
 impl Inflate for NoInflater {
     #[inline(always)]
-    fn input_step(
-        &mut self,
-        conn: &mut Connection,
-        buf: &mut [u8],
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    fn input_step(&mut self, conn: &mut Connection, buf: &mut [u8]) -> Step {
         #[cfg(feature = "deflate")]
         let compressed = |_: &mut Connection, _: &mut [u8]| Err(ProtocolError::NoInflater);
         // (Without the feature no message is compressed: never called.)
@@ -59,12 +47,7 @@ impl Inflate for NoInflater {
     }
 
     #[inline(always)]
-    fn event<'a>(
-        &'a self,
-        conn: &mut Connection,
-        span: EventSpan,
-        buf: &'a [u8],
-    ) -> Result<Event<'a>, ProtocolError> {
+    fn event<'a>(&'a self, conn: &mut Connection, span: EventSpan, buf: &'a [u8]) -> Handout<'a> {
         #[cfg(feature = "deflate")]
         if !span.in_input() {
             conn.fail(ProtocolError::NoInflater);
@@ -76,11 +59,7 @@ impl Inflate for NoInflater {
 
 impl<T: Inflate> Inflate for Option<T> {
     #[inline(always)]
-    fn input_step(
-        &mut self,
-        conn: &mut Connection,
-        buf: &mut [u8],
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    fn input_step(&mut self, conn: &mut Connection, buf: &mut [u8]) -> Step {
         match self {
             Some(inflater) => inflater.input_step(conn, buf),
             None => NoInflater.input_step(conn, buf),
@@ -88,12 +67,7 @@ impl<T: Inflate> Inflate for Option<T> {
     }
 
     #[inline(always)]
-    fn event<'a>(
-        &'a self,
-        conn: &mut Connection,
-        span: EventSpan,
-        buf: &'a [u8],
-    ) -> Result<Event<'a>, ProtocolError> {
+    fn event<'a>(&'a self, conn: &mut Connection, span: EventSpan, buf: &'a [u8]) -> Handout<'a> {
         match self {
             Some(inflater) => inflater.event(conn, span, buf),
             None => NoInflater.event(conn, span, buf),

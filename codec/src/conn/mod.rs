@@ -54,6 +54,13 @@ pub use error::{ProtocolError, SendError};
 pub use event::{Event, EventSpan, Message, MessageKind, Piece, PieceHeader};
 pub use inflate::{Inflate, NoInflater};
 
+/// What one step over the input gives: the next event's span, nothing yet, or the
+/// error that failed the connection.
+type Step = Result<crate::Status<Option<EventSpan>>, ProtocolError>;
+
+/// An event handed out, or the error that failed the connection.
+type Handout<'a> = Result<Event<'a>, ProtocolError>;
+
 pub(crate) use control::ControlPayload;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub(crate) use send::close_payload_of;

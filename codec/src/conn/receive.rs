@@ -3,7 +3,7 @@
 
 use super::event::{Event, EventSpan, Found, MessageKind};
 use super::inflate::{Inflate, NoInflater};
-use super::{Connection, OpenFrame, ProtocolError, Role, State};
+use super::{Connection, OpenFrame, ProtocolError, Role, State, Step};
 use crate::buffer::move_down;
 use crate::frame::{FrameError, FrameHeader, OpCode};
 use crate::mask::apply_mask;
@@ -62,11 +62,7 @@ impl Connection {
     /// # Ok::<(), wscodec::ProtocolError>(())
     /// ```
     #[inline(always)]
-    pub fn handle_input_span<I: Inflate>(
-        &mut self,
-        buf: &mut [u8],
-        inflater: &mut I,
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    pub fn handle_input_span<I: Inflate>(&mut self, buf: &mut [u8], inflater: &mut I) -> Step {
         inflater.input_step(self, buf)
     }
 
@@ -90,13 +86,9 @@ impl Connection {
     /// One step of [`handle_input_span`](Self::handle_input_span); `compressed` continues a
     /// compressed frame (permessage-deflate), which needs an inflater.
     #[inline(always)]
-    pub(super) fn input_step<F>(
-        &mut self,
-        buf: &mut [u8],
-        compressed: F,
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError>
+    pub(super) fn input_step<F>(&mut self, buf: &mut [u8], compressed: F) -> Step
     where
-        F: FnOnce(&mut Self, &mut [u8]) -> Result<Status<Option<EventSpan>>, ProtocolError>,
+        F: FnOnce(&mut Self, &mut [u8]) -> Step,
     {
         if matches!(self.state, State::CloseReceived | State::Failing | State::Closed) {
             return Err(ProtocolError::AfterClose);
@@ -148,7 +140,7 @@ impl Connection {
     }
 
     #[inline(always)]
-    fn next_frame(&mut self, buf: &mut [u8]) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    fn next_frame(&mut self, buf: &mut [u8]) -> Step {
         if let Some(small) = self.small_message(buf) {
             return Ok(self.small_message_event(buf, small));
         }
@@ -161,10 +153,7 @@ impl Connection {
     // copy in each caller (688 bytes less in the minimal firmware server); at opt-level 3
     // the hot case is the small-message path above, which is still inlined.
     #[inline]
-    pub(super) fn any_frame(
-        &mut self,
-        buf: &mut [u8],
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    pub(super) fn any_frame(&mut self, buf: &mut [u8]) -> Step {
         let input = buf.get(self.frame_start()..).unwrap_or(&[]);
         let (header, header_len) = match FrameHeader::decode(input)? {
             Status::Complete { value, consumed } => (value, consumed),
@@ -344,10 +333,7 @@ impl Connection {
     /// piece once the frame's rest or at least [`Config::min_piece`](super::Config) bytes
     /// of it are in; reassembly mode waits for the whole frame and joins its payload to
     /// the message so far, which it hands out after the last frame.
-    pub(super) fn continue_frame(
-        &mut self,
-        buf: &mut [u8],
-    ) -> Result<Status<Option<EventSpan>>, ProtocolError> {
+    pub(super) fn continue_frame(&mut self, buf: &mut [u8]) -> Step {
         let (Some(mut frame), Some(kind)) = (self.open_frame, self.rx_message) else {
             return Ok(Status::Partial { needed: 1 });
         };
