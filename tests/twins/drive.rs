@@ -160,7 +160,7 @@ pub(crate) async fn split(input: &[u8], chunk: usize) -> Vec<String> {
     log.push(format!("{:?}", writer.send(Message::Text("late")).await));
     log.push(format!("{:?}, buffered {}", writer.state().await, reader.buffered()));
     let shared = twin::Lock::lock(&lock).await.take();
-    let written = shared.map(|shared| shared.into_inner().written);
+    let written = shared.map(|shared| shared.into_parts().0.written);
     log.push(format!("wrote {written:02x?}"));
     log
 }

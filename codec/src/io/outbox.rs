@@ -79,6 +79,13 @@ pub(crate) struct Outbox<'b, M> {
     pub(crate) storing: bool,
 }
 
+impl<'b, M> Outbox<'b, M> {
+    /// The transmit buffer, given back.
+    pub(crate) fn into_tx(self) -> &'b mut [u8] {
+        self.tx
+    }
+}
+
 impl<'b, M: MaskKeys> Outbox<'b, M> {
     /// Sending with `conn` through `tx`.
     ///

@@ -469,7 +469,7 @@ fn echo_split(
     let StdIo(stream) = reader.into_inner();
     let (written, failure) = match shared.into_inner().unwrap_or_else(PoisonError::into_inner) {
         Some(shared) => {
-            let mut writing = shared.into_inner().0;
+            let mut writing = shared.into_parts().0 .0;
             let timed = writing.timed();
             (timed.traffic().1, timed.write_failure().cloned())
         }

@@ -192,17 +192,19 @@ where
         &mut self.stream
     }
 
-    /// Gives the reading stream back (the writing one: [`Shared::into_inner`]).
+    /// Gives the reading stream back (the writing one and `tx`: [`Shared::into_parts`]).
     pub fn into_inner(self) -> Rd {
         self.stream
     }
 }
 
-impl<S: ErrorType, M> Shared<'_, S, M> {
-    /// Gives the writing stream back, once the halves are done: take the `Shared` out of
-    /// the lock.
-    pub fn into_inner(self) -> S {
-        self.stream
+impl<'b, S: ErrorType, M> Shared<'b, S, M> {
+    /// Gives the writing stream and the transmit buffer back, once the halves are done:
+    /// take the `Shared` out of the lock. With `tx` back, memory lent for good (a
+    /// firmware's `'static` buffers, which two tasks' halves need) serves the next
+    /// connection.
+    pub fn into_parts(self) -> (S, &'b mut [u8]) {
+        (self.stream, self.out.into_tx())
     }
 }
 
