@@ -13,8 +13,7 @@ use std::sync::Mutex;
 use std::task::Poll;
 
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
-use wscodec::io::Options;
-use wscodec::io::{asynch, blocking, Error};
+use wscodec::io::{asynch, blocking, Error, Options, Unmasked};
 use wscodec::{CloseCode, Connection, Event, Message, Role, SendError, Status};
 use wscodec_test_frames::masked;
 use wscodec_tests::block_on;
@@ -68,6 +67,13 @@ impl Input {
 }
 
 impl Output {
+    /// Writes of at most `chunk` bytes that fail after `fails_after` bytes, and where
+    /// they go.
+    fn new(chunk: usize, fails_after: usize) -> (Self, Rc<RefCell<Vec<u8>>>) {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        (Self { out: Rc::clone(&out), chunk, fails_after }, out)
+    }
+
     fn take(&mut self, buf: &[u8]) -> Result<usize, std::io::Error> {
         let mut out = self.out.borrow_mut();
         let n = buf.len().min(self.chunk).min(self.fails_after.saturating_sub(out.len()));
@@ -136,6 +142,28 @@ impl embedded_io_async::Write for Both {
     async fn flush(&mut self) -> Result<(), std::io::Error> {
         Ok(())
     }
+}
+
+/// A blocking server's split halves over [`Input`] and [`Output`].
+type Lock<'b> = Mutex<Option<blocking::Shared<'b, Output, Unmasked>>>;
+type Halves<'s, 'b> = (
+    blocking::Reader<'s, 'b, Input, Output, Unmasked, &'b mut [u8], Lock<'b>>,
+    blocking::Writer<'s, 'b, Output, Unmasked, Lock<'b>>,
+);
+
+/// A blocking server that reads `input` `chunk` bytes at a time and writes through
+/// `writing`, split into halves that `run` drives. Returns what `run` returned, and the
+/// bytes the server wrote.
+fn blocking_halves<T>(
+    input: Input,
+    (writing, wire): (Output, Rc<RefCell<Vec<u8>>>),
+    run: impl FnOnce(Halves<'_, '_>) -> T,
+) -> (T, Vec<u8>) {
+    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
+    let ws = blocking::WebSocket::server(Both(input, writing), Options::new(&mut rx[..], &mut tx));
+    let shared = Mutex::new(None);
+    let result = run(ws.split(&shared, |Both(r, w)| (r, w)));
+    (result, wire.take())
 }
 
 /// Returns `Pending` once, so that the other future of the executor runs.
@@ -269,12 +297,11 @@ fn async_halves_on_one_executor_answer_every_ping_between_the_writers_frames() {
     const MESSAGES: u32 = 30;
     let (input, gate) = peer_input(PINGS);
     let open = Rc::new(Cell::new(false));
-    let out = Rc::new(RefCell::new(Vec::new()));
     let mut reading = Input::new(&input, 7);
     reading.gate = Some((gate, Rc::clone(&open)));
     // Writes of at most 3 bytes: a frame takes several, each a chance for the other
     // future to run.
-    let writing = Output { out: Rc::clone(&out), chunk: 3, fails_after: usize::MAX };
+    let (writing, out) = Output::new(3, usize::MAX);
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let shared = embassy_sync::mutex::Mutex::<NoopRawMutex, _>::new(None);
     let (echoes, numbered) = block_on(async {
@@ -346,25 +373,24 @@ fn a_close_from_the_writer_completes_the_handshake_for_both_halves() {
     let mut input = masked(0x89, b"p", KEY);
     input.extend(masked(0x81, b"after our close", KEY));
     input.extend(masked(0x88, &[0x03, 0xe8], KEY));
-    let out = Rc::new(RefCell::new(Vec::new()));
-    let writing = Output { out: Rc::clone(&out), chunk: usize::MAX, fails_after: usize::MAX };
-    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let ws = blocking::WebSocket::server(
-        Both(Input::new(&input, 1), writing),
-        Options::new(&mut rx[..], &mut tx),
+    let ((), wire) = blocking_halves(
+        Input::new(&input, 1),
+        Output::new(usize::MAX, usize::MAX),
+        |(mut reader, mut writer)| {
+            writer.close(CloseCode::GOING_AWAY, "bye").unwrap();
+            assert_eq!(writer.state(), wscodec::State::CloseSent);
+            // Data still arrives until the peer's close; nothing more may be sent.
+            let refused = writer.send(Message::Text("x"));
+            assert!(matches!(refused, Err(Error::Send(SendError::Closed))));
+            assert_eq!(reader.read().unwrap(), Event::Ping(b"p"));
+            assert_eq!(reader.read().unwrap(), Event::Text("after our close"));
+            let close = reader.read().unwrap();
+            assert!(matches!(close, Event::Close { code: Some(CloseCode::NORMAL), .. }));
+            assert_eq!(writer.state(), wscodec::State::Closed);
+            assert!(matches!(reader.read(), Err(Error::Closed)));
+        },
     );
-    let shared = Mutex::new(None);
-    let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
-    writer.close(CloseCode::GOING_AWAY, "bye").unwrap();
-    assert_eq!(writer.state(), wscodec::State::CloseSent);
-    // Data still arrives until the peer's close; nothing more may be sent.
-    assert!(matches!(writer.send(Message::Text("x")), Err(Error::Send(SendError::Closed))));
-    assert_eq!(reader.read().unwrap(), Event::Ping(b"p"));
-    assert_eq!(reader.read().unwrap(), Event::Text("after our close"));
-    assert!(matches!(reader.read().unwrap(), Event::Close { code: Some(CloseCode::NORMAL), .. }));
-    assert_eq!(writer.state(), wscodec::State::Closed);
-    assert!(matches!(reader.read(), Err(Error::Closed)));
-    let heard = hear(out.take());
+    let heard = hear(wire);
     // Our close went out first; a ping that came after it is not answered.
     assert_eq!(heard.close, Some(Some(1001)));
     assert!(heard.pongs.is_empty() && heard.texts.is_empty());
@@ -373,20 +399,18 @@ fn a_close_from_the_writer_completes_the_handshake_for_both_halves() {
 #[test]
 fn a_close_from_the_reader_ends_the_writer_too() {
     let input = masked(0x81, b"quit", KEY);
-    let out = Rc::new(RefCell::new(Vec::new()));
-    let writing = Output { out: Rc::clone(&out), chunk: usize::MAX, fails_after: usize::MAX };
-    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let ws = blocking::WebSocket::server(
-        Both(Input::new(&input, 64), writing),
-        Options::new(&mut rx[..], &mut tx),
+    let ((), wire) = blocking_halves(
+        Input::new(&input, 64),
+        Output::new(usize::MAX, usize::MAX),
+        |(mut reader, mut writer)| {
+            writer.send(Message::Text("before")).unwrap();
+            assert_eq!(reader.read().unwrap(), Event::Text("quit"));
+            reader.close(CloseCode::NORMAL, "asked to").unwrap();
+            let refused = writer.send(Message::Text("x"));
+            assert!(matches!(refused, Err(Error::Send(SendError::Closed))));
+        },
     );
-    let shared = Mutex::new(None);
-    let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
-    writer.send(Message::Text("before")).unwrap();
-    assert_eq!(reader.read().unwrap(), Event::Text("quit"));
-    reader.close(CloseCode::NORMAL, "asked to").unwrap();
-    assert!(matches!(writer.send(Message::Text("x")), Err(Error::Send(SendError::Closed))));
-    let heard = hear(out.take());
+    let heard = hear(wire);
     assert_eq!((heard.texts, heard.close), (vec!["before".to_owned()], Some(Some(1000))));
 }
 
@@ -394,33 +418,25 @@ fn a_close_from_the_reader_ends_the_writer_too() {
 fn a_failed_write_ends_both_halves() {
     // The writer's frame fails part way: the reader finds the connection over.
     let input = masked(0x81, b"never read", KEY);
-    let out = Rc::new(RefCell::new(Vec::new()));
-    let writing = Output { out: Rc::clone(&out), chunk: usize::MAX, fails_after: 10 };
-    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let ws = blocking::WebSocket::server(
-        Both(Input::new(&input, 64), writing),
-        Options::new(&mut rx[..], &mut tx),
+    blocking_halves(
+        Input::new(&input, 64),
+        Output::new(usize::MAX, 10),
+        |(mut reader, mut writer)| {
+            assert!(matches!(writer.send(Message::Binary(&[7; 100])), Err(Error::Write(_))));
+            assert!(matches!(reader.read(), Err(Error::Closed)));
+            assert!(matches!(writer.send(Message::Text("x")), Err(Error::Send(_) | Error::Closed)));
+        },
     );
-    let shared = Mutex::new(None);
-    let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
-    assert!(matches!(writer.send(Message::Binary(&[7; 100])), Err(Error::Write(_))));
-    assert!(matches!(reader.read(), Err(Error::Closed)));
-    assert!(matches!(writer.send(Message::Text("x")), Err(Error::Send(_) | Error::Closed)));
 
     // The reader's pong fails: the writer finds the connection over.
     let input = masked(0x89, b"ping", KEY);
-    let writing = Output { out: Rc::new(RefCell::new(Vec::new())), chunk: 1, fails_after: 3 };
-    let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-    let ws = blocking::WebSocket::server(
-        Both(Input::new(&input, 64), writing),
-        Options::new(&mut rx[..], &mut tx),
-    );
-    let shared = Mutex::new(None);
-    let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
-    // The ping is handed out; the failed pong is reported next.
-    assert_eq!(reader.read().unwrap(), Event::Ping(b"ping"));
-    assert!(matches!(writer.send(Message::Text("x")), Err(Error::Write(_) | Error::Send(_))));
-    assert_eq!(writer.state(), wscodec::State::Closed);
+    blocking_halves(Input::new(&input, 64), Output::new(1, 3), |(mut reader, mut writer)| {
+        // The ping is handed out; the failed pong is reported next.
+        assert_eq!(reader.read().unwrap(), Event::Ping(b"ping"));
+        let failed = writer.send(Message::Text("x"));
+        assert!(matches!(failed, Err(Error::Write(_) | Error::Send(_))));
+        assert_eq!(writer.state(), wscodec::State::Closed);
+    });
 }
 
 #[test]
@@ -428,29 +444,25 @@ fn the_twins_split_write_the_same_bytes() {
     // One sequence of calls through each twin's halves, the async one on one executor.
     let (input, _) = peer_input(6);
     let run_blocking = || {
-        let out = Rc::new(RefCell::new(Vec::new()));
-        let writing = Output { out: Rc::clone(&out), chunk: 5, fails_after: usize::MAX };
-        let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
-        let ws = blocking::WebSocket::server(
-            Both(Input::new(&input, 3), writing),
-            Options::new(&mut rx[..], &mut tx),
-        );
-        let shared = Mutex::new(None);
-        let (mut reader, mut writer) = ws.split(&shared, |Both(r, w)| (r, w));
-        let mut events = Vec::new();
-        for n in 0.. {
-            writer.send(Message::Binary(&[n as u8; 300])).unwrap();
-            match reader.read() {
-                Ok(Event::Close { .. }) => break,
-                Ok(event) => events.push(format!("{event:?}")),
-                Err(e) => panic!("{e}"),
-            }
-        }
-        (events, out.take())
+        blocking_halves(
+            Input::new(&input, 3),
+            Output::new(5, usize::MAX),
+            |(mut reader, mut writer)| {
+                let mut events = Vec::new();
+                for n in 0.. {
+                    writer.send(Message::Binary(&[n as u8; 300])).unwrap();
+                    match reader.read() {
+                        Ok(Event::Close { .. }) => break,
+                        Ok(event) => events.push(format!("{event:?}")),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                events
+            },
+        )
     };
     let run_async = || {
-        let out = Rc::new(RefCell::new(Vec::new()));
-        let writing = Output { out: Rc::clone(&out), chunk: 5, fails_after: usize::MAX };
+        let (writing, out) = Output::new(5, usize::MAX);
         let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
         let shared = embassy_sync::mutex::Mutex::<NoopRawMutex, _>::new(None);
         let events = block_on(async {
