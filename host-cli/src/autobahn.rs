@@ -106,10 +106,10 @@ fn echo(ws: &mut Client<'_>) -> Result<(), Error<std::io::Error>> {
 /// echoes, and the pongs and the close reply the reader owes go out through the writing
 /// side they share.
 fn echo_split(mut ws: Client<'_>) -> Result<(), Error<std::io::Error>> {
-    let writing = ws.stream_mut().0.tcp().try_clone().map_err(Error::Write)?;
+    let writing = ws.stream_mut().0.get_ref().try_clone().map_err(Error::Write)?;
     let shared = Mutex::new(None);
     let (mut reader, mut writer) =
-        ws.split(&shared, |reading| (reading, StdIo(tls::Stream::Plain(writing))));
+        ws.split(&shared, |reading| (reading, StdIo(tls::ClientStream::Plain(writing))));
     loop {
         match reader.read() {
             Ok(Event::Text(text)) => writer.send(Message::Text(text))?,

@@ -173,8 +173,8 @@ pub(crate) fn refusal(alert: &str) -> &'static str {
     }
 }
 
-/// The failure a read or write on a client [`Stream`](crate::tls::Stream) reported (`None`: the server
-/// closed it), if TLS caused it. Under TLS 1.3 the server judges a client certificate,
+/// The failure a read or write on a [`ClientStream`](crate::tls::ClientStream) reported
+/// (`None`: the server closed it), if TLS caused it. Under TLS 1.3 the server judges a client certificate,
 /// or its absence, after the client's side of the handshake is over: its verdict arrives
 /// as an alert on the first read, or as the end of the connection from a server that
 /// sends no alert (Python's asyncio servers, for one).

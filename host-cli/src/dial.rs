@@ -62,7 +62,7 @@ fn parse_headers(options: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
 
 /// A client connection: the blocking adapter over TCP (or TLS over TCP), masking with OS
 /// randomness.
-pub(crate) type Client<'b> = WebSocket<'b, StdIo<tls::Stream>, fn() -> [u8; 4]>;
+pub(crate) type Client<'b> = WebSocket<'b, StdIo<tls::ClientStream>, fn() -> [u8; 4]>;
 
 /// How long the TCP connect and the opening handshake may take.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -111,7 +111,7 @@ pub(crate) fn dial<'b>(
             .map_err(|failure| tls_failed(failure, url))?;
         stream
     } else {
-        tls::Stream::Plain(tcp)
+        tls::ClientStream::Plain(tcp)
     };
     let host = url.host_header();
     let request = ClientRequest {

@@ -1,13 +1,15 @@
 //! TLS for `wss://` (client) and `wsc serve --tls-cert` (server), with rustls.
 //!
-//! The codec never sees TLS: a client runs over [`Stream`], which is a plain TCP stream
-//! or a rustls stream over one (`wsc serve` has its own, with deadlines under TLS). The client handshake runs eagerly in [`handshake`], so that a
+//! The codec never sees TLS: it runs over a [`Stream`], in the clear or under rustls, a
+//! client's over TCP, a served connection's over TCP with deadlines. The client
+//! handshake runs eagerly in [`handshake`], so that a
 //! failure is reported as a TLS problem (certificate expired, wrong name, unknown
 //! issuer, a plain-HTTP server on the other end) rather than as a WebSocket one.
 
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,47 +23,82 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
-    AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
-    RootCertStore, ServerConfig, SignatureScheme, StreamOwned,
+    AlertDescription, CertificateError, ClientConfig, ClientConnection, ConnectionCommon,
+    DigitallySignedStruct, RootCertStore, ServerConfig, SideData, SignatureScheme, StreamOwned,
 };
 
 /// How many of the server's first bytes are kept to recognise a non-TLS answer.
 const FIRST_BYTES: usize = 64;
 
-/// A client's byte stream: plain TCP, or TLS over TCP.
+/// A byte stream in the clear or under TLS: a client's ([`ClientStream`]) or a connection
+/// `wsc serve` accepted (over its deadlines, so that they hold below TLS as well).
 #[derive(Debug)]
-pub(crate) enum Stream {
-    /// `ws://`, or a plain `wsc serve`.
-    Plain(TcpStream),
-    /// `wss://` as a client.
-    Client(Box<StreamOwned<ClientConnection, TcpStream>>),
+pub(crate) enum Stream<T: Read + Write, C> {
+    /// `ws://`.
+    Plain(T),
+    /// `wss://`: TLS over `T`.
+    Tls(Box<StreamOwned<C, T>>),
 }
 
-impl Stream {
-    /// The TCP stream underneath.
-    pub(crate) fn tcp(&self) -> &TcpStream {
+/// A client's stream: plain TCP, or TLS over TCP after [`handshake`].
+pub(crate) type ClientStream = Stream<TcpStream, ClientConnection>;
+
+impl<T: Read + Write, C> Stream<T, C> {
+    /// The transport underneath.
+    pub(crate) fn get_ref(&self) -> &T {
         match self {
             Self::Plain(s) => s,
-            Self::Client(s) => &s.sock,
+            Self::Tls(s) => &s.sock,
         }
     }
 
+    /// The transport underneath.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        match self {
+            Self::Plain(s) => s,
+            Self::Tls(s) => &mut s.sock,
+        }
+    }
+}
+
+impl<T, C, S> Stream<T, C>
+where
+    T: Read + Write,
+    C: DerefMut + Deref<Target = ConnectionCommon<S>>,
+    S: SideData,
+{
+    /// Ends TLS in the sending direction (a `close_notify`); nothing in the clear.
+    pub(crate) fn close_notify(&mut self) -> io::Result<()> {
+        if let Self::Tls(tls) = self {
+            tls.conn.send_close_notify();
+            tls.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl<C> Stream<TcpStream, C> {
     /// Sets the TCP read timeout (a timed-out read leaves a TLS stream usable).
     pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.tcp().set_read_timeout(timeout)
+        self.get_ref().set_read_timeout(timeout)
     }
 
     /// Sets the TCP write timeout.
     pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.tcp().set_write_timeout(timeout)
+        self.get_ref().set_write_timeout(timeout)
     }
 }
 
-impl Read for Stream {
+impl<T, C, S> Read for Stream<T, C>
+where
+    T: Read + Write,
+    C: DerefMut + Deref<Target = ConnectionCommon<S>>,
+    S: SideData,
+{
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let result = match self {
             Self::Plain(s) => return s.read(buf),
-            Self::Client(s) => s.read(buf),
+            Self::Tls(s) => s.read(buf),
         };
         match result {
             // rustls reports a TCP end without `close_notify` as UnexpectedEof. For the
@@ -73,18 +110,23 @@ impl Read for Stream {
     }
 }
 
-impl Write for Stream {
+impl<T, C, S> Write for Stream<T, C>
+where
+    T: Read + Write,
+    C: DerefMut + Deref<Target = ConnectionCommon<S>>,
+    S: SideData,
+{
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Self::Plain(s) => s.write(buf),
-            Self::Client(s) => s.write(buf),
+            Self::Tls(s) => s.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Self::Plain(s) => s.flush(),
-            Self::Client(s) => s.flush(),
+            Self::Tls(s) => s.flush(),
         }
     }
 }
@@ -211,7 +253,7 @@ pub(crate) fn handshake(
     tcp: TcpStream,
     host: &str,
     config: Arc<ClientConfig>,
-) -> Result<(Stream, Session), TlsFailure> {
+) -> Result<(ClientStream, Session), TlsFailure> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| TlsFailure::Other(format!("{host:?} is not a valid TLS server name")))?;
     let mut conn =
@@ -231,7 +273,7 @@ pub(crate) fn handshake(
             .unwrap_or_default(),
     };
     let stream = StreamOwned::new(conn, recorder.tcp);
-    Ok((Stream::Client(Box::new(stream)), session))
+    Ok((Stream::Tls(Box::new(stream)), session))
 }
 
 /// A TCP stream that keeps the first bytes the server sent.

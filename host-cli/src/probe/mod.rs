@@ -33,7 +33,7 @@ use self::report::{Report, Step};
 use self::upgrade::Upgraded;
 use self::verdict::{close_advice, Failure, Verdict};
 use crate::deflate::{Memory, WINDOW};
-use crate::tls::{self, Stream};
+use crate::tls::{self, ClientStream};
 use crate::url::WsUrl;
 
 /// The response head must fit this; a larger one is reported as not WebSocket.
@@ -182,8 +182,11 @@ impl Probe<'_> {
         let url = self.step("url", |p| p.parse_url())?;
         self.report.url = url.to_string();
         let tcp = self.reach(&url)?;
-        let stream =
-            if url.tls { self.step("tls", |p| p.tls(&url, tcp))? } else { Stream::Plain(tcp) };
+        let stream = if url.tls {
+            self.step("tls", |p| p.tls(&url, tcp))?
+        } else {
+            ClientStream::Plain(tcp)
+        };
         let nonce = wscodec::random::nonce();
         let Upgraded { stream, head, consumed, checks } =
             self.step("upgrade", |p| p.upgrade(&url, stream, nonce))?;
@@ -402,7 +405,12 @@ impl Probe<'_> {
 
 /// Reads the body of a refusal until it has `want` bytes, the server closes, or
 /// `deadline` (whatever comes first: the body only helps to explain the refusal).
-pub(super) fn read_body(stream: &mut Stream, body: &mut Vec<u8>, want: usize, deadline: Instant) {
+pub(super) fn read_body(
+    stream: &mut ClientStream,
+    body: &mut Vec<u8>,
+    want: usize,
+    deadline: Instant,
+) {
     let mut chunk = [0u8; 1024];
     while body.len() < want {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -418,7 +426,7 @@ pub(super) fn read_body(stream: &mut Stream, body: &mut Vec<u8>, want: usize, de
 }
 
 /// The probe's connection after the handshake.
-type Probed<'b> = WebSocket<'b, StdIo<Stream>, fn() -> [u8; 4], &'b mut Vec<u8>>;
+type Probed<'b> = WebSocket<'b, StdIo<ClientStream>, fn() -> [u8; 4], &'b mut Vec<u8>>;
 
 /// Bounds the next read on `ws` by `left` (what is left of a step's deadline, never
 /// zero). Without it a silent server could hold the read forever, so a socket that

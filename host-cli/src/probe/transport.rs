@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use super::diagnose::short_io;
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
-use crate::tls::{self, Stream};
+use crate::tls::{self, ClientStream};
 use crate::url::WsUrl;
 
 impl Probe<'_> {
@@ -98,7 +98,11 @@ impl Probe<'_> {
         Err(failure.into())
     }
 
-    pub(super) fn tls(&mut self, url: &WsUrl, tcp: TcpStream) -> Result<Done<Stream>, Failed> {
+    pub(super) fn tls(
+        &mut self,
+        url: &WsUrl,
+        tcp: TcpStream,
+    ) -> Result<Done<ClientStream>, Failed> {
         let tls_error = |cause: String| {
             Failed::from(Failure::new(
                 Verdict::TlsError,

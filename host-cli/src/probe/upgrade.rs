@@ -13,7 +13,7 @@ use super::diagnose::{body_line, closed_early, no_response, not_http, short_io};
 use super::verdict::{Answer, Failure, Verdict};
 use super::{read_body, Done, Failed, Probe, MAX_BODY, MAX_HEAD};
 use crate::client_cert;
-use crate::tls::Stream;
+use crate::tls::ClientStream;
 use crate::url::WsUrl;
 
 /// The checks step's verdict on a 101 response.
@@ -21,7 +21,7 @@ pub(super) type Checked = Result<Done<Option<wscodec::deflate::PerMessageDeflate
 
 /// A connection the server upgraded.
 pub(super) struct Upgraded {
-    pub(super) stream: Stream,
+    pub(super) stream: ClientStream,
     /// What was read: the response head, then `head.len() - consumed` bytes of WebSocket
     /// frames.
     pub(super) head: Vec<u8>,
@@ -45,7 +45,7 @@ impl Probe<'_> {
     pub(super) fn upgrade(
         &mut self,
         url: &WsUrl,
-        mut stream: Stream,
+        mut stream: ClientStream,
         nonce: [u8; 16],
     ) -> Result<Done<Upgraded>, Failed> {
         let host = url.host_header();

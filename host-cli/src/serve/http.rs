@@ -65,7 +65,7 @@ pub(super) fn send_and_close(mut stream: Transport, response: &[u8]) -> io::Resu
 /// [`LINGER`], so that closing a socket with unread input (which resets the connection)
 /// cannot destroy the response before the client has read it.
 pub(super) fn linger_close(mut stream: Transport) {
-    stream.timed().set_deadline(Instant::now() + LINGER);
+    stream.get_mut().set_deadline(Instant::now() + LINGER);
     let _ = stream.shutdown_write();
     let mut sink = [0u8; 1024];
     while stream.read(&mut sink).is_ok_and(|n| n > 0) {}

@@ -106,7 +106,7 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     // permessage-deflate's memory, taken only once it was agreed.
     let mut memory = agreed.map(|_| Memory::new());
 
-    stream.timed().set_budget(Budget {
+    stream.get_mut().set_budget(Budget {
         wait: Some(s.idle_timeout),
         read: Some(s.idle_timeout),
         write: Some(s.write_timeout),
@@ -114,7 +114,7 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     // Bytes that arrived after the request head already belong to the WebSocket (and
     // start the first message's deadline now).
     let early = &head[consumed..filled];
-    stream.timed().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
+    stream.get_mut().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
     let rx = GrowingRx::new(early, rx_max(s.max_message));
     let config = Config { max_message: s.max_message as u64, ..Config::default() };
     let mut options = Options::new(rx, &mut tx).with_config(config).with_received(early.len());
@@ -133,10 +133,10 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     } else {
         let (end, msgs) = echo(&mut ws);
         let mut stream = ws.into_inner().0;
-        let failure = stream.timed().write_failure().cloned();
+        let failure = stream.get_mut().write_failure().cloned();
         (end, msgs, stream, None, failure)
     };
-    let (wire_in, wire_out) = match (stream.timed().traffic(), wire_out) {
+    let (wire_in, wire_out) = match (stream.get_mut().traffic(), wire_out) {
         ((wire_in, _), Some(wire_out)) => (wire_in, wire_out),
         (traffic, None) => traffic,
     };
@@ -386,7 +386,7 @@ fn echo(ws: &mut Ws<'_>) -> (End, u64) {
             (None, 0) => Next::Waiting,
             (None, _) => Next::Arrived,
         };
-        ws.stream_mut().0.timed().done(next);
+        ws.stream_mut().0.get_mut().done(next);
     }
 }
 
@@ -464,13 +464,13 @@ fn echo_split(
             (None, 0) => Next::Waiting,
             (None, _) => Next::Arrived,
         };
-        reader.stream_mut().0.timed().done(next);
+        reader.stream_mut().0.get_mut().done(next);
     };
     let StdIo(stream) = reader.into_inner();
     let (written, failure) = match shared.into_inner().unwrap_or_else(PoisonError::into_inner) {
         Some(shared) => {
             let mut writing = shared.into_parts().0 .0;
-            let timed = writing.timed();
+            let timed = writing.get_mut();
             (timed.traffic().1, timed.write_failure().cloned())
         }
         None => (0, None),
