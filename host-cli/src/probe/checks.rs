@@ -3,8 +3,10 @@
 use serde_json::json;
 use wscodec::deflate::{check_response, PerMessageDeflate};
 use wscodec::handshake::client::{ClientRequest, Response};
+use wscodec::io::blocking::WebSocket;
+use wscodec::io::{MaskKeys, StdIo};
 use wscodec::HandshakeError;
-use wscodec::Role;
+use wscodec::{Role, RxBuffer};
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
@@ -170,6 +172,22 @@ fn deflate_json(agreed: Option<&PerMessageDeflate>) -> serde_json::Value {
     })
 }
 
+/// Turns permessage-deflate on in `ws` with what the checks `agreed`. They accept only
+/// what the window can take; should the inflater still refuse the agreement, that is the
+/// server's answer (the `header` shows it) failing the checks, not a fault of the probe.
+pub(super) fn start_deflate<'b, T, M, R>(
+    ws: WebSocket<'b, StdIo<T>, M, R>,
+    agreed: Option<PerMessageDeflate>,
+    header: impl FnOnce() -> Option<String>,
+) -> Result<WebSocket<'b, StdIo<T>, M, R>, Failure>
+where
+    T: std::io::Read + std::io::Write,
+    M: MaskKeys,
+    R: RxBuffer,
+{
+    ws.with_deflate(agreed).map_err(|e| bad_extension(e.into(), header()))
+}
+
 /// A `Sec-WebSocket-Extensions` answer the client must fail.
 pub(super) fn bad_extension(e: HandshakeError, header: Option<String>) -> Failure {
     let header = header.unwrap_or_default();
@@ -191,4 +209,46 @@ pub(super) fn bad_extension(e: HandshakeError, header: Option<String>) -> Failur
         ),
         hint,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use wscodec::deflate::{InflateState, Inflater};
+    use wscodec::io::{Deflate, Options};
+
+    use super::*;
+
+    /// An agreement the checks let through but the inflater refuses (here: the server keeps
+    /// a 32 KiB window, the client lent 512 bytes) is the verdict `extension_mismatch`,
+    /// with the server's header in the detail.
+    #[test]
+    fn an_agreement_the_inflater_refuses_is_an_extension_mismatch() {
+        let (mut state, mut window, mut output) = (InflateState::new(), [0u8; 512], [0u8; 64]);
+        let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
+        let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut output[..]));
+        let options = Options::new(&mut rx[..], &mut tx).with_deflate(deflate);
+        let mask: fn() -> [u8; 4] = || [1, 2, 3, 4];
+        let ws = WebSocket::client(StdIo(Cursor::new(Vec::new())), options, mask);
+        let header = "permessage-deflate; client_max_window_bits=9";
+        let agreed =
+            PerMessageDeflate { client_max_window_bits: Some(9), ..PerMessageDeflate::default() };
+        let Err(failure) = start_deflate(ws, Some(agreed), || Some(header.to_owned())) else {
+            panic!("a 32 KiB server window through a 512-byte inflater was accepted");
+        };
+        assert_eq!(failure.verdict, Verdict::ExtensionMismatch);
+        assert!(failure.detail.starts_with(&format!("Sec-WebSocket-Extensions: {header}: ")));
+        assert!(failure.cause.contains("cannot be accepted"), "{}", failure.cause);
+        assert!(failure.hint.contains("--no-deflate"), "{}", failure.hint);
+
+        // The same memory takes a server window that fits it: no verdict.
+        let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
+        let deflate = Deflate::new(Inflater::new(&mut state, &mut window, &mut output[..]));
+        let options = Options::new(&mut rx[..], &mut tx).with_deflate(deflate);
+        let ws = WebSocket::client(StdIo(Cursor::new(Vec::new())), options, mask);
+        let fits = PerMessageDeflate { server_max_window_bits: Some(9), ..agreed };
+        let ws = start_deflate(ws, Some(fits), || None).map_err(|f| f.detail).unwrap();
+        assert_eq!(ws.deflate(), Some(fits));
+    }
 }

@@ -203,23 +203,17 @@ impl Probe<'_> {
             .with_received(leftover)
             .with_deflate(memory.lend(&mut output, true));
         let ws = WebSocket::client(StdIo(stream), options, mask);
-        // Decided from the response the upgrade step parsed. The checks accept only what
-        // the window can take; should the inflater still refuse the agreement, that is
-        // the server's answer failing the checks, not a fault of the probe.
+        // Decided from the response the upgrade step parsed.
         let mut ws = self.step("checks", |_| {
             let done = checks?;
-            match ws.with_deflate(done.value) {
-                Ok(ws) => Ok(Done {
-                    value: ws,
-                    detail: done.detail,
-                    transcript: done.transcript,
-                    extra: done.extra,
-                }),
-                Err(e) => {
-                    let header = head_header(&head, "Sec-WebSocket-Extensions");
-                    Err(checks::bad_extension(e.into(), header).into())
-                }
-            }
+            let header = || head_header(&head, "Sec-WebSocket-Extensions");
+            let ws = checks::start_deflate(ws, done.value, header)?;
+            Ok(Done {
+                value: ws,
+                detail: done.detail,
+                transcript: done.transcript,
+                extra: done.extra,
+            })
         })?;
         if let Some(secs) = self.args.hold {
             self.step("hold", |p| p.hold(&mut ws, Duration::from_secs_f64(secs)))?;
