@@ -32,6 +32,8 @@ const FIRMWARE_IP: &str = "192.168.69.2";
 const PORT: u16 = 8080;
 /// The port of the template's server (tests/firmware/src/template.rs).
 const TEMPLATE_PORT: u16 = 8081;
+/// The port of the telemetry endpoint (tests/firmware/src/telemetry.rs).
+const TELEMETRY_PORT: u16 = 8082;
 /// `wsc serve` on the host side, for the firmware's client task.
 const HOST_ECHO_PORT: u16 = 9100;
 
@@ -332,6 +334,35 @@ fn wait_with_timeout(mut child: Child, timeout: Duration, what: &str) -> Output 
     }
 }
 
+/// Runs the Python peer `script` (in tests/firmware/) with `args` inside `netns`, within
+/// `timeout`; asserts that it succeeded with `checks` "ok: " lines. Returns its output.
+fn peer_script(
+    netns: &Netns,
+    python: &Path,
+    script: &str,
+    args: &[&str],
+    timeout: Duration,
+    checks: usize,
+) -> String {
+    let path = root().join("tests/firmware").join(script);
+    let mut argv = vec![path.to_str().unwrap_or_default()];
+    argv.extend_from_slice(args);
+    let child = netns
+        .command(python, &argv)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {script}: {e}"));
+    let output = wait_with_timeout(child, timeout, script);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprintln!("{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script} failed:\n{stdout}{stderr}");
+    let passed = stdout.lines().filter(|l| l.starts_with("ok: ")).count();
+    assert_eq!(passed, checks, "{script} checks:\n{stdout}");
+    stdout
+}
+
 #[test]
 fn firmware_echo_server_and_client_on_a_tap_device() {
     require_root_tun_iproute2();
@@ -361,27 +392,8 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
 
     // Python websockets and raw sockets: ping/pong, fragments both ways, close 1000, a
     // refused path, abrupt disconnects (FIN and RST), a protocol error, and survival.
-    let script = root().join("tests/firmware/peers.py");
     let url = format!("ws://{FIRMWARE_IP}:{PORT}/");
-    let child = netns
-        .command(&python, &[script.to_str().unwrap_or_default(), &url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start peers.py");
-    let output = wait_with_timeout(child, Duration::from_secs(300), "peers.py");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    eprintln!("{stdout}");
-    assert!(
-        output.status.success(),
-        "peers.py failed:\n{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        19,
-        "peers.py checks:\n{stdout}"
-    );
+    peer_script(&netns, &python, "peers.py", &[&url], Duration::from_secs(300), 19);
     // What the firmware itself reported for those connections.
     firmware.wait_for(
         "permessage-deflate: permessage-deflate; server_no_context_takeover; \
@@ -443,4 +455,44 @@ fn firmware_echo_server_and_client_on_a_tap_device() {
     assert!(!refused.status.success() && said.contains("404"), "template /other: {said}");
     firmware.assert_running();
     host_echo.assert_running();
+}
+
+/// The telemetry endpoint (tests/firmware/src/telemetry.rs): one connection split between
+/// two tasks, one answering commands and one sending numbered telemetry every 10 ms,
+/// driven by Python `websockets` for a few seconds (tests/firmware/telemetry.py).
+#[test]
+fn firmware_telemetry_endpoint_split_between_two_tasks() {
+    require_root_tun_iproute2();
+    let python = python_with("websockets");
+    let netns = Netns::create("telemetry");
+    let mut firmware =
+        start_firmware_with(&netns, &["--telemetry-port", &TELEMETRY_PORT.to_string()]);
+    firmware.wait_for("telemetry: listening on port", 1, "", Duration::from_secs(10));
+
+    let url = format!("ws://{FIRMWARE_IP}:{TELEMETRY_PORT}/");
+    let args = [url.as_str(), "--seconds", "3"];
+    let stdout = peer_script(&netns, &python, "telemetry.py", &args, Duration::from_secs(120), 6);
+    // Both halves ended with the client's close, the two clients' alike, and the 404.
+    firmware.wait_for("telemetry: commands: closed 1000", 2, "", Duration::from_secs(5));
+    firmware.wait_for("telemetry: sender: stopped after", 2, "", Duration::from_secs(5));
+    firmware.wait_for("telemetry: answered HTTP 404, not upgraded", 1, "", Duration::from_secs(5));
+    // Nothing lost: every message the sender wrote arrived (telemetry.py checked them
+    // numbered from 0 without a gap), those that crossed the client's close included.
+    let number_after = |line: &str, key: &str| -> u64 {
+        let rest =
+            &line[line.find(key).unwrap_or_else(|| panic!("no {key:?} in {line:?}")) + key.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or_else(|_| panic!("no number after {key:?} in {line:?}"))
+    };
+    let received = stdout
+        .lines()
+        .find(|l| l.starts_with("ok: close:"))
+        .map(|l| number_after(l, "received "))
+        .expect("the close line");
+    let lines = firmware.lines();
+    let stopped =
+        lines.iter().find(|l| l.contains("telemetry: sender: stopped after")).expect("logged");
+    let sent = number_after(stopped, "stopped after ");
+    assert_eq!(sent, received, "the sender wrote {sent}, the client read {received}: {stopped}");
+    firmware.assert_running();
 }

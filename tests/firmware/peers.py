@@ -513,12 +513,17 @@ async def main() -> None:
     await survives(url)
 
 
-if __name__ == "__main__":
+def run(checks) -> None:
+    """Runs the coroutine `checks`; any failure exits with code 1 and the reason on stderr."""
     try:
-        asyncio.run(asyncio.wait_for(main(), 300))
+        asyncio.run(checks)
     except Failure as e:
         print(f"FAIL: {e}", file=sys.stderr)
         sys.exit(1)
     except Exception as e:  # noqa: BLE001 - any error fails the run, loudly
         print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    run(asyncio.wait_for(main(), 300))

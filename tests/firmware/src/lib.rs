@@ -26,6 +26,7 @@
 #[macro_use]
 mod fmt;
 pub mod autobahn;
+pub mod telemetry;
 pub mod template;
 mod text;
 mod timeouts;

@@ -9,7 +9,7 @@
 //!                  [--port 8080] [--max-message 262144] [--peer 192.168.69.1:9100]
 //!                  [--handshake-timeout 10] [--idle-timeout 60] [--write-timeout 10]
 //!                  [--wss-peer 192.168.69.1:9443 --wss-name NAME --wss-ca CA.der]
-//!                  [--template-port 8081]
+//!                  [--template-port 8081] [--telemetry-port 8082]
 //! ```
 
 use std::io::{Read as _, Write as _};
@@ -21,7 +21,7 @@ use embassy_net::{Config, IpEndpoint, Ipv4Cidr, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use static_cell::StaticCell;
 use wscodec_firmware::tls_client::{self, WssPeer};
-use wscodec_firmware::{start, Settings, SOCKETS};
+use wscodec_firmware::{start, telemetry, Settings, SOCKETS};
 
 /// The board's configuration (on a real board: constants, flash, or DHCP).
 struct Board {
@@ -38,6 +38,7 @@ struct Board {
     wss_name: Option<String>,
     wss_ca: Option<Vec<u8>>,
     template_port: Option<u16>,
+    telemetry_port: Option<u16>,
 }
 
 fn usage(error: &str) -> ! {
@@ -45,7 +46,8 @@ fn usage(error: &str) -> ! {
     eprintln!(
         "usage: wscodec-firmware --tap NAME --address A.B.C.D/LEN [--gateway A.B.C.D] \
          [--port PORT] [--max-message BYTES] [--peer A.B.C.D:PORT] [--handshake-timeout SECS] [--idle-timeout SECS] \
-         [--write-timeout SECS] [--wss-peer A.B.C.D:PORT --wss-name NAME --wss-ca CA.der] [--template-port PORT]"
+         [--write-timeout SECS] [--wss-peer A.B.C.D:PORT --wss-name NAME --wss-ca CA.der] [--template-port PORT] \
+         [--telemetry-port PORT]"
     );
     exit(2)
 }
@@ -65,6 +67,7 @@ fn parse_args() -> Board {
         wss_name: None,
         wss_ca: None,
         template_port: None,
+        telemetry_port: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -108,6 +111,9 @@ fn parse_args() -> Board {
             }
             "--template-port" => {
                 board.template_port = Some(value.parse().unwrap_or_else(|_| bad("a port")))
+            }
+            "--telemetry-port" => {
+                board.telemetry_port = Some(value.parse().unwrap_or_else(|_| bad("a port")))
             }
             _ => usage(&format!("unknown option {flag}")),
         }
@@ -184,7 +190,9 @@ async fn main(spawner: Spawner) {
         gateway: board.gateway,
         dns_servers: Default::default(),
     });
-    static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
+    // The shared application's sockets, and the telemetry endpoint's.
+    static RESOURCES: StaticCell<StackResources<{ SOCKETS + telemetry::SOCKETS }>> =
+        StaticCell::new();
     let seed = u64::from_ne_bytes(random());
     let (stack, runner) =
         embassy_net::new(device, config, RESOURCES.init(StackResources::new()), seed);
@@ -201,6 +209,9 @@ async fn main(spawner: Spawner) {
         seed: seed.rotate_left(32),
     };
     start(spawner, stack, settings);
+    if let Some(port) = board.telemetry_port {
+        telemetry::start(spawner, stack, port, settings);
+    }
     if let Some(port) = board.template_port {
         wscodec_firmware::template::spawn_websocket_servers(spawner, stack, port);
     }
