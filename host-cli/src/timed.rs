@@ -48,6 +48,12 @@ pub(crate) fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
+/// `connection refused` rather than `Connection refused (os error 111)`.
+pub(crate) fn short_io(e: &io::Error) -> String {
+    let text = e.to_string();
+    text.split(" (os error").next().unwrap_or(&text).to_lowercase()
+}
+
 /// Whether `e` says the peer closed (or reset) the connection.
 pub(crate) fn is_closed(e: &io::Error) -> bool {
     matches!(

@@ -70,12 +70,6 @@ pub(super) fn resolve(url: &WsUrl) -> Result<Done<Vec<SocketAddr>>, Failed> {
     }
 }
 
-/// `connection refused` rather than `Connection refused (os error 111)`.
-pub(super) fn short_io(e: &io::Error) -> String {
-    let text = e.to_string();
-    text.split(" (os error").next().unwrap_or(&text).to_lowercase()
-}
-
 pub(super) fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}...", &s[..i]),

@@ -3,9 +3,9 @@
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 
-use super::diagnose::short_io;
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
+use crate::timed::short_io;
 use crate::tls::{self, ClientStream};
 use crate::url::WsUrl;
 

@@ -9,10 +9,11 @@ use wscodec::handshake::client::{self, ClientRequest};
 use wscodec::handshake::{Header, MAX_HEADERS};
 use wscodec::Status;
 
-use super::diagnose::{body_line, closed_early, no_response, not_http, short_io};
+use super::diagnose::{body_line, closed_early, no_response, not_http};
 use super::verdict::{Answer, Failure, Verdict};
 use super::{read_body, Done, Failed, Probe, MAX_BODY, MAX_HEAD};
 use crate::client_cert;
+use crate::timed::short_io;
 use crate::tls::ClientStream;
 use crate::url::WsUrl;
 

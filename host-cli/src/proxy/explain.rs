@@ -2,8 +2,9 @@
 
 use std::io;
 
-use super::failure::{short_io, socks_reply_text, FailureKind, Stage};
+use super::failure::{socks_reply_text, FailureKind, Stage};
 use super::{Failure, Kind, Source};
+use crate::timed::short_io;
 
 /// The text of the errno Squid appends to `ERR_CONNECT_FAIL`.
 fn errno_text(errno: &str) -> Option<&'static str> {

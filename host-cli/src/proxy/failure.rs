@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::Chosen;
+use crate::timed::short_io;
 
 /// The four ways a proxy fails, as `wsc probe` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,12 +217,6 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
-
-/// `connection refused` rather than `Connection refused (os error 111)`.
-pub(super) fn short_io(e: &io::Error) -> String {
-    let text = e.to_string();
-    text.split(" (os error").next().unwrap_or(&text).to_lowercase()
-}
 
 /// The first bytes of an answer, as text if they are printable, else as hex.
 fn show_bytes(bytes: &[u8]) -> String {
