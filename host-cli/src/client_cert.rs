@@ -2,10 +2,9 @@
 //! `--key`, checked before anything is sent, and what the server asked for during the
 //! handshake, so that a refusal can be explained.
 
-use std::cell::RefCell;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{bail, Context as _};
 use rustls::client::ResolvesClientCert;
@@ -119,29 +118,31 @@ pub(crate) enum Asked {
     Sent(String),
 }
 
-thread_local! {
-    /// A thread runs one TLS client handshake at a time: what its server asked for.
-    static ASKED: RefCell<Asked> = const { RefCell::new(Asked::Nothing) };
+/// What the server of one handshake asked for, as its resolver records it.
+#[derive(Debug, Default)]
+pub(crate) struct Record(Mutex<Asked>);
+
+impl Record {
+    /// What was asked so far.
+    pub(crate) fn asked(&self) -> Asked {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
 }
 
-/// A client handshake begins on this thread.
-pub(crate) fn begin() {
-    ASKED.with(|asked| *asked.borrow_mut() = Asked::Nothing);
-}
-
-/// What the server of this thread's latest handshake asked for.
-pub(crate) fn asked() -> Asked {
-    ASKED.with(|asked| asked.borrow().clone())
-}
-
-/// The resolver for a client configuration: presents `identity` when asked, and records
-/// that the server asked.
-pub(crate) fn resolver(identity: Option<&Identity>) -> Arc<dyn ResolvesClientCert> {
-    Arc::new(Resolver(identity.cloned()))
+/// The resolver for one handshake: presents `identity` when asked, and records in
+/// `record` that the server asked.
+pub(crate) fn resolver(
+    identity: Option<&Identity>,
+    record: Arc<Record>,
+) -> Arc<dyn ResolvesClientCert> {
+    Arc::new(Resolver { identity: identity.cloned(), record })
 }
 
 #[derive(Debug)]
-struct Resolver(Option<Identity>);
+struct Resolver {
+    identity: Option<Identity>,
+    record: Arc<Record>,
+}
 
 impl ResolvesClientCert for Resolver {
     fn resolve(
@@ -149,14 +150,15 @@ impl ResolvesClientCert for Resolver {
         _root_hint_subjects: &[&[u8]],
         sigschemes: &[SignatureScheme],
     ) -> Option<Arc<CertifiedKey>> {
-        let usable = self.0.as_ref().filter(|id| id.key.key.choose_scheme(sigschemes).is_some());
+        let usable =
+            self.identity.as_ref().filter(|id| id.key.key.choose_scheme(sigschemes).is_some());
         let asked = usable.map_or(Asked::NotGiven, |id| Asked::Sent(id.path.clone()));
-        ASKED.with(|cell| *cell.borrow_mut() = asked);
+        *self.record.0.lock().unwrap_or_else(PoisonError::into_inner) = asked;
         usable.map(|id| Arc::clone(&id.key))
     }
 
     fn has_certs(&self) -> bool {
-        self.0.is_some()
+        self.identity.is_some()
     }
 }
 
@@ -177,13 +179,14 @@ pub(crate) fn refusal(alert: &str) -> &'static str {
 /// (`None`: the server closed it), if TLS caused it. Under TLS 1.3 the server judges a client certificate,
 /// or its absence, after the client's side of the handshake is over: its verdict arrives
 /// as an alert on the first read, or as the end of the connection from a server that
-/// sends no alert (Python's asyncio servers, for one).
-pub(crate) fn late_failure(e: Option<&io::Error>) -> Option<TlsFailure> {
+/// sends no alert (Python's asyncio servers, for one). `asked`: what the server asked for
+/// in the handshake ([`Session::client_cert`](crate::tls::Session)).
+pub(crate) fn late_failure(e: Option<&io::Error>, asked: &Asked) -> Option<TlsFailure> {
     if let Some(tls) = e.and_then(|e| e.get_ref()?.downcast_ref::<rustls::Error>()) {
-        return Some(TlsFailure::from_rustls(tls));
+        return Some(TlsFailure::from_rustls(tls, asked));
     }
     let closed = e.is_none_or(is_closed);
-    match asked() {
+    match asked.clone() {
         _ if !closed => None,
         Asked::Nothing => None,
         Asked::NotGiven => Some(TlsFailure::ClientCertRequired),

@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -77,7 +76,7 @@ pub(crate) struct Options<'a> {
     /// Extra headers.
     pub(crate) headers: &'a [(&'a str, &'a str)],
     /// The TLS configuration for wss:// (system roots when `None`).
-    pub(crate) tls: Option<&'a Arc<rustls::ClientConfig>>,
+    pub(crate) tls: Option<&'a tls::ClientTls>,
     /// Connect through this proxy (the TLS of wss:// runs inside its tunnel, with the
     /// server's certificate checked against the URL's host).
     pub(crate) proxy: Option<&'a proxy::Chosen>,
@@ -102,16 +101,20 @@ pub(crate) fn dial<'b>(
     };
     tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     tcp.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    let stream = if url.tls {
+    let (stream, asked) = if url.tls {
+        let system;
         let config = match options.tls {
-            Some(config) => Arc::clone(config),
-            None => tls::client_config(tls::TrustOptions::default())?.0,
+            Some(config) => config,
+            None => {
+                system = tls::client_config(tls::TrustOptions::default())?.0;
+                &system
+            }
         };
-        let (stream, _) = tls::handshake(tcp, url.bare_host(), config)
+        let (stream, session) = tls::handshake(tcp, url.bare_host(), config)
             .map_err(|failure| tls_failed(failure, url))?;
-        stream
+        (stream, session.client_cert)
     } else {
-        tls::ClientStream::Plain(tcp)
+        (tls::ClientStream::Plain(tcp), client_cert::Asked::Nothing)
     };
     let host = url.host_header();
     let request = ClientRequest {
@@ -126,8 +129,8 @@ pub(crate) fn dial<'b>(
     if let Some(deflate) = deflate {
         lent = lent.with_deflate(deflate);
     }
-    let (mut ws, chosen) =
-        WebSocket::connect(stream, lent, &request, mask).map_err(|e| upgrade_failed(e, url))?;
+    let (mut ws, chosen) = WebSocket::connect(stream, lent, &request, mask)
+        .map_err(|e| upgrade_failed(e, url, &asked))?;
     let protocol = chosen.map(str::to_owned);
     ws.stream_mut().0.set_read_timeout(None)?;
     ws.stream_mut().0.set_write_timeout(None)?;
@@ -142,12 +145,17 @@ fn tls_failed(failure: tls::TlsFailure, url: &WsUrl) -> anyhow::Error {
 }
 
 /// The error for a failed opening handshake: a TLS failure when the server's verdict on
-/// a client certificate came late (see [`crate::client_cert::late_failure`]).
-fn upgrade_failed(e: wscodec::io::Error<std::io::Error>, url: &WsUrl) -> anyhow::Error {
+/// a client certificate (it `asked` for one in the TLS handshake) came late (see
+/// [`crate::client_cert::late_failure`]).
+fn upgrade_failed(
+    e: wscodec::io::Error<std::io::Error>,
+    url: &WsUrl,
+    asked: &client_cert::Asked,
+) -> anyhow::Error {
     use wscodec::io::Error;
     let late = match &e {
-        Error::Read(io) | Error::Write(io) if url.tls => client_cert::late_failure(Some(io)),
-        Error::UnexpectedEof if url.tls => client_cert::late_failure(None),
+        Error::Read(io) | Error::Write(io) if url.tls => client_cert::late_failure(Some(io), asked),
+        Error::UnexpectedEof if url.tls => client_cert::late_failure(None, asked),
         _ => None,
     };
     if let Some(failure) = late {

@@ -170,23 +170,30 @@ impl fmt::Display for Trust {
     }
 }
 
+/// A client's TLS settings: what it trusts, and the certificate it presents when a server
+/// asks for one.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientTls {
+    config: Arc<ClientConfig>,
+    identity: Option<client_cert::Identity>,
+}
+
 /// A client configuration: system roots (or Mozilla's), `--ca-file`, or `--insecure`.
 ///
 /// # Errors
 /// When the CA file cannot be read or holds no certificate.
-pub(crate) fn client_config(
-    options: TrustOptions<'_>,
-) -> anyhow::Result<(Arc<ClientConfig>, Trust)> {
+pub(crate) fn client_config(options: TrustOptions<'_>) -> anyhow::Result<(ClientTls, Trust)> {
+    let identity = options.identity.cloned();
+    // The client certificate's resolver is [`handshake`]'s, one for each.
+    let client_tls = |config| ClientTls { config: Arc::new(config), identity };
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .context("the TLS provider supports no protocol version")?;
     if options.insecure {
         let verifier = Arc::new(AnyCertificate(provider()));
-        let config = builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_client_cert_resolver(client_cert::resolver(options.identity));
-        return Ok((Arc::new(config), Trust::Insecure));
+        let config =
+            builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
+        return Ok((client_tls(config), Trust::Insecure));
     }
     let mut roots = RootCertStore::empty();
     let trust = if let Some(path) = options.ca_file {
@@ -207,10 +214,8 @@ pub(crate) fn client_config(
             Trust::BuiltIn(roots.len())
         }
     };
-    let config = builder
-        .with_root_certificates(roots)
-        .with_client_cert_resolver(client_cert::resolver(options.identity));
-    Ok((Arc::new(config), trust))
+    let config = builder.with_root_certificates(roots).with_no_client_auth();
+    Ok((client_tls(config), trust))
 }
 
 /// A server configuration from a PEM certificate chain and a PEM private key.
@@ -241,6 +246,9 @@ pub(crate) struct Session {
     pub(crate) version: String,
     /// e.g. `TLS13_AES_256_GCM_SHA384`.
     pub(crate) cipher: String,
+    /// Whether the server asked for a client certificate, and what was sent. Under TLS 1.3
+    /// its verdict on it comes later (see [`client_cert::late_failure`]).
+    pub(crate) client_cert: client_cert::Asked,
 }
 
 /// Runs the client TLS handshake over `tcp` for `host` (a name or an IP address).
@@ -252,17 +260,22 @@ pub(crate) struct Session {
 pub(crate) fn handshake(
     tcp: TcpStream,
     host: &str,
-    config: Arc<ClientConfig>,
+    tls: &ClientTls,
 ) -> Result<(ClientStream, Session), TlsFailure> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| TlsFailure::Other(format!("{host:?} is not a valid TLS server name")))?;
-    let mut conn =
-        ClientConnection::new(config, name).map_err(|e| TlsFailure::Other(e.to_string()))?;
-    client_cert::begin();
+    // This handshake's own resolver, which records what its server asked for (a clone of
+    // the configuration shares its session cache).
+    let record = Arc::new(client_cert::Record::default());
+    let mut config = ClientConfig::clone(&tls.config);
+    config.client_auth_cert_resolver =
+        client_cert::resolver(tls.identity.as_ref(), Arc::clone(&record));
+    let mut conn = ClientConnection::new(Arc::new(config), name)
+        .map_err(|e| TlsFailure::Other(e.to_string()))?;
     let mut recorder = Recorder { tcp, first: Vec::new() };
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut recorder) {
-            return Err(TlsFailure::classify(&e, &recorder.first));
+            return Err(TlsFailure::classify(&e, &recorder.first, &record.asked()));
         }
     }
     let session = Session {
@@ -271,6 +284,7 @@ pub(crate) fn handshake(
             .negotiated_cipher_suite()
             .map(|s| format!("{:?}", s.suite()))
             .unwrap_or_default(),
+        client_cert: record.asked(),
     };
     let stream = StreamOwned::new(conn, recorder.tcp);
     Ok((Stream::Tls(Box::new(stream)), session))
@@ -332,18 +346,20 @@ pub(crate) enum TlsFailure {
 }
 
 impl TlsFailure {
-    fn classify(e: &io::Error, first: &[u8]) -> Self {
+    /// The failure `e` of a handshake in which the server sent `first` and asked for
+    /// `asked`.
+    fn classify(e: &io::Error, first: &[u8], asked: &client_cert::Asked) -> Self {
         if looks_like_plain_text(first) {
             let text = String::from_utf8_lossy(first);
             let first_line = text.lines().next().unwrap_or_default().trim().to_owned();
             return Self::PlainText { first_line };
         }
         if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-            return Self::from_rustls(tls);
+            return Self::from_rustls(tls, asked);
         }
         if is_timeout(e) {
             Self::Timeout
-        } else if is_closed(e) && client_cert::asked() == client_cert::Asked::NotGiven {
+        } else if is_closed(e) && *asked == client_cert::Asked::NotGiven {
             Self::ClientCertRequired
         } else if is_closed(e) {
             Self::Closed
@@ -352,7 +368,8 @@ impl TlsFailure {
         }
     }
 
-    pub(crate) fn from_rustls(e: &rustls::Error) -> Self {
+    /// The failure rustls reported as `e`, in a handshake whose server asked for `asked`.
+    pub(crate) fn from_rustls(e: &rustls::Error, asked: &client_cert::Asked) -> Self {
         match e {
             rustls::Error::InvalidCertificate(cert) => match cert {
                 CertificateError::Expired => Self::Expired { detail: String::new() },
@@ -383,14 +400,13 @@ impl TlsFailure {
                 CertificateError::UnknownIssuer => Self::UnknownIssuer,
                 other => Self::Certificate(format!("{other:?}")),
             },
-            rustls::Error::AlertReceived(alert) => Self::from_alert(*alert),
+            rustls::Error::AlertReceived(alert) => Self::from_alert(*alert, asked.clone()),
             other => Self::Other(other.to_string()),
         }
     }
 
-    fn from_alert(alert: AlertDescription) -> Self {
+    fn from_alert(alert: AlertDescription, asked: client_cert::Asked) -> Self {
         use AlertDescription as A;
-        let asked = client_cert::asked();
         match (alert, asked) {
             (A::CertificateRequired, _) | (A::HandshakeFailure, client_cert::Asked::NotGiven) => {
                 Self::ClientCertRequired

@@ -161,7 +161,7 @@ struct Client<'a> {
     url: WsUrl,
     headers: Vec<(&'a str, &'a str)>,
     protocols: Vec<&'a str>,
-    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    tls: Option<tls::ClientTls>,
     route: proxy::Route,
     input: Input,
     settings: Settings,

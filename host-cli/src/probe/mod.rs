@@ -90,6 +90,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs_f64(args.timeout),
         report: Report { url: args.request.url.clone(), ..Report::default() },
         answered_by: None,
+        client_cert: crate::client_cert::Asked::Nothing,
     };
     // Each step records itself; the first failure ends the walk.
     let _ = probe.walk();
@@ -112,6 +113,9 @@ struct Probe<'a> {
     report: Report,
     /// The `Server` (or `Via`) header of the 101: who answered, for the hold step.
     answered_by: Option<String>,
+    /// What the server asked for in the TLS handshake (a client certificate), for its
+    /// verdict on it, which TLS 1.3 sends with the first read.
+    client_cert: crate::client_cert::Asked,
 }
 
 /// A step's successful result: its detail line, transcript lines and extra JSON.

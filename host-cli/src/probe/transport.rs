@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 
 use super::verdict::{Failure, Verdict};
 use super::{Done, Failed, Probe};
+use crate::client_cert::Asked;
 use crate::timed::short_io;
 use crate::tls::{self, ClientStream};
 use crate::url::WsUrl;
@@ -116,22 +117,21 @@ impl Probe<'_> {
         let (config, trust) = tls::client_config(trust).map_err(|e| tls_error(format!("{e:#}")))?;
         let _ = tcp.set_read_timeout(Some(self.timeout));
         let _ = tcp.set_write_timeout(Some(self.timeout));
-        match tls::handshake(tcp, url.bare_host(), config) {
+        match tls::handshake(tcp, url.bare_host(), &config) {
             Ok((stream, session)) => {
                 let verified = if trust == tls::Trust::Insecure {
                     "certificate NOT verified (--insecure)".to_owned()
                 } else {
                     format!("certificate valid for {}, trusted via {trust}", url.host)
                 };
-                let client = match crate::client_cert::asked() {
-                    crate::client_cert::Asked::Nothing => String::new(),
-                    crate::client_cert::Asked::NotGiven => {
+                let client = match &session.client_cert {
+                    Asked::Nothing => String::new(),
+                    Asked::NotGiven => {
                         "; the server asked for a client certificate, none given".to_owned()
                     }
-                    crate::client_cert::Asked::Sent(cert) => {
-                        format!("; client certificate {cert} sent")
-                    }
+                    Asked::Sent(cert) => format!("; client certificate {cert} sent"),
                 };
+                self.client_cert = session.client_cert.clone();
                 let detail = format!("{}, {}; {verified}{client}", session.version, session.cipher);
                 Ok(Done::new(stream, detail))
             }

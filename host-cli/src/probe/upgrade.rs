@@ -138,8 +138,8 @@ impl Probe<'_> {
             if url.tls && head.is_empty() {
                 // The server's verdict on a client certificate comes now under TLS 1.3.
                 let late = match &read {
-                    Ok(0) => client_cert::late_failure(None),
-                    Err(e) => client_cert::late_failure(Some(e)),
+                    Ok(0) => client_cert::late_failure(None, &self.client_cert),
+                    Err(e) => client_cert::late_failure(Some(e), &self.client_cert),
                     Ok(_) => None,
                 };
                 if let Some(late) = late {
