@@ -71,7 +71,7 @@ impl WsUrl {
 
     /// The host without IPv6 brackets, as resolvers and TLS server names want it.
     pub(crate) fn bare_host(&self) -> &str {
-        self.host.trim_start_matches('[').trim_end_matches(']')
+        bare_host(&self.host)
     }
 
     /// `ws` or `wss`.
@@ -122,6 +122,12 @@ pub(crate) fn split_host_port(authority: &str) -> anyhow::Result<(String, Option
             None => (authority.to_owned(), None),
         })
     }
+}
+
+/// `host` without IPv6 brackets (`[::1]` -> `::1`), as resolvers and TLS server names
+/// want it.
+pub(crate) fn bare_host(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ impl ProxyUrl {
 
     /// The host without IPv6 brackets.
     pub(crate) fn bare_host(&self) -> &str {
-        self.host.trim_start_matches('[').trim_end_matches(']')
+        crate::url::bare_host(&self.host)
     }
 }
 
