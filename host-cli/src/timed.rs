@@ -16,6 +16,7 @@
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Which deadline passed.
@@ -94,7 +95,8 @@ pub(crate) enum Next {
 /// A [`TcpStream`] with a read deadline and a write deadline.
 #[derive(Debug)]
 pub(crate) struct TimedTcp {
-    tcp: TcpStream,
+    /// Shared (not duplicated) with [`TimedTcp::socket`]'s holders.
+    tcp: Arc<TcpStream>,
     read_by: Option<Instant>,
     write_by: Option<Instant>,
     /// `write_by` is an absolute deadline ([`TimedTcp::set_deadline`]), not one write's.
@@ -127,7 +129,7 @@ impl TimedTcp {
         tcp.set_read_timeout(None)?;
         tcp.set_write_timeout(None)?;
         Ok(Self {
-            tcp,
+            tcp: Arc::new(tcp),
             read_by: None,
             write_by: None,
             write_fixed: false,
@@ -189,6 +191,12 @@ impl TimedTcp {
         }
     }
 
+    /// The socket, shared (no second descriptor): for asking how many bytes wait in it
+    /// without reading them (`wsc serve`'s receive buffer).
+    pub(crate) fn socket(&self) -> Arc<TcpStream> {
+        Arc::clone(&self.tcp)
+    }
+
     /// Another handle on the same socket (for the other half of a split connection).
     pub(crate) fn try_clone_tcp(&self) -> io::Result<TcpStream> {
         self.tcp.try_clone()
@@ -238,7 +246,7 @@ impl Read for TimedTcp {
                 self.tcp.set_read_timeout(timeout)?;
                 self.read_timeout = timeout;
             }
-            match self.tcp.read(buf) {
+            match (&*self.tcp).read(buf) {
                 Ok(n) => {
                     self.traffic.0 += n as u64;
                     if n > 0 && self.read_by.is_none() {
@@ -276,7 +284,7 @@ impl Write for TimedTcp {
         if self.flush_ends_write {
             self.write_by = None;
         }
-        self.tcp.flush()
+        (&*self.tcp).flush()
     }
 }
 
@@ -313,9 +321,9 @@ impl TimedTcp {
                 self.write_timeout = timeout;
             }
             let sent = if self.held.is_empty() {
-                self.tcp.write(buf)
+                (&*self.tcp).write(buf)
             } else {
-                self.tcp.write_vectored(&[IoSlice::new(&self.held), IoSlice::new(buf)])
+                (&*self.tcp).write_vectored(&[IoSlice::new(&self.held), IoSlice::new(buf)])
             };
             match sent {
                 Ok(n) => {

@@ -15,9 +15,11 @@
 //!
 //! # Memory follows the traffic
 //! A connection starts with a 4 KiB receive buffer ([`rx::GrowingRx`]) that grows only
-//! while a frame that needs the room is arriving, up to `--max-message`, and shrinks back
-//! as soon as it holds nothing. An idle connection costs its small buffers and the pages
-//! its thread's stack touched, whatever `--max-message` says.
+//! while a frame that needs the room is arriving, up to `--max-message` (with room to read
+//! a few more messages of that size at once), stays grown while more bytes wait in the
+//! socket, and shrinks back once it holds nothing and nothing waits. An idle connection
+//! costs its small buffers and the pages its thread's stack touched, whatever
+//! `--max-message` says.
 //!
 //! # permessage-deflate
 //! Accepted unless `--no-deflate`. A connection whose client offers it takes about

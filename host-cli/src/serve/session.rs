@@ -115,7 +115,8 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     // start the first message's deadline now).
     let early = &head[consumed..filled];
     stream.get_mut().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
-    let rx = GrowingRx::new(early, rx_max(s.max_message));
+    let rx = GrowingRx::new(early, rx_max(s.max_message))
+        .busy_while_waiting_in(stream.get_ref().socket());
     let config = Config { max_message: s.max_message as u64, ..Config::default() };
     let mut options = Options::new(rx, &mut tx).with_config(config).with_received(early.len());
     if let Some(memory) = memory.as_mut() {
