@@ -128,25 +128,6 @@ fn xor_aligned(buf: &mut [u8], key: [u8; 4]) {
     xor_wide(body, rotate_key(key, head.len()));
 }
 
-/// [`xor_words`] compiled for AVX2 as well, and run that way when the CPU has it (feature
-/// `simd`, x86 and x86_64 builds whose target CPU lacks AVX2). pulp checks the CPU (cached
-/// by `std`) and calls the AVX2 copy through its safe interface; 32-byte vectors mask a
-/// 64 KiB payload in about 0.7 µs instead of 1.1 µs with the baseline's 16-byte SSE2.
-#[cfg(all(
-    feature = "simd",
-    any(target_arch = "x86", target_arch = "x86_64"),
-    not(target_feature = "avx2")
-))]
-#[inline(always)]
-fn xor_wide(buf: &mut [u8], key: [u8; 4]) {
-    /// The CPU's features, detected once (`Arch::new` checks a dozen on each call).
-    static ARCH: std::sync::OnceLock<pulp::Arch> = std::sync::OnceLock::new();
-    ARCH.get_or_init(pulp::Arch::new).dispatch(
-        #[inline(always)]
-        || xor_words(buf, key),
-    );
-}
-
 /// [`xor_words`] at the build's own vector width.
 #[cfg(not(all(
     feature = "simd",
@@ -156,6 +137,73 @@ fn xor_wide(buf: &mut [u8], key: [u8; 4]) {
 #[inline(always)]
 fn xor_wide(buf: &mut [u8], key: [u8; 4]) {
     xor_words(buf, key);
+}
+
+#[cfg(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64"),
+    not(target_feature = "avx2")
+))]
+use wide::xor_wide;
+
+/// The AVX2 copy of the long loop (feature `simd`, x86 and x86_64 builds whose target CPU
+/// lacks AVX2), run when the CPU has AVX2.
+#[cfg(all(
+    feature = "simd",
+    any(target_arch = "x86", target_arch = "x86_64"),
+    not(target_feature = "avx2")
+))]
+mod wide {
+    use super::{wide_key, xor_words};
+
+    /// [`xor_blocks`] compiled for AVX2 as well, and run that way when the CPU has it.
+    /// pulp checks the CPU (cached by `std`) and calls the AVX2 copy through its safe
+    /// interface; 32-byte vectors mask a 64 KiB payload in about 0.7 µs instead of 1.1 µs
+    /// with the baseline's 16-byte SSE2.
+    #[inline(always)]
+    pub(super) fn xor_wide(buf: &mut [u8], key: [u8; 4]) {
+        /// The CPU's features, detected once (`Arch::new` checks a dozen on each call).
+        static ARCH: std::sync::OnceLock<pulp::Arch> = std::sync::OnceLock::new();
+        ARCH.get_or_init(pulp::Arch::new).dispatch(Blocks { buf, key });
+    }
+
+    /// [`xor_blocks`] as pulp calls it, inside the function compiled for the CPU's
+    /// features. A struct rather than a closure: pulp inlines `with_simd` there, while a
+    /// closure's `call_once` stayed a function of its own, compiled for the baseline, once
+    /// its body was the block loop (13,209 instructions for 64 KiB instead of 5,007).
+    struct Blocks<'a> {
+        buf: &'a mut [u8],
+        key: [u8; 4],
+    }
+
+    impl pulp::WithSimd for Blocks<'_> {
+        type Output = ();
+
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            xor_blocks(self.buf, self.key);
+        }
+    }
+
+    /// [`BLOCK`]-byte blocks, each eight AVX2 XORs and stores, then [`xor_words`] for the
+    /// rest. LLVM unrolls [`xor_words`] four vectors deep; a block halves the loop's own
+    /// instructions: 64 KiB in 5,007 instructions instead of 5,760 (callgrind). Only in
+    /// this copy: a build for an AVX2 CPU keeps the one loop, [`xor_words`].
+    #[inline(always)]
+    fn xor_blocks(buf: &mut [u8], key: [u8; 4]) {
+        let wide = wide_key(key);
+        let (blocks, rest) = buf.as_chunks_mut::<BLOCK>();
+        for block in blocks {
+            for w in block.as_chunks_mut::<8>().0 {
+                *w = (u64::from_ne_bytes(*w) ^ wide).to_ne_bytes();
+            }
+        }
+        // A block is a whole number of key lengths: the key is where it was.
+        xor_words(rest, key);
+    }
+
+    /// [`xor_blocks`]'s block: eight AVX2 registers.
+    const BLOCK: usize = 256;
 }
 
 /// The masking loop: 8-byte words, then at most one 4-byte word and 3 single bytes.
