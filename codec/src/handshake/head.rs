@@ -328,8 +328,9 @@ fn reason(buf: &[u8], start: usize) -> Result<(&str, usize), Stop> {
 
 /// A header line: the index of the colon, the trimmed value and the index after the line
 /// end.
-// One copy, not inlined: at opt-level "z" that keeps the minimal firmware server small.
-#[inline(never)]
+// Called from the header loop alone: inlined there, 116 bytes less on thumbv7em and 100
+// of flash on riscv32imc than a call (thumbv6m +4).
+#[inline]
 fn header_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
     let colon = token_until(buf, start, b':', HttpErrorKind::HeaderName)?;
     let (value, next) = value(buf, colon + 1)?;

@@ -182,9 +182,11 @@ pub enum Outcome {
 /// assert_eq!(outcome, Outcome::Failed(HandshakeError::HeadersTooLarge));
 /// assert!(out[..written].starts_with(b"HTTP/1.1 431 "));
 /// ```
-// `handle_request` and `answer` are not inlined: at opt-level "z", copies inlined into an
-// adapter's read loop made the minimal firmware server about 900 bytes larger
-// (`scripts/firmware-budget`). One call per connection costs nothing measurable.
+// `handle_request` is not inlined: at opt-level "z", copies inlined into an adapter's read
+// loop made the minimal firmware server about 900 bytes larger (`scripts/firmware-budget`).
+// One call per connection costs nothing measurable. `answer`, called from here alone, is
+// inlined into it: 116 bytes less on thumbv7em, 168 on riscv32imc than a call, and 272
+// bytes less stack.
 #[inline(never)]
 pub fn handle_request<'b, F, N, H, T>(
     head: Head<'b>,
@@ -221,7 +223,7 @@ where
 
 /// Classifies a complete request, lets `decide` choose, and writes the answer; `negotiate`
 /// chooses the extensions of an accepted upgrade.
-#[inline(never)]
+#[inline]
 fn answer<'b, F, N, H, T>(
     request: &Request<'_, 'b>,
     out: &mut [u8],
