@@ -102,34 +102,36 @@ impl Sha1 {
 
 /// One 64-byte block into the state (FIPS 180-4 section 6.1.2).
 ///
-/// Four passes of 20 rounds, one per round function and constant: the smallest form at
-/// opt-level "z" is one loop; with the function fixed per pass, opt-level 3 unrolls each
-/// pass into straight code with the variables renamed.
+/// The message schedule first, all 80 words (320 bytes of stack), then four passes of 20
+/// rounds, one per round function and constant: each round reads its word in order, with
+/// no index arithmetic; at opt-level "z" each step is one small loop, at opt-level 3 the
+/// compiler unrolls each pass into straight code with the variables renamed.
 fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
-    let mut w = [0u32; 16];
+    let mut w = [0u32; 80];
     for (word, bytes) in w.iter_mut().zip(block.as_chunks::<4>().0) {
         *word = u32::from_be_bytes(*bytes);
     }
+    for t in 16..80 {
+        let x = at(&w, t - 3) ^ at(&w, t - 8) ^ at(&w, t - 14) ^ at(&w, t - 16);
+        if let Some(slot) = w.get_mut(t) {
+            *slot = x.rotate_left(1);
+        }
+    }
     let mut v = *state;
-    for (pass, &k) in K.iter().enumerate() {
-        rounds(&mut v, &mut w, pass, k);
+    for ((pass, &k), words) in K.iter().enumerate().zip(w.as_chunks::<20>().0) {
+        rounds(&mut v, words, pass, k);
     }
     for (h, x) in state.iter_mut().zip(v) {
         *h = h.wrapping_add(x);
     }
 }
 
-/// Rounds `20 * pass` to `20 * pass + 19`, with the round constant `k`.
+/// Rounds `20 * pass` to `20 * pass + 19` on their schedule words `w`, with the round
+/// constant `k`.
 #[inline]
-fn rounds(v: &mut [u32; 5], w: &mut [u32; 16], pass: usize, k: u32) {
+fn rounds(v: &mut [u32; 5], w: &[u32; 20], pass: usize, k: u32) {
     let [mut a, mut b, mut c, mut d, mut e] = *v;
-    for t in pass * 20..pass * 20 + 20 {
-        // The schedule in place: w[t mod 16] is W_t, the block's own words for t < 16.
-        let s = t & 15;
-        if t >= 16 {
-            let x = (at(w, s + 13) ^ at(w, s + 8) ^ at(w, s + 2) ^ at(w, s)).rotate_left(1);
-            set(w, s, x);
-        }
+    for &word in w {
         // Rounds 20 to 39 and 60 to 79 share their function.
         let f = match pass {
             0 => (b & c) | (!b & d),
@@ -141,7 +143,7 @@ fn rounds(v: &mut [u32; 5], w: &mut [u32; 16], pass: usize, k: u32) {
         d = c;
         c = b.rotate_left(30);
         b = a;
-        a = temp.wrapping_add(at(w, s));
+        a = temp.wrapping_add(word);
     }
     *v = [a, b, c, d, e];
 }
@@ -149,18 +151,10 @@ fn rounds(v: &mut [u32; 5], w: &mut [u32; 16], pass: usize, k: u32) {
 /// The round constants, one for each 20 rounds.
 const K: [u32; 4] = [0x5A82_7999, 0x6ED9_EBA1, 0x8F1B_BCDC, 0xCA62_C1D6];
 
-/// `w[i mod 16]`: the mask keeps the index in range, so there is no bounds check.
+/// `w[i]` (`i < 80` where it is called, so the check is compiled away).
 #[inline(always)]
-fn at(w: &[u32; 16], i: usize) -> u32 {
-    w.get(i & 15).copied().unwrap_or(0)
-}
-
-/// Sets `w[i mod 16]`.
-#[inline(always)]
-fn set(w: &mut [u32; 16], i: usize, value: u32) {
-    if let Some(slot) = w.get_mut(i & 15) {
-        *slot = value;
-    }
+fn at(w: &[u32; 80], i: usize) -> u32 {
+    w.get(i).copied().unwrap_or(0)
 }
 
 #[cfg(test)]
