@@ -1,5 +1,5 @@
 //! Byte classes of HTTP heads: one table of class bits (token, target, base64), and SWAR masks that
-//! test eight bytes of a header value at a time (bit tricks on `u64` words: safe, portable
+//! test a word of a header value at a time (bit tricks on `usize` words: safe, portable
 //! code), for the head parser in [`head`](super::head).
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
@@ -67,59 +67,56 @@ static CLASSES: [u8; 128] = {
     map
 };
 
-// SWAR: eight bytes in a `u64`, little-endian, so the first byte of the input is the
-// lowest. Every mask below is exact per byte (no borrow or carry crosses bytes): the
-// flag of a byte is its bit 7.
+// SWAR: the bytes of a machine word (eight on 64-bit targets, four on 32-bit ones, where
+// a `u64` would take two instructions for every operation), little-endian, so the first
+// byte of the input is the lowest. The masks are exact per byte (no carry crosses bytes):
+// the flag of a byte is its bit 7.
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
+/// Bytes in a word.
+const WORD: usize = core::mem::size_of::<usize>();
+const LO: usize = usize::MAX / 0xff;
+const HI: usize = LO * 0x80;
 
-/// Flags the bytes of `x` below `n` (`n <= 0x80`).
+/// Flags the bytes of `x` that may end a header value: those below 0x20 and 0x7F. Of
+/// these only tab does not ([`is_value_stop`] tells); flagging it too takes half the
+/// operations of excluding it.
 #[inline(always)]
-const fn below(x: u64, n: u8) -> u64 {
-    !(((x & !HI) + LO * (0x80 - n as u64)) | x) & HI
+const fn value_stop_candidates(x: usize) -> usize {
+    let low = x & !HI;
+    // Bit 7 of a byte of `low + LO * 0x60` is set if its low seven bits are 0x20 or more,
+    // of `low + LO` if they are 0x7F; `!x` keeps the bytes below 0x80.
+    (!(low + LO * 0x60) | (low + LO)) & !x & HI
 }
 
-/// Flags the bytes of `x` equal to `c`.
+/// The index of the first byte at or after `from` that ends a header value
+/// ([`is_value_stop`]), a word at a time.
 #[inline(always)]
-const fn equal(x: u64, c: u8) -> u64 {
-    let y = x ^ (LO * c as u64);
-    !(((y & !HI) + !HI) | y) & HI
-}
-
-/// Bytes that end a header value: controls except tab, and DEL.
-#[inline(always)]
-pub(super) const fn value_stops(x: u64) -> u64 {
-    (below(x, 0x20) & !equal(x, b'\t')) | equal(x, 0x7f)
-}
-
-/// The index of the first byte at or after `from` that `stops` flags (`is_stop` is the
-/// same test on one byte, for the tail shorter than a word).
-#[inline(always)]
-pub(super) fn find(
-    buf: &[u8],
-    from: usize,
-    stops: impl Fn(u64) -> u64,
-    is_stop: impl Fn(u8) -> bool,
-) -> Option<usize> {
-    let rest = buf.get(from..)?;
-    // Where words are assembled from single bytes (no unaligned loads) and every 64-bit
-    // operation is two, the byte loop: on thumbv6m 376 bytes of flash less, on riscv32imc
-    // 468; a Cortex-M0 takes about 1,900 instructions more for Chrome's request (at
-    // opt-level 3).
-    if crate::mask::BYTE_AT_A_TIME {
-        return rest.iter().position(|&b| is_stop(b)).map(|i| from + i);
-    }
-    let (words, tail) = rest.as_chunks::<8>();
+pub(super) fn value_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
-    for word in words {
-        let flags = stops(u64::from_le_bytes(*word));
-        if flags != 0 {
-            return Some(at + (flags.trailing_zeros() / 8) as usize);
+    // Where words are assembled from single bytes (no unaligned loads), the byte loop: on
+    // thumbv6m 376 bytes of flash less, on riscv32imc 468; a Cortex-M0 takes about 1,900
+    // instructions more for Chrome's request (at opt-level 3).
+    if !crate::mask::BYTE_AT_A_TIME {
+        'words: loop {
+            let (words, _) = buf.get(at..)?.as_chunks::<WORD>();
+            for word in words {
+                let flags = value_stop_candidates(usize::from_le_bytes(*word));
+                if flags != 0 {
+                    at += (flags.trailing_zeros() / 8) as usize;
+                    if buf.get(at).is_some_and(|&b| is_value_stop(b)) {
+                        return Some(at);
+                    }
+                    // A tab: on from the byte after it.
+                    at += 1;
+                    continue 'words;
+                }
+                at += WORD;
+            }
+            break;
         }
-        at += 8;
     }
-    tail.iter().position(|&b| is_stop(b)).map(|i| at + i)
+    let rest = buf.get(at..)?;
+    rest.iter().position(|&b| is_value_stop(b)).map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -127,18 +124,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn swar_masks_match_the_byte_tests() {
+    fn swar_masks_flag_the_value_stops_and_tab() {
         for b in 0..=255u8 {
-            for lane in 0..8 {
+            for lane in 0..WORD {
                 // The byte under test in one lane, neighbours that stress borrows and carries.
-                for fill in [0x00u8, 0x7f, 0x80, 0xff, b' ', b':'] {
-                    let mut bytes = [fill; 8];
+                for fill in [0x00u8, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, b' ', b':'] {
+                    let mut bytes = [fill; WORD];
                     bytes[lane] = b;
-                    let x = u64::from_le_bytes(bytes);
-                    let flag = |m: u64| (m >> (lane * 8 + 7)) & 1 == 1;
-                    assert_eq!(flag(below(x, 0x21)), b < 0x21, "{b:#x}");
-                    assert_eq!(flag(equal(x, b':')), b == b':', "{b:#x}");
-                    assert_eq!(flag(value_stops(x)), is_value_stop(b), "{b:#x}");
+                    let x = usize::from_le_bytes(bytes);
+                    let flag = (value_stop_candidates(x) >> (lane * 8 + 7)) & 1 == 1;
+                    assert_eq!(flag, is_value_stop(b) || b == b'\t', "{b:#x} in {fill:#x}");
                 }
             }
         }
@@ -154,12 +149,13 @@ mod tests {
     }
 
     #[test]
-    fn find_reports_the_first_stop_in_words_and_tail() {
-        let buf = b"abcdefghijklmnop\rqrs";
-        for from in 0..buf.len() {
-            let expect = buf.iter().skip(from).position(|&b| b == b'\r').map(|i| i + from);
-            assert_eq!(find(buf, from, value_stops, is_value_stop), expect, "from {from}");
+    fn value_end_reports_the_first_stop_in_words_and_tail() {
+        // Tabs (flagged, then passed over) and bytes next to the stops' ranges.
+        let buf = b"ab\tc\xffef\x7e gh\x80ij\tklmnop\x7fqrs\r\nt\tu\x00v\x1fw\x20";
+        for from in 0..=buf.len() {
+            let expect = buf.iter().skip(from).position(|&b| is_value_stop(b)).map(|i| i + from);
+            assert_eq!(value_end(buf, from), expect, "from {from}");
         }
-        assert_eq!(find(buf, buf.len() + 1, value_stops, is_value_stop), None);
+        assert_eq!(value_end(buf, buf.len() + 1), None);
     }
 }

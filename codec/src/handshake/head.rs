@@ -27,7 +27,7 @@
 //! Speed and size: it mirrors httparse step by step. Methods, targets and header names,
 //! which are short, are read byte by byte against one table of byte classes
 //! ([`bytes`](super::bytes)), by one function; header values, which are most of a head,
-//! are searched eight bytes at a time (SWAR). (A fixed-work path for the first 32 bytes of
+//! are searched a machine word at a time (SWAR). (A fixed-work path for the first 32 bytes of
 //! a common header line, which saved a mispredicted loop exit per line, and SWAR searches
 //! for names and targets were dropped: together 1,460 bytes in the minimal firmware
 //! server; `BENCHMARKS.md` has the trade.) The first 1 KiB of the buffer is checked as
@@ -36,7 +36,7 @@
 //! each.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
-use super::bytes::{find, is, is_token, is_value_stop, value_stops, TOKEN, URI};
+use super::bytes::{is, is_token, is_value_stop, value_end, TOKEN, URI};
 use super::header::Header;
 use super::{HandshakeError, HttpErrorKind};
 
@@ -353,7 +353,7 @@ fn value(buf: &[u8], start: usize) -> Result<(&[u8], usize), Stop> {
             _ => break,
         }
     }
-    let end = find(buf, i, value_stops, is_value_stop).ok_or(Stop::Partial)?;
+    let end = value_end(buf, i).ok_or(Stop::Partial)?;
     let next = line_end(buf, end, HttpErrorKind::HeaderValue)?;
     let value = slice(buf, i, end);
     let trimmed = match value.iter().rposition(|&b| b != b' ' && b != b'\t') {
