@@ -7,6 +7,16 @@
 #[doc = include_str!("../README.md")]
 pub struct ProjectReadme;
 
+/// The firmware guide's examples, as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/firmware.md")]
+pub struct FirmwareGuide;
+
+/// The sans-IO guide's examples, as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/sans-io.md")]
+pub struct SansIoGuide;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;

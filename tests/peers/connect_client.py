@@ -42,7 +42,7 @@ except ImportError as e:  # pragma: no cover
 TIMEOUT = 15.0  # per wsc run
 CLOSED = 'closed: 1000 (normal closure) reason=""'
 
-# The exit statuses of `wsc connect` (its --help and the README list them).
+# The exit statuses of `wsc connect` (its --help and docs/wsc.md list them).
 NORMAL, USAGE, TLS, UPGRADE, PROTOCOL, DEAD_PEER, ABNORMAL = 0, 2, 5, 7, 8, 9, 10
 
 N = 0

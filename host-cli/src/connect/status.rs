@@ -1,5 +1,5 @@
 //! `wsc connect`'s exit status: which stage ended the session. The table in `--help`
-//! and in the README are both rendered from [`Status::ALL`].
+//! and in docs/wsc.md are both rendered from [`Status::ALL`].
 
 use std::io;
 use std::process::ExitCode;
@@ -106,7 +106,7 @@ impl Status {
         table
     }
 
-    /// The same table in Markdown, as the README shows it (a test checks it is there).
+    /// The same table in Markdown, as docs/wsc.md shows it (a test checks it is there).
     #[cfg(test)]
     pub(crate) fn markdown_table() -> String {
         let mut table = String::from("| exit status | meaning |\n|---|---|\n");
@@ -162,12 +162,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_shows_the_table_as_generated() {
-        let readme = include_str!("../../../README.md");
+    fn the_wsc_guide_shows_the_table_as_generated() {
+        let guide = include_str!("../../../docs/wsc.md");
         let table = Status::markdown_table();
         assert!(
-            readme.contains(&table),
-            "README.md must contain the exit status table of `wsc connect` exactly as \
+            guide.contains(&table),
+            "docs/wsc.md must contain the exit status table of `wsc connect` exactly as \
              generated:\n{table}"
         );
     }
