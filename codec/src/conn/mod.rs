@@ -1,42 +1,5 @@
-//! The connection state machine (RFC 6455 sections 5 to 7), sans IO.
-//!
-//! A [`Connection`] turns received bytes into [`Event`]s and outgoing [`Message`]s
-//! into bytes, in buffers the caller owns. It never reads a socket, a clock or a random
-//! number generator: the caller passes the mask key for every frame it sends.
-//!
-//! # Call order
-//! 1. **Input** ([`handle_input`](Connection::handle_input)): pass the unconsumed input.
-//!    Each call returns one step: `Complete { value, consumed }` says to remove
-//!    `consumed` bytes from the front of the buffer once `value` (`Some(event)` when
-//!    there is something to handle) is no longer needed. `Partial { needed }` means read
-//!    more bytes and call again. While a fragmented message is being reassembled in
-//!    place, `consumed` is 0 and the buffer's front holds the message so far; if the
-//!    buffer fills up, [`compact`](Connection::compact) frees the space taken by the
-//!    frame headers already joined.
-//! 2. **Owed output** ([`poll_transmit`](Connection::poll_transmit)): after each event,
-//!    send what the connection owes the peer (a pong, the close reply, the close frame
-//!    that reports a protocol error).
-//! 3. **Application output** ([`encode`](Connection::encode); a message in pieces with
-//!    [`encode_piece`](Connection::encode_piece)).
-//!
-//! A caller that loops over its buffer (an adapter), or receives compressed messages,
-//! uses [`handle_input_span`](Connection::handle_input_span), which says where the event
-//! is instead of borrowing the buffer, and [`event`](Connection::event) once it has one:
-//! the same step, so the two cannot disagree.
-//!
-//! ```
-//! use wscodec::{Connection, Event, Message, Role, Status};
-//! let mut server = Connection::new(Role::Server);
-//! let mut wire = [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]; // masked "Hi"
-//! let Status::Complete { value: Some(Event::Text(s)), consumed } = server.handle_input(&mut wire)? else {
-//!     panic!()
-//! };
-//! assert_eq!((s, consumed), ("Hi", 8));
-//! let mut out = [0u8; 16];
-//! let n = server.encode(Message::Text("Hi"), [0; 4], &mut out).unwrap();
-//! assert_eq!(&out[..n], &[0x81, 0x02, b'H', b'i']);
-//! # Ok::<(), wscodec::ProtocolError>(())
-//! ```
+//! The connection state machine (RFC 6455 sections 5 to 7), sans IO: [`Connection`],
+//! whose documentation gives the call order a caller follows.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 #[cfg(feature = "deflate")]
@@ -133,9 +96,47 @@ struct OpenFrame {
 
 /// One end of a WebSocket connection after the handshake.
 ///
+/// It turns received bytes into [`Event`]s and outgoing [`Message`]s into bytes, in
+/// buffers the caller owns. It never reads a socket, a clock or a random number
+/// generator: the caller passes the mask key for every frame it sends.
+///
 /// Memory: a fixed-size struct (`size_of::<Connection>()` is 344 bytes on x86_64) holding
 /// the state and at most one owed pong and one owed close frame; message data lives in
 /// the caller's buffers.
+///
+/// # Call order
+/// 1. **Input** ([`handle_input`](Connection::handle_input)): pass the unconsumed input.
+///    Each call returns one step: `Complete { value, consumed }` says to remove
+///    `consumed` bytes from the front of the buffer once `value` (`Some(event)` when
+///    there is something to handle) is no longer needed. `Partial { needed }` means read
+///    more bytes and call again. While a fragmented message is being reassembled in
+///    place, `consumed` is 0 and the buffer's front holds the message so far; if the
+///    buffer fills up, [`compact`](Connection::compact) frees the space taken by the
+///    frame headers already joined.
+/// 2. **Owed output** ([`poll_transmit`](Connection::poll_transmit)): after each event,
+///    send what the connection owes the peer (a pong, the close reply, the close frame
+///    that reports a protocol error).
+/// 3. **Application output** ([`encode`](Connection::encode); a message in pieces with
+///    [`encode_piece`](Connection::encode_piece)).
+///
+/// A caller that loops over its buffer (an adapter), or receives compressed messages,
+/// uses [`handle_input_span`](Connection::handle_input_span), which says where the event
+/// is instead of borrowing the buffer, and [`event`](Connection::event) once it has one:
+/// the same step, so the two cannot disagree.
+///
+/// ```
+/// use wscodec::{Connection, Event, Message, Role, Status};
+/// let mut server = Connection::new(Role::Server);
+/// let mut wire = [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]; // masked "Hi"
+/// let Status::Complete { value: Some(Event::Text(s)), consumed } = server.handle_input(&mut wire)? else {
+///     panic!()
+/// };
+/// assert_eq!((s, consumed), ("Hi", 8));
+/// let mut out = [0u8; 16];
+/// let n = server.encode(Message::Text("Hi"), [0; 4], &mut out).unwrap();
+/// assert_eq!(&out[..n], &[0x81, 0x02, b'H', b'i']);
+/// # Ok::<(), wscodec::ProtocolError>(())
+/// ```
 // On bare metal `repr(C)`, in this order: a new connection's zeroed fields lie in short
 // runs between fields that start non-zero. Ordered by the compiler, 18 zeroed bytes lay
 // together, which opt-level "z" clears with a call to the runtime's `memclr8`, bringing

@@ -13,7 +13,7 @@ impl Connection {
     /// Processes input: the unconsumed bytes received so far. The simple way to receive,
     /// for a connection without permessage-deflate: the event borrows `buf`.
     ///
-    /// Returns one step at a time; see the [module docs](super) for the contract on
+    /// Returns one step at a time; see [the call order](Self#call-order) for the contract on
     /// `consumed` and [`retained`](Self::retained). Payloads are unmasked in place.
     ///
     /// # Errors
