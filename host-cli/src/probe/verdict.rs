@@ -384,6 +384,30 @@ mod tests {
     use super::*;
     use wscodec::HandshakeError;
 
+    /// Every code `Verdict::code` can print (read from this file, so a new verdict is
+    /// found without being listed again) has its row in the `wsc` guide's table.
+    #[test]
+    fn the_wsc_guide_explains_every_verdict() {
+        let source = include_str!("verdict.rs");
+        let start = source.find("pub(crate) const fn code").expect("Verdict::code");
+        let end = source[start..].find("\n    }\n").expect("its end") + start;
+        let codes: Vec<&str> = source[start..end]
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("Self::"))
+            .filter_map(|arm| arm.split_once(" => \""))
+            .map(|(_, code)| code.trim_end_matches("\","))
+            .collect();
+        assert!(codes.len() >= 29, "{codes:?}");
+        assert!(codes.contains(&Verdict::ExtensionMismatch.code()), "{codes:?}");
+        let guide = include_str!("../../../docs/wsc.md");
+        for code in codes {
+            assert!(
+                guide.contains(&format!("\n| `{code}` | ")),
+                "docs/wsc.md's table of verdicts lacks `{code}`"
+            );
+        }
+    }
+
     fn answer(status: u16, headers: &[(String, String)]) -> Failure {
         Answer {
             status,
