@@ -465,12 +465,14 @@ fn firmware_telemetry_endpoint_split_between_two_tasks() {
     require_root_tun_iproute2();
     let python = python_with("websockets");
     let netns = Netns::create("telemetry");
+    // An idle timeout below the second client's silence (telemetry.py --silent 3).
+    let port = TELEMETRY_PORT.to_string();
     let mut firmware =
-        start_firmware_with(&netns, &["--telemetry-port", &TELEMETRY_PORT.to_string()]);
+        start_firmware_with(&netns, &["--telemetry-port", &port, "--idle-timeout", "2"]);
     firmware.wait_for("telemetry: listening on port", 1, "", Duration::from_secs(10));
 
     let url = format!("ws://{FIRMWARE_IP}:{TELEMETRY_PORT}/");
-    let args = [url.as_str(), "--seconds", "3"];
+    let args = [url.as_str(), "--seconds", "3", "--silent", "3"];
     let stdout = peer_script(&netns, &python, "telemetry.py", &args, Duration::from_secs(120), 6);
     // Both halves ended with the client's close, the two clients' alike, and the 404.
     firmware.wait_for("telemetry: commands: closed 1000", 2, "", Duration::from_secs(5));

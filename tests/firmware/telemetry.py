@@ -4,7 +4,7 @@ connection split between two tasks) with Python `websockets`.
 
 Run by tests/firmware.rs inside the test's network namespace:
 
-    python telemetry.py ws://192.168.69.2:8082/ [--seconds 3]
+    python telemetry.py ws://192.168.69.2:8082/ [--seconds 3] [--silent 3]
 
 For --seconds the client reads the numbered telemetry the sender task writes every 10 ms,
 while it pings every 50 ms and sends a command every 100 ms that the other task answers;
@@ -12,7 +12,9 @@ then it closes. Checked: every telemetry message arrived, numbered from 0 with n
 repeat; every command was answered, in order, and each `sent N` answer came after the N
 telemetry messages it counts; every ping was answered; the close completed with 1000
 from both halves. Then a request for another path gets 404, and the endpoint serves the
-next client from seq 0.
+next client from seq 0, which sends nothing for --silent seconds (run it above the
+firmware's idle timeout: the commands side waits without one) and then a command that
+is answered.
 
 Prints one "ok: ..." line per check. Any failure exits with code 1 and the reason on
 stderr. Every network operation has a timeout.
@@ -132,28 +134,35 @@ async def session(url: str, seconds: float) -> None:
        f"received {seen.telemetry}")
 
 
-async def next_client(url: str) -> None:
-    async with asyncio.timeout(3 * TIMEOUT):
+async def next_client(url: str, silent: float) -> None:
+    async with asyncio.timeout(silent + 3 * TIMEOUT):
         async with connect(url, ping_interval=None, open_timeout=TIMEOUT,
                            close_timeout=TIMEOUT) as ws:
             seen = Seen()
-            while seen.telemetry < 5:
+            # Nothing sent for `silent` seconds, longer than the firmware's idle timeout: a
+            # listener that never speaks keeps its telemetry, and its next command is read.
+            start = time.monotonic()
+            while time.monotonic() - start < silent or seen.telemetry < 5:
                 seen.take(await ws.recv())
             await ws.send("sent")
             while not seen.answers:
                 seen.take(await ws.recv())
         check(ws.close_code == 1000, f"the next client's close: {ws.close_code}")
-    ok("the next client: telemetry from seq 0, a command answered, close 1000")
+    ok(f"the next client: telemetry from seq 0 ({seen.telemetry} messages while it sent "
+       f"nothing for {silent:.1f} s), then a command answered, close 1000")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--silent", type=float, default=3.0,
+                        help="how long the second client sends nothing (over the firmware's "
+                             "idle timeout)")
     args = parser.parse_args()
     await session(args.url, args.seconds)
     await rejected_path(args.url)
-    await next_client(args.url)
+    await next_client(args.url, args.silent)
 
 
 if __name__ == "__main__":

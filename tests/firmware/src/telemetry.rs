@@ -3,7 +3,9 @@
 //!
 //! - `commands` accepts the connection, reads the client's commands and answers them
 //!   (`sent`: how many telemetry messages went out so far; `uptime`: milliseconds since
-//!   boot). Inside its reads it answers pings and the client's close.
+//!   boot). Inside its reads it answers pings and the client's close. It waits for
+//!   commands without an idle timeout (a client may only listen); once reading ends, it
+//!   takes the writing side out of the lock, which ends the writer half too.
 //! - `telemetry` sends a numbered message every [`PERIOD`]:
 //!   `{"seq":N,"uptime_ms":T}`, N from 0 up with no gap.
 //!
@@ -36,12 +38,12 @@ use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
 use static_cell::{ConstStaticCell, StaticCell};
 use wscodec::handshake::server::{self, Decision, Head, Outcome};
-use wscodec::io::asynch::{Shared, WebSocket, Writer};
+use wscodec::io::asynch::{Reader, Shared, WebSocket, Writer};
 use wscodec::io::{Error, Options, Unmasked};
 use wscodec::{CloseCode, Config, Event, Message, Status};
 
 use crate::text::Text;
-use crate::{close_code_of, Settings, Timeouts};
+use crate::{close_code_of, Settings, TimedError, Timeouts};
 
 /// The sockets the endpoint takes from the stack: one, for one client at a time.
 pub const SOCKETS: usize = 1;
@@ -167,6 +169,21 @@ impl Write for SocketHalf {
     }
 }
 
+/// The reader half's stream: the socket without an idle timeout, its errors those of
+/// the writer half's [`Timed`] stream, as the halves of a split share one error type.
+#[derive(Debug)]
+pub struct Untimed(SocketHalf);
+
+impl ErrorType for Untimed {
+    type Error = TimedError<tcp::Error>;
+}
+
+impl Read for Untimed {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.0.read(buf).await.map_err(TimedError::Io)
+    }
+}
+
 /// How `telemetry` stopped: the messages it sent, and the error that stopped it.
 struct Stopped {
     sent: u32,
@@ -197,16 +214,27 @@ async fn commands(spawner: Spawner, stack: Stack<'static>, port: u16, settings: 
                 let options = Options::new(&mut ws_rx[..], tx).with_received(received);
                 let config = Config { max_message: MAX_COMMAND, ..Config::default() };
                 let ws = WebSocket::server(stream, options.with_config(config));
-                let halves = |reading| {
+                // Commands may be rare, so the reader half waits for them without an idle
+                // timeout: a peer that is gone is found by the writer half, whose telemetry
+                // then stalls (the write timeout) or fails.
+                let halves = |_| {
                     let writing = shared.half();
-                    (reading, Timeouts::new(writing, settings.idle_timeout, settings.write_timeout))
+                    let timed = Timeouts::new(writing, settings.idle_timeout, settings.write_timeout);
+                    (Untimed(shared.half()), timed)
                 };
                 let (reader, writer) = ws.split(link, halves).await;
                 sent.set(0);
-                let (ended, by) = serve(spawner, reader, writer, sent, stopped).await;
-                // Both halves are done with the writing side: `tx` comes back for the next
-                // connection.
-                tx = match link.lock().await.take() {
+                let (ended, sender) = serve(spawner, reader, writer, sent, stopped).await;
+                // Taking the writing side out of the lock ends the writer half too, once the
+                // frame it may be writing is whole (its next message finds no connection),
+                // and gives `tx` back for the next connection.
+                let taken = link.lock().await.take();
+                let by = match sender {
+                    SenderState::Running => Some(stopped.wait().await),
+                    SenderState::Stopped(by) => Some(by),
+                    SenderState::NotStarted => None,
+                };
+                tx = match taken {
                     Some(shared) => shared.into_parts().1,
                     None => &mut [],
                 };
@@ -225,8 +253,18 @@ async fn commands(spawner: Spawner, stack: Stack<'static>, port: u16, settings: 
     }
 }
 
-/// How the connection ended, and how the sender stopped (`None`: it never started).
+/// How the reading side ended: the peer's close code, or the error.
 type Ended = Result<Option<CloseCode>, WsError>;
+
+/// How the sender stood when the reading side was done.
+enum SenderState {
+    /// It could not be started.
+    NotStarted,
+    /// It had stopped.
+    Stopped(Stopped),
+    /// It was still sending.
+    Running,
+}
 
 fn report(ended: &Ended, by: Option<Stopped>) {
     let code = close_code_of(ended);
@@ -243,37 +281,29 @@ fn report(ended: &Ended, by: Option<Stopped>) {
 }
 
 /// Runs one connection: starts `telemetry` with the writer half, then reads and answers
-/// commands until the connection ends for either half. Returns how it ended, and how the
-/// sender stopped.
+/// commands until the connection ends for either half, or reading fails. Returns how the
+/// reading side ended, and how the sender stood then.
 async fn serve(
     spawner: Spawner,
-    mut reader: wscodec::io::asynch::Reader<
-        'static,
-        'static,
-        Timed,
-        Timed,
-        Unmasked,
-        &mut [u8],
-        Link,
-    >,
+    mut reader: Reader<'static, 'static, Untimed, Timed, Unmasked, &mut [u8], Link>,
     writer: Sender,
     sent: &'static Cell<u32>,
     stopped: &'static Signal<NoopRawMutex, Stopped>,
-) -> (Ended, Option<Stopped>) {
+) -> (Ended, SenderState) {
     let mut answers = writer.clone();
     stopped.reset();
     match telemetry(writer, sent, stopped) {
         Ok(task) => spawner.spawn(task),
         Err(_) => {
             let _ = answers.close(CloseCode::TRY_AGAIN_LATER, "telemetry busy").await;
-            return (Err(Error::Closed), None);
+            return (Err(Error::Closed), SenderState::NotStarted);
         }
     }
     let ended = loop {
         let event = match first(reader.read(), stopped.wait()).await {
             Either::First(event) => event,
             // The sender's write failed: the connection is over for both halves.
-            Either::Second(by) => return (Err(Error::Closed), Some(by)),
+            Either::Second(by) => return (Err(Error::Closed), SenderState::Stopped(by)),
         };
         let answered = match event {
             Ok(Event::Text(command)) => answer(&mut answers, command, sent.get()).await,
@@ -287,8 +317,7 @@ async fn serve(
             break Err(e);
         }
     };
-    // The sender finds the connection closed at its next message.
-    (ended, Some(stopped.wait().await))
+    (ended, SenderState::Running)
 }
 
 /// Answers one command.
