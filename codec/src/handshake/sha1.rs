@@ -32,23 +32,27 @@ const H0: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2
 /// second zeros and the length. Neither a streaming state nor a 64-bit length: in the
 /// minimal firmware server about 200 bytes less than [`Sha1`], and no copy per part.
 pub(crate) fn key_digest(key: &[u8; 24], guid: &[u8; 36]) -> [u8; DIGEST_LEN] {
-    let mut block = [0u8; 64];
-    let (first, rest) = block.split_at_mut(24);
-    first.copy_from_slice(key);
-    if let Some((message, end)) = rest.split_first_chunk_mut::<36>() {
-        *message = *guid;
-        if let Some(padding) = end.first_mut() {
-            *padding = 0x80;
-        }
+    // The first block's words straight from the key and the GUID (6 and 9 words), then the
+    // padding's 0x80; the schedule array is zeroed once for both blocks.
+    let mut w = [0u32; 80];
+    let (key_words, guid_words) = w.split_at_mut(6);
+    for (word, bytes) in key_words.iter_mut().zip(key.as_chunks::<4>().0) {
+        *word = u32::from_be_bytes(*bytes);
+    }
+    for (word, bytes) in guid_words.iter_mut().zip(guid.as_chunks::<4>().0) {
+        *word = u32::from_be_bytes(*bytes);
+    }
+    if let Some(padding) = w.get_mut(15) {
+        *padding = 0x8000_0000;
     }
     let mut state = H0;
-    compress(&mut state, &block);
-    let mut last = [0u8; 64];
-    if let Some((_, bits)) = last.split_last_chunk_mut::<2>() {
-        // 480 bits.
-        *bits = (60u16 * 8).to_be_bytes();
+    compress(&mut state, &mut w);
+    // The second: zeros and the length, 480 bits.
+    if let Some(first) = w.first_chunk_mut::<16>() {
+        *first = [0; 16];
+        first[15] = 60 * 8;
     }
-    compress(&mut state, &last);
+    compress(&mut state, &mut w);
     digest(&state)
 }
 
@@ -78,7 +82,7 @@ impl Sha1 {
             }
             self.len = self.len.wrapping_add(take as u64);
             if at + take == 64 {
-                compress(&mut self.state, &self.block);
+                compress_block(&mut self.state, &self.block);
             }
             data = rest;
         }
@@ -100,19 +104,24 @@ impl Sha1 {
     }
 }
 
-/// One 64-byte block into the state (FIPS 180-4 section 6.1.2).
-///
-/// The message schedule first, all 80 words (320 bytes of stack), then four passes of 20
-/// rounds, one per round function and constant: each round reads its word in order, with
-/// no index arithmetic; at opt-level "z" each step is one small loop, at opt-level 3 the
-/// compiler unrolls each pass into straight code with the variables renamed.
-fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
+/// One 64-byte block into the state.
+fn compress_block(state: &mut [u32; 5], block: &[u8; 64]) {
     let mut w = [0u32; 80];
     for (word, bytes) in w.iter_mut().zip(block.as_chunks::<4>().0) {
         *word = u32::from_be_bytes(*bytes);
     }
+    compress(state, &mut w);
+}
+
+/// One block, its 16 words at the start of `w`, into the state (FIPS 180-4 section 6.1.2).
+///
+/// The message schedule first, all 80 words in `w` (320 bytes of stack), then four passes
+/// of 20 rounds, one per round function and constant: each round reads its word in order,
+/// with no index arithmetic; at opt-level "z" each step is one small loop, at opt-level 3
+/// the compiler unrolls each pass into straight code with the variables renamed.
+fn compress(state: &mut [u32; 5], w: &mut [u32; 80]) {
     for t in 16..80 {
-        let x = at(&w, t - 3) ^ at(&w, t - 8) ^ at(&w, t - 14) ^ at(&w, t - 16);
+        let x = at(w, t - 3) ^ at(w, t - 8) ^ at(w, t - 14) ^ at(w, t - 16);
         if let Some(slot) = w.get_mut(t) {
             *slot = x.rotate_left(1);
         }
