@@ -326,13 +326,16 @@ fn reason(buf: &[u8], start: usize) -> Result<(&str, usize), Stop> {
     Ok((reason, next))
 }
 
-/// A header line: the index of the colon, the trimmed value and the index after the line
-/// end.
+/// A header line whose first byte, at `start`, is a token byte (the caller checked it):
+/// the index of the colon, the trimmed value and the index after the line end.
 // Called from the header loop alone: inlined there, 116 bytes less on thumbv7em and 100
 // of flash on riscv32imc than a call (thumbv6m +4).
 #[inline]
 fn header_line(buf: &[u8], start: usize) -> Result<(usize, &[u8], usize), Stop> {
-    let colon = token_until(buf, start, b':', HttpErrorKind::HeaderName)?;
+    let colon = span(buf, start + 1, TOKEN)?;
+    if byte(buf, colon)? != b':' {
+        return Err(http(HttpErrorKind::HeaderName));
+    }
     let (value, next) = value(buf, colon + 1)?;
     Ok((colon, value, next))
 }
