@@ -60,6 +60,27 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
+/// [`apply_mask`] at payload position 0 for text that is checked for UTF-8 right after:
+/// with run-time dispatch (feature `simd`, x86 without AVX2 in the build), from
+/// [`TEXT_WIDE_FROM`] bytes on already in AVX2's 32-byte stores, which simdutf8's 32-byte
+/// loads then read back from the store buffer; after the baseline's 16-byte stores each
+/// such load waits for two stores to reach the cache. Unmasking and checking a 128-byte
+/// multi-byte text, copy included: 23.4 -> 16.4 ns, 64 bytes 16.9 -> 10.5 ns (a loop
+/// over the three, median of 31 runs of 200,000, three alternating builds); 9 more
+/// instructions (callgrind). Only for text: masking alone, the pick costs more than it
+/// saves below [`WIDE_FROM`] (64 bytes 3.0 -> 5.0-6.2 ns).
+#[inline(always)]
+pub(crate) fn unmask_text(buf: &mut [u8], key: [u8; 4]) {
+    if DISPATCH && (TEXT_WIDE_FROM..WIDE_FROM).contains(&buf.len()) {
+        xor_wide(buf, key);
+    } else {
+        apply_mask(buf, key, 0);
+    }
+}
+
+/// From this many bytes on, [`unmask_text`] takes AVX2 where [`apply_mask`] would not.
+const TEXT_WIDE_FROM: usize = 64;
+
 /// Cores without unaligned loads and stores (ARMv6-M: Cortex-M0 and M0+; RISC-V without
 /// the Zicclsm extension): there the word loops below become byte loads and stores with
 /// the bytes shifted into words and out again, and LLVM builds the doubled key with a
@@ -320,6 +341,22 @@ mod tests {
                     naive(&mut slow, key, offset);
                     assert_eq!(fast, slow, "start {start} len {len} offset {offset}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn unmask_text_matches_naive_at_every_length_and_alignment() {
+        // Around `TEXT_WIDE_FROM` and `WIDE_FROM`, where text takes AVX2 before the rest.
+        let key = [0x5a, 0x01, 0xc3, 0x7e];
+        let data: Vec<u8> = (0..400u32).map(|i| (i * 29 + 7) as u8).collect();
+        for start in 0..8 {
+            for len in 0..300 {
+                let mut fast = data[start..start + len].to_vec();
+                let mut slow = fast.clone();
+                unmask_text(&mut fast, key);
+                naive(&mut slow, key, 0);
+                assert_eq!(fast, slow, "start {start} len {len}");
             }
         }
     }

@@ -6,7 +6,7 @@ use super::inflate::{Inflate, NoInflater};
 use super::{Connection, OpenFrame, ProtocolError, Role, State, Step};
 use crate::buffer::move_down;
 use crate::frame::{FrameError, FrameHeader, OpCode};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, unmask_text};
 use crate::Status;
 
 impl Connection {
@@ -242,8 +242,10 @@ impl Connection {
         let Some(payload) = buf.get_mut(header_len..header_len + len) else {
             return Status::Partial { needed: 1 };
         };
-        if let Some(key) = key {
-            apply_mask(payload, key, 0);
+        match (key, kind) {
+            (Some(key), MessageKind::Text) => unmask_text(payload, key),
+            (Some(key), MessageKind::Binary) => apply_mask(payload, key, 0),
+            (None, _) => {}
         }
         let found = match kind {
             MessageKind::Binary => Found::Binary,
