@@ -124,6 +124,7 @@ fn echo_split(mut ws: Client<'_>) -> Result<(), Error<std::io::Error>> {
 /// Closes normally (if still open) and waits for the server's close.
 fn finish(ws: &mut Client<'_>) {
     let _ = ws.close(CloseCode::NORMAL, "");
+    // READ_TIMEOUT is not zero: this fails only on a dead socket, and `read` then ends the loop.
     let _ = ws.stream_mut().0.set_read_timeout(Some(READ_TIMEOUT));
     while ws.read().is_ok() {}
 }

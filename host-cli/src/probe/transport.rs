@@ -115,6 +115,8 @@ impl Probe<'_> {
         let identity = self.args.client_cert.load().map_err(|e| tls_error(format!("{e:#}")))?;
         let trust = tls::TrustOptions { identity: identity.as_ref(), ..self.args.tls.trust() };
         let (config, trust) = tls::client_config(trust).map_err(|e| tls_error(format!("{e:#}")))?;
+        // --timeout is above zero (`run` checks it): these fail only on a dead socket, which
+        // the TLS handshake then reports.
         let _ = tcp.set_read_timeout(Some(self.timeout));
         let _ = tcp.set_write_timeout(Some(self.timeout));
         match tls::handshake(tcp, url.bare_host(), &config) {

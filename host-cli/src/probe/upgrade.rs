@@ -81,6 +81,8 @@ impl Probe<'_> {
             transcript: transcript.to_vec(),
             extra: vec![("request", json!(request_text))],
         };
+        // `run` holds --timeout above zero, so this fails only on a dead socket, which the
+        // write below then reports.
         let _ = stream.set_write_timeout(Some(self.timeout));
         if let Err(e) = stream.write_all(&out[..n]).and_then(|()| stream.flush()) {
             let failure = Failure::new(
@@ -133,6 +135,8 @@ impl Probe<'_> {
             if left.is_zero() {
                 return Err(fail(no_response(&head, self.timeout), &transcript));
             }
+            // `left` is not zero (checked above): this fails only on a dead socket, which the
+            // read below then reports.
             let _ = stream.set_read_timeout(Some(left));
             let read = stream.read(&mut chunk);
             if url.tls && head.is_empty() {

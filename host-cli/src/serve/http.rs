@@ -66,6 +66,8 @@ pub(super) fn send_and_close(mut stream: Transport, response: &[u8]) -> io::Resu
 /// cannot destroy the response before the client has read it.
 pub(super) fn linger_close(mut stream: Transport) {
     stream.get_mut().set_deadline(Instant::now() + LINGER);
+    // The response is written; a peer already gone makes this fail, and the drain below
+    // ends at the deadline either way.
     let _ = stream.shutdown_write();
     let mut sink = [0u8; 1024];
     while stream.read(&mut sink).is_ok_and(|n| n > 0) {}
