@@ -77,7 +77,15 @@ pub(crate) fn run_load(name: &'static str, addr: &str, load: Load) -> anyhow::Re
     }
     ensure!(latencies.len() == total, "{} echoes of {total}", latencies.len());
     latencies.sort_unstable();
-    Ok(Report { name, shape: load.shape, messages: total, elapsed, latencies, server_cpu: None })
+    Ok(Report {
+        name,
+        shape: load.shape,
+        messages: total,
+        elapsed,
+        latencies,
+        server_cpu: None,
+        round: 0,
+    })
 }
 
 /// One client connection: send the messages, `window` in flight, check every echo.

@@ -13,7 +13,9 @@
 //! `--window` binary messages in flight, and checks every echo byte for byte against what it
 //! sent, in order: a lost, reordered or corrupted echo fails the run. It reports messages
 //! per second and MB/s of echoed payload (all connections, wall clock) and the p50 / p99 /
-//! max round-trip latency, and the server process's CPU time per message.
+//! max round-trip latency, and the server process's CPU time per message. `--rounds`
+//! repeats the loads, each round in another order, and reports medians: the ratio of
+//! `wsc serve` to the best peer is the median of the rounds' ratios.
 //!
 //! `wsc serve` is started from `target/release/wsc` (or `--wsc-bin`) on a free port and
 //! stopped at the end; `--wsc-url` uses a server that is already running instead. The peers
@@ -43,6 +45,12 @@ struct Args {
     /// Messages per connection.
     #[arg(long, default_value_t = 2000)]
     messages: usize,
+    /// Rounds: each loads every server once per shape, in an order rotated from round to
+    /// round; the table gives each server's median over the rounds, and the ratio to the
+    /// best peer is the median of the rounds' ratios. On a shared machine one round of
+    /// the 16 KiB shape swings by 10 % either way.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
     /// Messages in flight per connection (1: strict request/response). Keep
     /// `window * bytes` well under the socket buffers (a few hundred KiB).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -109,29 +117,56 @@ pub(crate) struct Report {
     pub(crate) latencies: Vec<Duration>,
     /// CPU time the server's process used during the load (`None`: not measured).
     pub(crate) server_cpu: Option<Duration>,
+    /// Which round of `--rounds` (from 0).
+    pub(crate) round: usize,
+}
+
+/// One server's rounds under one shape: medians of rate and CPU, latencies of all rounds.
+struct Summary {
+    rate: f64,
+    /// µs per message.
+    cpu: Option<f64>,
+    /// Seconds.
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Summary {
+    fn of(runs: &[&Report]) -> Option<Self> {
+        if runs.is_empty() {
+            return None;
+        }
+        let rate = median(runs.iter().map(|r| r.rate()).collect());
+        let cpus: Option<Vec<f64>> = runs
+            .iter()
+            .map(|r| r.server_cpu.map(|c| c.as_secs_f64() * 1e6 / r.messages as f64))
+            .collect();
+        let mut latencies: Vec<Duration> =
+            runs.iter().flat_map(|r| r.latencies.iter().copied()).collect();
+        latencies.sort_unstable();
+        let at = |p: f64| {
+            let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+            latencies.get(i).copied().unwrap_or_default().as_secs_f64()
+        };
+        Some(Self { rate, cpu: cpus.map(median), p50: at(0.50), p99: at(0.99), max: at(1.0) })
+    }
+}
+
+/// The median (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 impl Report {
-    fn percentile(&self, p: f64) -> Duration {
-        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies.get(i).copied().unwrap_or_default()
-    }
-
     fn rate(&self) -> f64 {
         self.messages as f64 / self.elapsed.as_secs_f64()
-    }
-
-    /// Echoed payload, in 10^6 bytes per second.
-    fn megabytes(&self) -> f64 {
-        self.rate() * self.shape.size as f64 / 1e6
-    }
-
-    /// The server's CPU time per echoed message, in µs.
-    fn cpu_per_message(&self) -> String {
-        self.server_cpu.map_or_else(
-            || "–".to_owned(),
-            |cpu| format!("{:.1} µs", cpu.as_secs_f64() * 1e6 / self.messages as f64),
-        )
     }
 }
 
@@ -155,58 +190,83 @@ fn main() -> anyhow::Result<()> {
     );
     let mut reports = Vec::new();
     for &shape in &args.shapes {
-        for server in &running {
-            let load = Load {
-                shape,
-                messages: args.messages,
-                window: args.window as usize,
-                deadline: Instant::now() + Duration::from_secs(args.timeout),
-            };
-            let before = server.cpu_time()?;
-            let mut report = run_load(server.name, &server.addr, load)
-                .with_context(|| format!("{} at {}, shape {shape}", server.name, server.addr))?;
-            if let (Some(before), Some(after)) = (before, server.cpu_time()?) {
-                report.server_cpu = Some(after.saturating_sub(before));
+        for round in 0..args.rounds as usize {
+            for i in 0..running.len() {
+                let server = &running[(round + i) % running.len()];
+                let load = Load {
+                    shape,
+                    messages: args.messages,
+                    window: args.window as usize,
+                    deadline: Instant::now() + Duration::from_secs(args.timeout),
+                };
+                let before = server.cpu_time()?;
+                let mut report = run_load(server.name, &server.addr, load).with_context(|| {
+                    format!("{} at {}, shape {shape}", server.name, server.addr)
+                })?;
+                if let (Some(before), Some(after)) = (before, server.cpu_time()?) {
+                    report.server_cpu = Some(after.saturating_sub(before));
+                }
+                report.round = round;
+                println!(
+                    "{shape}, round {}: {} done, {:.0} msg/s",
+                    round + 1,
+                    server.name,
+                    report.rate()
+                );
+                reports.push(report);
             }
-            println!("{shape}: {} done, {:.0} msg/s", server.name, report.rate());
-            reports.push(report);
         }
     }
+    let names: Vec<&'static str> = running.iter().map(|s| s.name).collect();
     drop(running);
 
     println!();
-    println!("| shape | server | messages | msg/s | MB/s | server CPU per msg | p50 | p99 | max |");
+    println!("| shape | server | rounds × messages | msg/s | MB/s | server CPU per msg | p50 | p99 | max |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &reports {
-        println!(
-            "| {} x {} B | {} | {} | {:.0} | {:.1} | {} | {:.1} µs | {:.1} µs | {:.1} µs |",
-            r.shape.connections,
-            r.shape.size,
-            r.name,
-            r.messages,
-            r.rate(),
-            r.megabytes(),
-            r.cpu_per_message(),
-            r.percentile(0.50).as_secs_f64() * 1e6,
-            r.percentile(0.99).as_secs_f64() * 1e6,
-            r.latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e6,
-        );
+    for &shape in &args.shapes {
+        for &name in &names {
+            let runs: Vec<&Report> =
+                reports.iter().filter(|r| r.shape == shape && r.name == name).collect();
+            let Some(summary) = Summary::of(&runs) else { continue };
+            println!(
+                "| {} x {} B | {} | {} × {} | {:.0} | {:.1} | {} | {:.1} µs | {:.1} µs | {:.1} µs |",
+                shape.connections,
+                shape.size,
+                name,
+                runs.len(),
+                runs[0].messages,
+                summary.rate,
+                summary.rate * shape.size as f64 / 1e6,
+                summary.cpu.map_or_else(|| "–".to_owned(), |us| format!("{us:.1} µs")),
+                summary.p50 * 1e6,
+                summary.p99 * 1e6,
+                summary.max * 1e6,
+            );
+        }
     }
     println!();
     for &shape in &args.shapes {
-        let of_shape: Vec<&Report> = reports.iter().filter(|r| r.shape == shape).collect();
-        let wsc = of_shape.iter().find(|r| r.name == "wsc serve");
-        let best = of_shape
-            .iter()
-            .filter(|r| r.name != "wsc serve")
-            .max_by(|a, b| a.rate().total_cmp(&b.rate()));
-        if let (Some(wsc), Some(best)) = (wsc, best) {
-            println!(
-                "{shape}: wsc serve / best peer ({}): {:.2}x messages/s",
-                best.name,
-                wsc.rate() / best.rate()
-            );
+        let ratios: Vec<(f64, &str)> = (0..args.rounds as usize)
+            .filter_map(|round| {
+                let of_round: Vec<&Report> =
+                    reports.iter().filter(|r| r.shape == shape && r.round == round).collect();
+                let wsc = of_round.iter().find(|r| r.name == "wsc serve")?;
+                let best = of_round
+                    .iter()
+                    .filter(|r| r.name != "wsc serve")
+                    .max_by(|a, b| a.rate().total_cmp(&b.rate()))?;
+                Some((wsc.rate() / best.rate(), best.name))
+            })
+            .collect();
+        if ratios.is_empty() {
+            continue;
         }
+        let each: Vec<String> = ratios.iter().map(|(r, name)| format!("{r:.2} ({name})")).collect();
+        let median = median(ratios.iter().map(|(r, _)| *r).collect());
+        println!(
+            "{shape}: wsc serve / best peer of the round, messages/s: median {median:.2}x; rounds: {}",
+            each.join(", ")
+        );
     }
     println!("every echo checked: no loss, no reordering, no corruption");
     Ok(())
