@@ -16,6 +16,7 @@
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,9 @@ pub(crate) enum Expired {
     Read,
     /// The peer did not take what was being written in time (it stopped reading).
     Write,
+    /// Nothing arrived within a [`Settle`] wait: not a failure, the reader gives its
+    /// memory back and reads on.
+    Quiet,
 }
 
 impl fmt::Display for Expired {
@@ -33,6 +37,7 @@ impl fmt::Display for Expired {
         f.write_str(match self {
             Self::Read => "the read deadline passed",
             Self::Write => "the write deadline passed: the peer stopped reading",
+            Self::Quiet => "nothing arrived within the settle time",
         })
     }
 }
@@ -92,6 +97,39 @@ pub(crate) enum Next {
     Continuing,
 }
 
+/// A short first wait, shared by a receive buffer and the [`TimedTcp`] it is read from:
+/// while messages keep coming the buffer stays as grown, and once nothing arrives for
+/// `after` the read ends with [`Expired::Quiet`] so that the buffer can shrink before the
+/// wait goes on.
+///
+/// The buffer [`arm`](Self::arm)s it when it is empty and would shrink; the next read
+/// waits at most `after` before it reports [`Expired::Quiet`], and the buffer then
+/// [`take_quiet`](Self::take_quiet)s that and shrinks. No system call is added while
+/// the connection is busy: the socket keeps its short timeout, and a read inside a
+/// message that wakes early sets the exact one.
+#[derive(Debug)]
+pub(crate) struct Settle {
+    after: Duration,
+    armed: AtomicBool,
+    quiet: AtomicBool,
+}
+
+impl Settle {
+    pub(crate) const fn new(after: Duration) -> Self {
+        Self { after, armed: AtomicBool::new(false), quiet: AtomicBool::new(false) }
+    }
+
+    /// The next read ends with [`Expired::Quiet`] if nothing arrives within `after`.
+    pub(crate) fn arm(&self) {
+        self.armed.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a read ended quiet since this was last asked.
+    pub(crate) fn take_quiet(&self) -> bool {
+        self.quiet.swap(false, Ordering::Relaxed)
+    }
+}
+
 /// A [`TcpStream`] with a read deadline and a write deadline.
 #[derive(Debug)]
 pub(crate) struct TimedTcp {
@@ -114,6 +152,7 @@ pub(crate) struct TimedTcp {
     /// A short write held back (a frame header), sent with the next write in one system
     /// call and one segment, or by the flush (see [`HOLD`]).
     held: Vec<u8>,
+    settle: Option<Arc<Settle>>,
 }
 
 /// Writes up to this long (a WebSocket frame header is 2 to 14 bytes) are held back until
@@ -140,7 +179,18 @@ impl TimedTcp {
             traffic: (0, 0),
             flush_ends_write: false,
             held: Vec::with_capacity(HOLD),
+            settle: None,
         })
+    }
+
+    /// Reads end early when `settle` is armed and nothing arrives (see [`Settle`]).
+    pub(crate) fn settle_with(&mut self, settle: Arc<Settle>) {
+        self.settle = Some(settle);
+    }
+
+    /// Reads no longer end early (for the last reads, which only drain).
+    pub(crate) fn stop_settling(&mut self) {
+        self.settle = None;
     }
 
     /// From now on a flush, not [`done`](Self::done), ends what is being written: for the
@@ -240,9 +290,25 @@ impl Read for TimedTcp {
         if !self.write_fixed {
             self.write_by = None;
         }
+        let settle_by = match &self.settle {
+            Some(settle) if settle.armed.swap(false, Ordering::Relaxed) => {
+                Some((Instant::now() + settle.after, Arc::clone(settle)))
+            }
+            _ => None,
+        };
+        let mut woke_early = false;
         loop {
-            let timeout = Self::timeout(self.read_by, self.budget.wait, Expired::Read)?;
-            if stale(self.read_timeout, timeout, self.read_by.is_some()) {
+            let mut timeout = Self::timeout(self.read_by, self.budget.wait, Expired::Read)?;
+            if let Some((by, settle)) = &settle_by {
+                let left = by.saturating_duration_since(Instant::now());
+                if left < Duration::from_millis(1) {
+                    settle.quiet.store(true, Ordering::Relaxed);
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, Expired::Quiet));
+                }
+                timeout = Some(timeout.map_or(left, |t| t.min(left)));
+            }
+            let bounded = self.read_by.is_some() || settle_by.is_some();
+            if stale(self.read_timeout, timeout, bounded, woke_early) {
                 self.tcp.set_read_timeout(timeout)?;
                 self.read_timeout = timeout;
             }
@@ -255,7 +321,7 @@ impl Read for TimedTcp {
                     return Ok(n);
                 }
                 // Woken early, or the deadline is due: the next turn tells which.
-                Err(e) if self.read_by.is_some() && is_timeout(&e) => {}
+                Err(e) if bounded && is_timeout(&e) => woke_early = true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -316,7 +382,7 @@ impl TimedTcp {
     fn write_by_deadline(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             let timeout = Self::timeout(self.write_by, None, Expired::Write)?;
-            if stale(self.write_timeout, timeout, self.write_by.is_some()) {
+            if stale(self.write_timeout, timeout, self.write_by.is_some(), true) {
                 self.tcp.set_write_timeout(timeout)?;
                 self.write_timeout = timeout;
             }
@@ -339,16 +405,20 @@ impl TimedTcp {
 }
 
 /// Whether the socket's timeout `set` must become `wanted` before the next operation.
-/// Under a deadline a shorter one will do, down to half of what is left (the operation
-/// then wakes early and the loop sets it again), and so will one longer by less than a
-/// millisecond, the socket's resolution: so the socket is not reset before every read and
-/// write as the time left shrinks by microseconds (a system call each, five per echoed
-/// message). Without a deadline only the exact timeout will do: waking early would be
-/// taken for the wait's end.
-fn stale(set: Option<Duration>, wanted: Option<Duration>, under_deadline: bool) -> bool {
+/// Under a deadline (`bounded`) a shorter one will do, down to half of what is left (the
+/// operation then wakes early and the loop sets it again), and so will one longer by less
+/// than a millisecond, the socket's resolution: so the socket is not reset before every
+/// read and write as the time left shrinks by microseconds (a system call each, five per
+/// echoed message). Without a deadline only the exact timeout will do: waking early would
+/// be taken for the wait's end.
+///
+/// A read's first try (`strict` false) keeps any shorter timeout: the reads of a busy
+/// connection, inside messages and between them under a [`Settle`], then share the
+/// settle timeout without a system call each. Once it woke early, the rule above holds.
+fn stale(set: Option<Duration>, wanted: Option<Duration>, bounded: bool, strict: bool) -> bool {
     match (set, wanted) {
-        (Some(set), Some(wanted)) if under_deadline => {
-            set > wanted + Duration::from_millis(1) || set < wanted / 2
+        (Some(set), Some(wanted)) if bounded => {
+            set > wanted + Duration::from_millis(1) || (strict && set < wanted / 2)
         }
         _ => set != wanted,
     }
@@ -536,15 +606,20 @@ mod tests {
     fn the_socket_timeout_is_reset_only_when_it_could_overrun_or_is_far_short() {
         let (ms, none) = (Duration::from_millis, None);
         // Under a deadline: up to a millisecond longer, or down to half, will do.
-        assert!(!stale(Some(ms(30_000)), Some(ms(29_999)), true));
-        assert!(!stale(Some(ms(20_000)), Some(ms(30_000)), true));
-        assert!(stale(Some(ms(30_000)), Some(ms(29_998)), true));
-        assert!(stale(Some(ms(14_000)), Some(ms(30_000)), true));
-        assert!(stale(none, Some(ms(30_000)), true));
+        assert!(!stale(Some(ms(30_000)), Some(ms(29_999)), true, true));
+        assert!(!stale(Some(ms(20_000)), Some(ms(30_000)), true, true));
+        assert!(stale(Some(ms(30_000)), Some(ms(29_998)), true, true));
+        assert!(stale(Some(ms(14_000)), Some(ms(30_000)), true, true));
+        assert!(stale(none, Some(ms(30_000)), true, true));
         // Without one, only the exact wait.
-        assert!(stale(Some(ms(59_999)), Some(ms(60_000)), false));
-        assert!(!stale(Some(ms(60_000)), Some(ms(60_000)), false));
-        assert!(stale(Some(ms(60_000)), none, false));
-        assert!(!stale(none, none, false));
+        assert!(stale(Some(ms(59_999)), Some(ms(60_000)), false, true));
+        assert!(!stale(Some(ms(60_000)), Some(ms(60_000)), false, true));
+        assert!(stale(Some(ms(60_000)), none, false, true));
+        // A read's first try keeps a shorter timeout under a deadline or a settle wait.
+        assert!(!stale(Some(ms(2)), Some(ms(30_000)), true, false));
+        assert!(stale(Some(ms(2)), Some(ms(30_000)), true, true));
+        assert!(stale(Some(ms(60_000)), Some(ms(2)), true, false));
+        assert!(stale(Some(ms(2)), Some(ms(60_000)), false, false), "no deadline: exact");
+        assert!(!stale(none, none, false, true));
     }
 }

@@ -66,6 +66,7 @@ pub(super) fn send_and_close(mut stream: Transport, response: &[u8]) -> io::Resu
 /// cannot destroy the response before the client has read it.
 pub(super) fn linger_close(mut stream: Transport) {
     stream.get_mut().set_deadline(Instant::now() + LINGER);
+    stream.get_mut().stop_settling();
     // The response is written; a peer already gone makes this fail, and the drain below
     // ends at the deadline either way.
     let _ = stream.shutdown_write();

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use wscodec::deflate::{accept_offers, PerMessageDeflate, Setup};
 use wscodec::handshake::server::{self, Decision, Outcome, Request, Upgrade};
@@ -13,11 +13,11 @@ use wscodec::io::{Error, StdIo, Unmasked};
 use wscodec::{CloseCode, Config, Event, Message, ProtocolError, Status};
 
 use super::http::{linger_close, send_and_close, PAGE};
-use super::rx::GrowingRx;
+use super::rx::{GrowingRx, SETTLE};
 use super::transport::Transport;
 use super::{Accepted, Settings};
 use crate::deflate::{describe, Memory};
-use crate::timed::{expired, is_timeout, Budget, Expired, Next, TimedTcp, WriteFailure};
+use crate::timed::{expired, is_timeout, Budget, Expired, Next, Settle, TimedTcp, WriteFailure};
 
 /// The request head must fit this buffer; a larger one is answered with 431.
 const HEAD_BUF: usize = 8 * 1024;
@@ -115,8 +115,14 @@ fn run(accepted: &Accepted, tcp: TcpStream, peer: SocketAddr) -> io::Result<()> 
     // start the first message's deadline now).
     let early = &head[consumed..filled];
     stream.get_mut().done(if early.is_empty() { Next::Waiting } else { Next::Arrived });
-    let rx = GrowingRx::new(early, rx_max(s.max_message))
-        .busy_while_waiting_in(stream.get_ref().socket());
+    let rx = GrowingRx::new(early, rx_max(s.max_message));
+    let rx = if s.tls.is_some() {
+        rx.busy_while_waiting_in(stream.get_ref().socket())
+    } else {
+        let settle = Arc::new(Settle::new(SETTLE));
+        stream.get_mut().settle_with(Arc::clone(&settle));
+        rx.busy_while_settling(settle)
+    };
     let config = Config { max_message: s.max_message as u64, ..Config::default() };
     let mut options = Options::new(rx, &mut tx).with_config(config).with_received(early.len());
     if let Some(memory) = memory.as_mut() {
@@ -341,6 +347,8 @@ fn echo(ws: &mut Ws<'_>) -> (End, u64) {
             }
             // Pings are answered by the adapter; pongs only show the client is alive.
             Ok(_) => Ok(()),
+            // The receive buffer gives its memory back; the wait goes on.
+            Err(Error::Read(e)) if expired(&e) == Some(Expired::Quiet) => continue,
             Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
                 let end = match ws.close(CloseCode::POLICY_VIOLATION, TOO_SLOW) {
                     Ok(()) => End::TooSlow,
@@ -430,6 +438,8 @@ fn echo_split(
                 Ok(())
             }
             Ok(_) => Ok(()),
+            // The receive buffer gives its memory back; the wait goes on.
+            Err(Error::Read(e)) if expired(&e) == Some(Expired::Quiet) => continue,
             Err(Error::Read(e)) if expired(&e) == Some(Expired::Read) => {
                 break match writer.close(CloseCode::POLICY_VIOLATION, TOO_SLOW) {
                     Ok(()) => End::TooSlow,
