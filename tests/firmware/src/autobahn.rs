@@ -94,6 +94,7 @@ pub async fn run(stack: Stack<'static>, peer: AutobahnPeer) -> Option<Summary> {
         let _ = write!(target, "/runCase?case={case}&agent={}", Encoded(peer.agent));
         let mut socket = TcpSocket::new(stack, &mut tcp_rx[..], &mut tcp_tx[..]);
         socket.set_timeout(Some(IDLE));
+        socket.set_nagle_enabled(false);
         if let Err(e) = socket.connect(peer.endpoint).await {
             warn!("autobahn client: case {}: connect failed: {:?}", case, e);
             summary.ended_in_error += 1;
