@@ -43,7 +43,7 @@ struct Args {
     #[arg(long = "shape", default_values_t = [Shape::new(100, 20), Shape::new(10, 16384)])]
     shapes: Vec<Shape>,
     /// Messages per connection.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 5000)]
     messages: usize,
     /// Rounds: each loads every server once per shape, in an order rotated from round to
     /// round; the table gives each server's median over the rounds, and the ratio to the
