@@ -292,17 +292,19 @@ impl Read for TimedTcp {
         }
         let settle_by = match &self.settle {
             Some(settle) if settle.armed.swap(false, Ordering::Relaxed) => {
-                Some((Instant::now() + settle.after, Arc::clone(settle)))
+                Some(Instant::now() + settle.after)
             }
             _ => None,
         };
         let mut woke_early = false;
         loop {
             let mut timeout = Self::timeout(self.read_by, self.budget.wait, Expired::Read)?;
-            if let Some((by, settle)) = &settle_by {
+            if let Some(by) = settle_by {
                 let left = by.saturating_duration_since(Instant::now());
                 if left < Duration::from_millis(1) {
-                    settle.quiet.store(true, Ordering::Relaxed);
+                    if let Some(settle) = &self.settle {
+                        settle.quiet.store(true, Ordering::Relaxed);
+                    }
                     return Err(io::Error::new(io::ErrorKind::TimedOut, Expired::Quiet));
                 }
                 timeout = Some(timeout.map_or(left, |t| t.min(left)));

@@ -33,7 +33,8 @@ pub(super) const SETTLE: Duration = Duration::from_millis(2);
 
 /// A heap buffer that grows (to the frame that needs the room plus [`READ_AHEAD`], at
 /// least doubling, up to `max`) only when a frame that needs the room is arriving, and
-/// goes back to [`IDLE_RX`] bytes when it holds nothing and nothing waits in its socket.
+/// goes back to [`IDLE_RX`] bytes when it holds nothing and no bytes follow: none within
+/// [`SETTLE`] on a plain connection, none waiting in the socket under TLS.
 ///
 /// So memory follows the traffic: a connection that waits for its next message keeps
 /// 4 KiB, and `--max-message` bounds what one connection may take, not what every
