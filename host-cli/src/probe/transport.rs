@@ -24,10 +24,7 @@ impl Probe<'_> {
                     let _ = tcp.set_nodelay(true);
                     let mut detail = format!("connected to {addr}");
                     if !tried.is_empty() {
-                        let _ = std::fmt::Write::write_fmt(
-                            &mut detail,
-                            format_args!(" (after {})", tried.join("; ")),
-                        );
+                        detail.push_str(&format!(" (after {})", tried.join("; ")));
                     }
                     return Ok(Done::new(tcp, detail));
                 }
